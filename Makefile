@@ -1,0 +1,45 @@
+# One command each: `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck unit bench schema clean
+
+$(STAMP): pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(STAMP) $(NODE_STAMP)
+
+run: deps
+	$(BIN)/imagefactory validate examples/factory
+	$(BIN)/imagefactory plan examples/factory --inventory examples/inventory.json --now 2026-11-24T12:00:00Z
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: deps
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: deps
+	$(BIN)/python -m bench
+
+schema: $(STAMP)
+	$(BIN)/imagefactory schema --write
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .local

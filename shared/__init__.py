@@ -1,0 +1,1 @@
+"""The domain and the adapters, importable without Azure Functions."""

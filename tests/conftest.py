@@ -1,0 +1,1 @@
+"""Shared pytest configuration. Fixtures of a part live in that part's own conftest."""
