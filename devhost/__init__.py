@@ -1,0 +1,1 @@
+"""Local runtime for Python v2 Function Apps: runs function_app.py on one machine."""

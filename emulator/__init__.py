@@ -1,0 +1,1 @@
+"""Local HTTPS emulator of the Azure Resource Manager APIs the factory calls."""
