@@ -1,0 +1,275 @@
+"""The configuration repository as typed models: factory.yaml, images/*.yaml, labs/*.yaml.
+
+Every model rejects unknown keys. Keys are camelCase in YAML (snake_case in Python).
+Cross-file rules (duplicates, references, cycles) live in `shared.validation`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from shared.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
+from shared.ncrontab import NcrontabError, check_ncrontab
+
+# A family name becomes part of custom image names `<family>-<version>` (see shared.naming).
+FAMILY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+FamilyName = Annotated[str, StringConstraints(pattern=FAMILY_PATTERN)]
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError("expected text, a number or true/false as the parameter value")
+
+
+Scalar = Annotated[
+    Any,
+    AfterValidator(_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+Tags = dict[Annotated[str, StringConstraints(min_length=1, max_length=512)], str]
+
+
+class Model(BaseModel):
+    """Strict base: unknown keys are errors; YAML keys are camelCase."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+
+class OsType(StrEnum):
+    WINDOWS = "Windows"
+    LINUX = "Linux"
+
+
+class GalleryImage(Model):
+    """A DevTest Labs gallery (Marketplace) image. `version: latest` is resolved at plan time."""
+
+    publisher: str = Field(min_length=1)
+    offer: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    version: str = Field(default="latest", min_length=1)
+
+    @property
+    def key(self) -> str:
+        """How the inventory names this image when it reports the resolved version."""
+        return f"{self.publisher}/{self.offer}/{self.sku}".lower()
+
+
+class BaseImage(Model):
+    """Exactly one of: a gallery image, or the name of another definition (layered)."""
+
+    gallery: GalleryImage | None = None
+    image: FamilyName | None = Field(
+        default=None, description="Name of another image definition to build on (layered)."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BaseImage:
+        if (self.gallery is None) == (self.image is None):
+            raise ValueError("set exactly one of 'gallery' (a gallery image) or 'image' (layered)")
+        return self
+
+
+class Artifact(Model):
+    """A DevTest Labs artifact applied to the build VM, in order."""
+
+    name: str = Field(min_length=1, description="Artifact name in its source, e.g. 'windows-7zip'.")
+    source: str = Field(
+        default="public repo", min_length=1, description="Artifact source (repository) name."
+    )
+    parameters: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class RetentionOverride(Model):
+    keep: int | None = Field(
+        default=None, ge=1, description="Keep this many newest successful versions."
+    )
+
+
+class Retention(Model):
+    keep: int = Field(default=3, ge=1, description="Keep this many newest successful versions.")
+    retire_removed: bool = Field(
+        default=True,
+        description="Retire images of removed definitions or no longer selected by a lab.",
+    )
+
+
+class RebuildPolicy(Model):
+    on_change: bool = Field(
+        default=True, description="Rebuild when the definition or its base image changes."
+    )
+    max_age_days: int | None = Field(
+        default=None, ge=1, description="Rebuild when the newest version is older than this."
+    )
+
+
+class ImageDefinition(Model):
+    """One golden image: the family and how to build it."""
+
+    name: FamilyName = Field(description="The image family; versions are `<name>-<version>`.")
+    description: str = ""
+    os: OsType
+    base: BaseImage
+    vm_size: str = Field(default="Standard_D2s_v5", min_length=1)
+    artifacts: list[Artifact] = Field(default_factory=list)
+    generalize: bool = Field(
+        default=True,
+        description="Append windows-sysprep / linux-deprovision as the last artifact.",
+    )
+    test_artifacts: list[Artifact] = Field(
+        default_factory=list,
+        description=(
+            "Optional gate: a VM from the new image runs these; a failure stops distribution."
+        ),
+    )
+    rebuild: RebuildPolicy | None = None
+    retention: RetentionOverride | None = None
+    build_vm_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-zA-Z][a-zA-Z0-9-]*$",
+        description="Prefix of build VM names; defaults to the start of the family name.",
+    )
+    tags: Tags = Field(default_factory=dict)
+
+
+class Concurrency(Model):
+    builds: int = Field(default=4, ge=1, le=100)
+    copies: int = Field(default=8, ge=1, le=500)
+    copies_per_subscription: int = Field(default=4, ge=1, le=500)
+
+
+class Timeouts(Model):
+    """Per-step timeouts, in minutes."""
+
+    vm_create: int = Field(default=60, ge=1)
+    artifacts: int = Field(default=180, ge=1)
+    disk_copy: int = Field(default=120, ge=1)
+    image_create: int = Field(default=60, ge=1)
+    test_gate: int = Field(default=120, ge=1)
+    build_vm_ttl_hours: int = Field(
+        default=24, ge=1, description="A build VM older than this is an orphan to sweep."
+    )
+
+
+class Catalog(Model):
+    storage_account: str | None = Field(
+        default=None,
+        description=(
+            "Resource id of a separate catalog storage account; default: the factory lab's."
+        ),
+    )
+
+    @field_validator("storage_account")
+    @classmethod
+    def _account_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_arm_id(value, "Microsoft.Storage/storageAccounts")
+        return value
+
+
+class FactorySettings(Model):
+    """factory.yaml: the factory lab and how the factory runs."""
+
+    factory_id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$",
+        description="Identifies this factory's resources (tag value). Never change it.",
+    )
+    factory_lab: str = Field(description="Resource id of the lab where images are built.")
+    schedule: str = Field(
+        default="0 0 2 * * *", description="Six-field NCRONTAB (Azure Functions timer)."
+    )
+    concurrency: Concurrency = Field(default_factory=Concurrency)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    retention: Retention = Field(default_factory=Retention)
+    rebuild: RebuildPolicy = Field(default_factory=RebuildPolicy)
+    catalog: Catalog = Field(default_factory=Catalog)
+
+    @field_validator("factory_lab")
+    @classmethod
+    def _lab_id(cls, value: str) -> str:
+        return _check_lab_id(value)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        try:
+            check_ncrontab(value)
+        except NcrontabError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+
+class LabTarget(Model):
+    """labs/*.yaml: one distribution target."""
+
+    lab: str = Field(description="Resource id of the target DevTest Lab.")
+    images: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        min_length=1,
+        description="Image names or globs (`*`, `?`, `[...]`); never a string prefix.",
+    )
+    retention: RetentionOverride | None = None
+    pinned: dict[FamilyName, list[str]] = Field(
+        default_factory=dict, description="Versions per family this lab keeps; never retired."
+    )
+
+    @field_validator("lab")
+    @classmethod
+    def _lab_id(cls, value: str) -> str:
+        return _check_lab_id(value)
+
+
+def _check_arm_id(value: str, resource_type: str) -> None:
+    try:
+        parsed = parse_resource_id(value)
+    except ArmIdError as exc:
+        raise ValueError(str(exc)) from exc
+    if parsed.full_type.lower() != resource_type.lower():
+        raise ValueError(f"expected a {resource_type} resource id, got a {parsed.full_type} id")
+
+
+def _check_lab_id(value: str) -> str:
+    try:
+        parse_lab_id(value)
+    except ArmIdError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+class SourceFile(BaseModel):
+    """Where a model came from, for error messages and the plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    kind: Literal["factory", "image", "lab"]
+
+
+class Factory(BaseModel):
+    """The whole validated configuration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    settings: FactorySettings
+    images: dict[str, ImageDefinition]
+    labs: dict[str, LabTarget] = Field(description="Keyed by the lab file's stem.")
+    image_files: dict[str, str] = Field(default_factory=dict)
+    lab_files: dict[str, str] = Field(default_factory=dict)
+    commit: str | None = None

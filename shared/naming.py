@@ -1,0 +1,58 @@
+"""Names and versions, derived deterministically so every write is idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+
+from shared.config import ImageDefinition, OsType
+
+# DevTest Labs limits on lab VM names.
+VM_NAME_LIMIT = {OsType.WINDOWS: 15, OsType.LINUX: 62}
+VM_SUFFIX_LENGTH = 7  # "-" and six hex digits
+CUSTOM_IMAGE_NAME_LIMIT = 80
+_VERSION = re.compile(r"^\d{12}-[0-9a-f]{8}$")
+
+
+def version_for(built_at: datetime, definition_hash: str) -> str:
+    """A UTC timestamp plus a short content hash, sortable as text: `202611241200-ab12cd34`."""
+    return f"{built_at.astimezone(UTC):%Y%m%d%H%M}-{definition_hash[:8]}"
+
+
+def is_version(value: str) -> bool:
+    return bool(_VERSION.match(value))
+
+
+def image_name(family: str, version: str) -> str:
+    """The custom image name in a lab; also the build id and the catalog blob stem."""
+    return f"{family}-{version}"
+
+
+def build_id(family: str, version: str) -> str:
+    return image_name(family, version)
+
+
+def catalog_blob_name(family: str, version: str) -> str:
+    return f"imagefactory/{family}/{image_name(family, version)}.vhd"
+
+
+def vm_prefix(image: ImageDefinition) -> str:
+    """The build VM name prefix: configured, else the family's letters and digits."""
+    if image.build_vm_prefix:
+        return image.build_vm_prefix
+    letters = re.sub(r"[^a-z0-9]", "", image.name)
+    if not letters or not letters[0].isalpha():
+        letters = "if" + letters
+    return letters[: VM_NAME_LIMIT[image.os] - VM_SUFFIX_LENGTH]
+
+
+def vm_name_overflow(image: ImageDefinition) -> int:
+    """How many characters the longest build VM name exceeds DevTest Labs' limit by (0: fits)."""
+    return max(0, len(vm_prefix(image)) + VM_SUFFIX_LENGTH - VM_NAME_LIMIT[image.os])
+
+
+def build_vm_name(image: ImageDefinition, build: str, role: str = "build") -> str:
+    """`<prefix>-<6 hex>`: the same build id (and role) always gives the same VM name."""
+    digest = hashlib.sha256(f"{role}:{build}".encode()).hexdigest()[:6]
+    return f"{vm_prefix(image)}-{digest}"

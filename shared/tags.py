@@ -1,0 +1,45 @@
+"""The tags the factory puts on everything it creates. Key spelling lives here only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+FACTORY = "imagefactory-id"
+FAMILY = "imagefactory-family"
+VERSION = "imagefactory-version"
+DEFINITION_HASH = "imagefactory-hash"
+BASE = "imagefactory-base"
+COMMIT = "imagefactory-commit"
+BUILD_ID = "imagefactory-build"
+CREATED_AT = "imagefactory-created"
+EXPIRES_AT = "imagefactory-expires"
+ROLE = "imagefactory-role"
+
+ALL = (
+    FACTORY,
+    FAMILY,
+    VERSION,
+    DEFINITION_HASH,
+    BASE,
+    COMMIT,
+    BUILD_ID,
+    CREATED_AT,
+    EXPIRES_AT,
+    ROLE,
+)
+
+
+def get(tags: Mapping[str, str] | None, key: str) -> str | None:
+    """A tag value by key, matching the key case-insensitively as Azure does."""
+    if not tags:
+        return None
+    for name, value in tags.items():
+        if name.lower() == key.lower():
+            return value
+    return None
+
+
+def owned_by(tags: Mapping[str, str] | None, factory_id: str) -> bool:
+    """True only for resources carrying this factory's id: nothing else is ever changed."""
+    value = get(tags, FACTORY)
+    return value is not None and value.lower() == factory_id.lower()
