@@ -1,0 +1,73 @@
+"""What the factory found in Azure: images and build VMs per lab, the catalog, gallery versions.
+
+The inventory activities produce it; the planner and retention only read it. Its JSON
+form is what `imagefactory plan --inventory FILE` takes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from shared import tags
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class LabImage(Record):
+    """A custom image in a lab, factory-owned or not."""
+
+    name: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    provisioning_state: str = "Succeeded"
+
+    def family(self) -> str | None:
+        return tags.get(self.tags, tags.FAMILY)
+
+    def version(self) -> str | None:
+        return tags.get(self.tags, tags.VERSION)
+
+
+class LabVm(Record):
+    """A virtual machine in a lab; build VMs carry the factory's tags and an expiry."""
+
+    name: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    provisioning_state: str = "Succeeded"
+
+
+class LabInventory(Record):
+    lab: str = Field(description="The lab's resource id.")
+    images: list[LabImage] = Field(default_factory=list)
+    vms: list[LabVm] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why the lab could not be read.")
+
+
+class CatalogEntry(Record):
+    """A captured image VHD in the catalog, described by its blob metadata."""
+
+    family: str
+    version: str
+    definition_hash: str
+    base: str = Field(description="The resolved base it was built from.")
+    commit: str | None = None
+    created: datetime
+
+
+class Inventory(Record):
+    labs: list[LabInventory] = Field(default_factory=list)
+    catalog: list[CatalogEntry] = Field(default_factory=list)
+    gallery: dict[str, str] = Field(
+        default_factory=dict,
+        description="Newest version per gallery image, keyed 'publisher/offer/sku' lowercased.",
+    )
+
+    def lab(self, lab_id: str) -> LabInventory | None:
+        for entry in self.labs:
+            if entry.lab.lower() == lab_id.lower():
+                return entry
+        return None
