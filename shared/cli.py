@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
 
 from shared.inventory import Inventory
 from shared.plan import Trigger
@@ -82,7 +83,7 @@ def _cmd_import_legacy(args: argparse.Namespace, out: Console, err: Console) -> 
     for line in report.written:
         out.print(f"wrote {line}")
     for line in report.unconverted:
-        err.print(f"[yellow]not converted:[/] {line}", highlight=False)
+        err.print(Text("not converted: ", style="yellow") + Text(line), highlight=False)
     out.print(
         f"Converted {report.images} image(s) and {report.labs} lab(s) into {args.out}; "
         f"{len(report.unconverted)} item(s) could not be converted."
