@@ -71,7 +71,7 @@ def images_to_retire(images: Iterable[LabImage], policy: RetentionPolicy) -> lis
             (v for v, i in entries if i.provisioning_state.lower() == SUCCEEDED), reverse=True
         )
         kept = set(succeeded[:keep])
-        for version, image in sorted(candidates):
+        for version, image in sorted(candidates, key=lambda c: (c[0], c[1].name)):
             state = image.provisioning_state.lower()
             if state == FAILED:
                 result.append(Retire(image, family, version, "its provisioning failed"))
