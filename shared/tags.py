@@ -33,6 +33,8 @@ def get(tags: Mapping[str, str] | None, key: str) -> str | None:
     """A tag value by key, matching the key case-insensitively as Azure does."""
     if not tags:
         return None
+    if key in tags:
+        return tags[key]
     for name, value in tags.items():
         if name.lower() == key.lower():
             return value
