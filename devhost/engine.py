@@ -1,0 +1,1228 @@
+"""The orchestration engine: histories in, the SDK's own replay, actions out.
+
+Each step of an instance takes every event waiting in its inbox, appends them to the
+history after an OrchestratorStarted event, calls the orchestrator function built by the
+azure-functions-durable SDK with the context JSON the Durable extension would send, and
+carries out the actions it returns, all in one SQLite transaction.
+
+Sequence numbers. The SDK numbers the tasks an orchestrator yields in order and matches a
+completion to its task by that number. Retries (`call_*_with_retry`) number hidden tasks
+too: the SDK adds a retry timer when it replays a failure and a new attempt when it replays
+that timer firing, with no action returned for either. So the engine puts such events first
+in a step (they consume the next numbers, in order, before user code can resume) and gives
+the orchestrator's new actions the numbers after them. The `tasks` table records every
+number consumed, which is also what non-determinism is checked against.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import azure.functions as func
+from azure.functions import _durable_functions as df_codec
+
+from devhost.loader import FunctionInfo, LoadedApp
+from devhost.settings import HostOptions
+from devhost.store import Instance, Store, TaskRow
+
+log = logging.getLogger("devhost.engine")
+
+# HistoryEventType numbers (azure.durable_functions.models.history.HistoryEventType).
+EXECUTION_STARTED = 0
+EXECUTION_COMPLETED = 1
+EXECUTION_FAILED = 2
+EXECUTION_TERMINATED = 3
+TASK_SCHEDULED = 4
+TASK_COMPLETED = 5
+TASK_FAILED = 6
+SUB_CREATED = 7
+SUB_COMPLETED = 8
+SUB_FAILED = 9
+TIMER_CREATED = 10
+TIMER_FIRED = 11
+ORCHESTRATOR_STARTED = 12
+ORCHESTRATOR_COMPLETED = 13
+EVENT_RAISED = 15
+CONTINUE_AS_NEW = 16
+
+EVENT_NAMES = {
+    0: "ExecutionStarted",
+    1: "ExecutionCompleted",
+    2: "ExecutionFailed",
+    3: "ExecutionTerminated",
+    4: "TaskScheduled",
+    5: "TaskCompleted",
+    6: "TaskFailed",
+    7: "SubOrchestrationInstanceCreated",
+    8: "SubOrchestrationInstanceCompleted",
+    9: "SubOrchestrationInstanceFailed",
+    10: "TimerCreated",
+    11: "TimerFired",
+    12: "OrchestratorStarted",
+    13: "OrchestratorCompleted",
+    14: "EventSent",
+    15: "EventRaised",
+    16: "ContinueAsNew",
+    17: "GenericEvent",
+    18: "HistoryState",
+    19: "ExecutionSuspended",
+    20: "ExecutionResumed",
+}
+
+# ActionType numbers (azure.durable_functions.models.actions.ActionType).
+CALL_ACTIVITY = 0
+CALL_ACTIVITY_WITH_RETRY = 1
+CALL_SUB = 2
+CALL_SUB_WITH_RETRY = 3
+CONTINUE_AS_NEW_ACTION = 4
+CREATE_TIMER = 5
+WAIT_FOR_EVENT = 6
+CALL_ENTITY = 7
+CALL_HTTP = 8
+SIGNAL_ENTITY = 9
+WHEN_ANY = 11
+WHEN_ALL = 12
+
+UNSUPPORTED_ACTIONS = {
+    CALL_ENTITY: "durable entities (call_entity)",
+    CALL_HTTP: "durable HTTP calls (call_http)",
+    SIGNAL_ENTITY: "durable entities (signal_entity)",
+}
+REPLAY_SCHEMA = 1  # ReplaySchema.V2: compound actions nest (WhenAll/WhenAny)
+TIMER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class EngineError(Exception):
+    """A request to the engine that cannot be carried out; `status` is the HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    text = text.strip().replace("Z", "+00:00")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def event(event_type: int, moment: datetime, event_id: int = -1, **fields: Any) -> dict[str, Any]:
+    return {
+        "EventType": event_type,
+        "EventId": event_id,
+        "IsPlayed": False,
+        "Timestamp": iso(moment),
+        **fields,
+    }
+
+
+def flatten_actions(actions: list[Any]) -> list[dict[str, Any]]:
+    """The leaf actions in the order the SDK scheduled them (compound actions opened)."""
+    out: list[dict[str, Any]] = []
+    for item in actions:
+        if isinstance(item, list):
+            out.extend(flatten_actions(item))
+        elif isinstance(item, dict):
+            if item.get("actionType") in (WHEN_ALL, WHEN_ANY):
+                out.extend(flatten_actions(item.get("compoundActions") or []))
+            else:
+                out.append(item)
+    return out
+
+
+def describe(kind: str, name: str, retry: bool = False) -> str:
+    if kind == "activity":
+        return f"activity '{name}'" + (" with retry" if retry else "")
+    if kind == "suborchestration":
+        return f"sub-orchestration '{name}'" + (" with retry" if retry else "")
+    if kind == "timer":
+        return "a timer"
+    return kind
+
+
+def action_kind(action: dict[str, Any]) -> tuple[str, str, bool]:
+    kind = action.get("actionType")
+    name = str(action.get("functionName") or "")
+    if kind in (CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY):
+        return "activity", name, kind == CALL_ACTIVITY_WITH_RETRY
+    if kind in (CALL_SUB, CALL_SUB_WITH_RETRY):
+        return "suborchestration", name, kind == CALL_SUB_WITH_RETRY
+    if kind == CREATE_TIMER:
+        return "timer", "", False
+    if kind == CONTINUE_AS_NEW_ACTION:
+        return "continue-as-new", "", False
+    return f"action {kind}", name, False
+
+
+def retry_delay(retry_json: str | None, attempt: int) -> timedelta:
+    options = json.loads(retry_json or "{}")
+    first = float(options.get("firstRetryIntervalInMilliseconds", 1000))
+    coefficient = float(options.get("backoffCoefficient", 1.0))
+    delay = first * coefficient ** max(0, attempt - 1)
+    maximum = options.get("maxRetryIntervalInMilliseconds")
+    if maximum:
+        delay = min(delay, float(maximum))
+    return timedelta(milliseconds=delay)
+
+
+def max_attempts(retry_json: str | None) -> int:
+    return int(json.loads(retry_json or "{}").get("maxNumberOfAttempts", 1))
+
+
+def json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+@dataclass
+class EngineStats:
+    """Counters for benchmarks and `status`: replays and the cost they had."""
+
+    replays: int = 0
+    events_replayed: int = 0
+    replay_cpu_seconds: float = 0.0
+    activities_run: int = 0
+
+
+@dataclass
+class _Cached:
+    execution_id: str
+    history: list[str]
+    tasks: dict[int, TaskRow]
+    next_task_id: int
+
+
+@dataclass
+class _Step:
+    """What one step writes, collected before the transaction."""
+
+    new_events: list[dict[str, Any]] = field(default_factory=list)
+    scheduled: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[TaskRow] = field(default_factory=list)
+    activities: list[tuple[int, str, str | None]] = field(default_factory=list)
+    timers: list[tuple[int, datetime]] = field(default_factory=list)
+    cancelled_timers: list[int] = field(default_factory=list)
+    children: list[tuple[int, str, str, str | None, str | None]] = field(default_factory=list)
+    own_inbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Engine:
+    """Runs orchestrations and activities of one app against one store."""
+
+    def __init__(
+        self,
+        app: LoadedApp,
+        store: Store,
+        options: HostOptions,
+        invoke: Callable[[FunctionInfo, dict[str, Any]], Any],
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.options = options
+        self.invoke = invoke
+        self.stats = EngineStats()
+        self.replay_delay_factor = 1.0
+        self._wake = threading.Condition()
+        self._activity_wake = threading.Condition()
+        self._timer_wake = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool = ThreadPoolExecutor(
+            max_workers=options.max_concurrent_activities, thread_name_prefix="devhost-activity"
+        )
+        self._running_activities = 0
+        self._cache: dict[str, _Cached] = {}
+        self._next_allowed: dict[str, float] = {}
+
+    # Lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        recovered = self.store.reset_running_work()
+        if recovered:
+            log.info("resuming %d work item(s) left running by a previous process", recovered)
+        for target, name in (
+            (self._dispatch_loop, "devhost-orchestrations"),
+            (self._activity_loop, "devhost-activities"),
+            (self._timer_loop, "devhost-durable-timers"),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for condition in (self._wake, self._activity_wake, self._timer_wake):
+            with condition:
+                condition.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _notify(self, condition: threading.Condition) -> None:
+        with condition:
+            condition.notify_all()
+
+    # Client operations (the Durable HTTP API calls these) -------------------------------
+
+    def start_new(
+        self,
+        name: str,
+        instance_id: str | None = None,
+        input_text: str | None = None,
+        version: str | None = None,
+    ) -> str:
+        """Start `name`; an instance id that is pending or running is a conflict (409)."""
+        info = self.app.get(name, "orchestrationTrigger")
+        if info is None:
+            raise EngineError(
+                400,
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                "function." + self.app.hint_for(name, "orchestrationTrigger"),
+            )
+        instance_id = instance_id or uuid.uuid4().hex
+        if input_text is not None:
+            json.loads(input_text)  # the caller validated it; fail loudly if not
+        with self.store.transaction() as conn:
+            existing = self.store.instance(instance_id, conn)
+            if existing is not None and not existing.is_terminal:
+                raise EngineError(
+                    409,
+                    f"An Orchestration instance with the status {existing.status} already "
+                    f"exists (instance ID '{instance_id}').",
+                )
+            if existing is not None:
+                Store.delete_instance(conn, instance_id)
+            self._create_instance(conn, instance_id, info.name, input_text, version or "")
+        self._cache.pop(instance_id, None)
+        self._notify(self._wake)
+        return instance_id
+
+    def _create_instance(
+        self,
+        conn: Any,
+        instance_id: str,
+        name: str,
+        input_text: str | None,
+        version: str,
+        parent: tuple[str, str, int] | None = None,
+    ) -> None:
+        now = utcnow()
+        execution_id = uuid.uuid4().hex
+        conn.execute(
+            "INSERT INTO instances(instance_id, name, status, execution_id, input, version, "
+            "created_at, updated_at, parent_instance_id, parent_execution_id, parent_task_id) "
+            "VALUES (?, ?, 'Pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                instance_id,
+                name,
+                execution_id,
+                input_text,
+                version,
+                iso(now),
+                iso(now),
+                *(parent or (None, None, None)),
+            ),
+        )
+        started = event(
+            EXECUTION_STARTED,
+            now,
+            Name=name,
+            Version=version,
+            Input=input_text,
+            OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
+            ParentInstance=(
+                {"OrchestrationInstance": {"InstanceId": parent[0], "ExecutionId": parent[1]}}
+                if parent
+                else None
+            ),
+        )
+        conn.execute(
+            "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+            (instance_id, execution_id, json.dumps(started)),
+        )
+
+    def raise_event(self, instance_id: str, event_name: str, input_text: str | None) -> None:
+        with self.store.transaction() as conn:
+            instance = self._require(instance_id, conn)
+            if instance.is_terminal:
+                raise EngineError(
+                    410, f"Instance '{instance_id}' is {instance.status}; it takes no events."
+                )
+            raised = event(EVENT_RAISED, utcnow(), Name=event_name, Input=input_text)
+            conn.execute(
+                "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, NULL, ?)",
+                (instance_id, json.dumps(raised)),
+            )
+        self._notify(self._wake)
+
+    def terminate(self, instance_id: str, reason: str | None) -> None:
+        with self.store.transaction() as conn:
+            instance = self._require(instance_id, conn)
+            if instance.is_terminal:
+                raise EngineError(410, f"Instance '{instance_id}' is already {instance.status}.")
+            conn.execute(
+                "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, NULL, ?)",
+                (instance_id, json.dumps({"devhost": "terminate", "reason": reason or ""})),
+            )
+        self._notify(self._wake)
+
+    def purge(self, instance_id: str) -> int:
+        with self.store.transaction() as conn:
+            instance = self._require(instance_id, conn)
+            if not instance.is_terminal:
+                raise EngineError(
+                    412,
+                    "Only orchestrations in a terminal state can be purged, but the orchestration "
+                    f"with instance ID {instance_id} has status {instance.status}.",
+                )
+            Store.delete_instance(conn, instance_id)
+        self._cache.pop(instance_id, None)
+        return 1
+
+    def purge_many(
+        self, created_from: str, created_to: str | None, statuses: list[str] | None
+    ) -> int:
+        wanted = [s for s in (statuses or []) if s in ("Completed", "Failed", "Terminated")]
+        candidates = self.store.instances(
+            statuses=wanted or ["Completed", "Failed", "Terminated"],
+            created_from=created_from,
+            created_to=created_to,
+        )
+        deleted = 0
+        with self.store.transaction() as conn:
+            for instance in candidates:
+                Store.delete_instance(conn, instance.instance_id)
+                self._cache.pop(instance.instance_id, None)
+                deleted += 1
+        return deleted
+
+    def _require(self, instance_id: str, conn: Any) -> Instance:
+        instance = self.store.instance(instance_id, conn)
+        if instance is None:
+            raise EngineError(404, f"No instance with ID '{instance_id}' found.")
+        return instance
+
+    def status(
+        self,
+        instance: Instance,
+        *,
+        show_input: bool = True,
+        show_history: bool = False,
+        show_history_output: bool = False,
+    ) -> dict[str, Any]:
+        """The status payload of the Durable HTTP API for one instance."""
+        payload: dict[str, Any] = {
+            "name": instance.name,
+            "instanceId": instance.instance_id,
+            "runtimeStatus": instance.status,
+            "input": json_or_none(instance.input) if show_input else None,
+            "customStatus": json_or_none(instance.custom_status),
+            "output": json_or_none(instance.output),
+            "createdTime": instance.created_at[:19] + "Z",
+            "lastUpdatedTime": instance.updated_at[:19] + "Z",
+        }
+        if show_history:
+            payload["historyEvents"] = [
+                summarize_event(e, show_history_output)
+                for e in self.store.history(instance.instance_id)
+                if e["EventType"] not in (ORCHESTRATOR_STARTED, ORCHESTRATOR_COMPLETED)
+            ]
+        return payload
+
+    # The orchestration dispatcher ----------------------------------------------------
+
+    def _dispatch_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                waiting = self.store.instances_with_inbox()
+            except Exception:
+                log.exception("reading the inbox failed")
+                waiting = []
+            now = time.monotonic()
+            ran = False
+            soonest: float | None = None
+            for instance_id in waiting:
+                if self._stop.is_set():
+                    return
+                allowed = self._next_allowed.get(instance_id, 0.0)
+                if allowed > now:
+                    soonest = allowed if soonest is None else min(soonest, allowed)
+                    continue
+                started = time.monotonic()
+                try:
+                    self.step(instance_id)
+                except Exception:
+                    log.exception("step of instance %s failed; it will be retried", instance_id)
+                    self._cache.pop(instance_id, None)
+                    self._next_allowed[instance_id] = time.monotonic() + 1.0
+                    continue
+                took = time.monotonic() - started
+                self._next_allowed[instance_id] = time.monotonic() + (
+                    took * self.replay_delay_factor
+                )
+                ran = True
+                now = time.monotonic()
+            if ran:
+                continue
+            timeout = 0.5 if soonest is None else max(0.001, min(0.5, soonest - time.monotonic()))
+            with self._wake:
+                self._wake.wait(timeout)
+
+    def _load(self, instance: Instance) -> _Cached:
+        cached = self._cache.get(instance.instance_id)
+        if (
+            cached is not None
+            and cached.execution_id == instance.execution_id
+            and len(cached.history) == instance.history_len
+        ):
+            return cached
+        cached = _Cached(
+            execution_id=instance.execution_id,
+            history=self.store.history_texts(instance.instance_id),
+            tasks=self.store.tasks(instance.instance_id, instance.execution_id),
+            next_task_id=instance.next_task_id,
+        )
+        self._cache[instance.instance_id] = cached
+        return cached
+
+    def step(self, instance_id: str) -> None:
+        """Deliver every waiting event of one instance and replay it once."""
+        inbox = self.store.inbox(instance_id)
+        if not inbox:
+            return
+        ids = [row_id for row_id, _, _ in inbox]
+        instance = self.store.instance(instance_id)
+        if instance is None or instance.is_terminal:
+            self._discard_inbox(ids)
+            return
+        if any(e.get("devhost") == "terminate" for _, _, e in inbox):
+            reason = next(e["reason"] for _, _, e in inbox if e.get("devhost") == "terminate")
+            self._terminate(instance, ids, reason)
+            return
+        info = self.app.get(instance.name, "orchestrationTrigger")
+        if info is None:
+            self._fail(
+                instance,
+                ids,
+                _Step(),
+                f"The orchestrator function '{instance.name}' is not in this app.",
+                "",
+                None,
+            )
+            return
+        cached = self._load(instance)
+        now = utcnow()
+        plan = _Step()
+        next_id = cached.next_task_id
+        first: list[dict[str, Any]] = []
+        rest: list[dict[str, Any]] = []
+        for _, execution_id, ev in inbox:
+            if execution_id is not None and execution_id != instance.execution_id:
+                continue  # a result for an execution that ended (continue-as-new, restart)
+            kind = ev["EventType"]
+            if kind in (TASK_FAILED, SUB_FAILED):
+                task = cached.tasks.get(ev["TaskScheduledId"])
+                if task is not None and task.retry is not None:
+                    timer_id, next_id = next_id, next_id + 1
+                    fire_at = now + retry_delay(task.retry, task.attempt)
+                    plan.tasks.append(
+                        TaskRow(
+                            timer_id,
+                            "retry-timer",
+                            task.name,
+                            True,
+                            task.retry,
+                            task.attempt,
+                            task.kind,
+                            task.input,
+                        )
+                    )
+                    plan.timers.append((timer_id, fire_at))
+                    plan.scheduled.append(event(TIMER_CREATED, now, timer_id, FireAt=iso(fire_at)))
+                    first.append(ev)
+                    continue
+            if kind == TIMER_FIRED:
+                task = cached.tasks.get(ev["TimerId"])
+                if (
+                    task is not None
+                    and task.kind == "retry-timer"
+                    and task.attempt < max_attempts(task.retry)
+                ):
+                    attempt_id, next_id = next_id, next_id + 1
+                    again = TaskRow(
+                        attempt_id,
+                        task.target or "activity",
+                        task.name,
+                        True,
+                        task.retry,
+                        task.attempt + 1,
+                        None,
+                        task.input,
+                    )
+                    plan.tasks.append(again)
+                    self._schedule(instance, again, now, plan)
+                    first.append(ev)
+                    continue
+            rest.append(ev)
+        plan.new_events = first + rest
+        hidden_after = next_id
+
+        started = event(ORCHESTRATOR_STARTED, now)
+        call_events = [started, *plan.new_events]
+        history_json = ",".join([*cached.history, *(json.dumps(e) for e in call_events)])
+        context_json = (
+            '{"history":['
+            + history_json
+            + '],"instanceId":'
+            + json.dumps(instance.instance_id)
+            + ',"isReplaying":'
+            + ("true" if cached.history else "false")
+            + ',"parentInstanceId":'
+            + json.dumps(instance.parent_instance_id)
+            + ',"input":'
+            + (instance.input if instance.input is not None else "null")
+            + ',"upperSchemaVersion":'
+            + str(REPLAY_SCHEMA)
+            + "}"
+        )
+        cpu_before = time.thread_time()
+        error: str | None = None
+        details = ""
+        state: dict[str, Any] = {}
+        try:
+            result = info.func(func.OrchestrationContext(context_json))
+            state = json.loads(result)
+        except Exception as exc:
+            message = str(exc)
+            marker = "\n\n$OutOfProcData$:"
+            if marker in message:
+                message, _, data = message.partition(marker)
+                try:
+                    state = json.loads(data)
+                except json.JSONDecodeError:
+                    state = {}
+            cause = exc.__cause__ or exc
+            error = f"{type(cause).__name__}: {cause}" if exc.__cause__ else message
+            details = "".join(traceback.format_exception(cause))
+        self.stats.replays += 1
+        self.stats.events_replayed += len(cached.history) + len(call_events)
+        self.stats.replay_cpu_seconds += time.thread_time() - cpu_before
+
+        custom_status = state.get("customStatus")
+        custom_text = json.dumps(custom_status) if custom_status is not None else None
+        if error is not None:
+            self._fail(
+                instance,
+                ids,
+                plan,
+                f"Orchestrator function '{instance.name}' failed: {error}",
+                details,
+                custom_text,
+                started,
+            )
+            return
+
+        actions = flatten_actions(state.get("actions") or [])
+        consuming = [a for a in actions if a.get("actionType") != WAIT_FOR_EVENT]
+        regular = [
+            t for t in sorted(cached.tasks.values(), key=lambda t: t.task_id) if not t.hidden
+        ]
+        continue_input: str | None = None
+        continue_as_new = False
+        problem: str | None = None
+        new_id = hidden_after
+        for index, action in enumerate(consuming):
+            kind, name, with_retry = action_kind(action)
+            action_type = action.get("actionType")
+            if index < len(regular):
+                recorded = regular[index]
+                recorded_retry = recorded.retry is not None
+                if (recorded.kind, recorded.name, recorded_retry) != (kind, name, with_retry):
+                    problem = (
+                        f"step {recorded.task_id}: history has "
+                        f"{describe(recorded.kind, recorded.name, recorded_retry)} but the "
+                        f"orchestrator now schedules {describe(kind, name, with_retry)}"
+                    )
+                    break
+                if kind == "timer" and action.get("isCanceled"):
+                    plan.cancelled_timers.append(recorded.task_id)
+                if kind == "continue-as-new":
+                    continue_as_new = True
+                    continue_input = action.get("input")
+                continue
+            if action_type in UNSUPPORTED_ACTIONS:
+                problem = (
+                    f"step {new_id}: devhost does not support {UNSUPPORTED_ACTIONS[action_type]}"
+                )
+                break
+            task_id, new_id = new_id, new_id + 1
+            if kind == "continue-as-new":
+                plan.tasks.append(TaskRow(task_id, kind))
+                continue_as_new = True
+                continue_input = action.get("input")
+                continue
+            if kind == "timer":
+                fire_at = parse_iso(str(action["fireAt"]))
+                plan.tasks.append(TaskRow(task_id, "timer"))
+                plan.scheduled.append(event(TIMER_CREATED, now, task_id, FireAt=iso(fire_at)))
+                if not action.get("isCanceled"):
+                    plan.timers.append((task_id, fire_at))
+                continue
+            if kind in ("activity", "suborchestration"):
+                retry = action.get("retryOptions")
+                row = TaskRow(
+                    task_id,
+                    kind,
+                    name,
+                    False,
+                    json.dumps(retry) if with_retry else None,
+                    1,
+                    None,
+                    action.get("input"),
+                )
+                plan.tasks.append(row)
+                self._schedule(instance, row, now, plan, action.get("instanceId"))
+                continue
+            problem = f"step {task_id}: devhost does not understand the action {action!r}"
+            break
+        if problem is None and len(consuming) < len(regular):
+            missing = regular[len(consuming)]
+            problem = (
+                f"step {missing.task_id}: history has "
+                f"{describe(missing.kind, missing.name, missing.retry is not None)} but the "
+                "orchestrator no longer schedules it"
+            )
+        if problem is not None:
+            self._fail(
+                instance,
+                ids,
+                plan,
+                f"Non-deterministic orchestrator '{instance.name}': {problem}.",
+                "",
+                custom_text,
+                started,
+            )
+            return
+
+        done = bool(state.get("isDone"))
+        self._commit(
+            instance,
+            cached,
+            ids,
+            plan,
+            started,
+            now,
+            new_id,
+            custom_text,
+            done=done,
+            output=state.get("output"),
+            continue_as_new=continue_as_new,
+            continue_input=continue_input,
+        )
+
+    def _schedule(
+        self,
+        instance: Instance,
+        task: TaskRow,
+        now: datetime,
+        plan: _Step,
+        child_id: str | None = None,
+    ) -> None:
+        if task.kind == "activity":
+            plan.activities.append((task.task_id, task.name, task.input))
+            plan.scheduled.append(
+                event(TASK_SCHEDULED, now, task.task_id, Name=task.name, Input=task.input)
+            )
+            return
+        child = child_id or f"{instance.instance_id}:{task.task_id}"
+        child_input = json.dumps(task.input) if task.input is not None else None
+        plan.children.append((task.task_id, child, task.name, child_input, None))
+        plan.scheduled.append(
+            event(
+                SUB_CREATED,
+                now,
+                task.task_id,
+                Name=task.name,
+                InstanceId=child,
+                Input=task.input,
+            )
+        )
+
+    # Committing a step --------------------------------------------------------------------
+
+    def _append_history(
+        self, conn: Any, instance: Instance, start: int, events: list[dict[str, Any]]
+    ) -> list[str]:
+        texts = [json.dumps({**e, "IsPlayed": True}) for e in events]
+        conn.executemany(
+            "INSERT INTO history(instance_id, seq, execution_id, event) VALUES (?, ?, ?, ?)",
+            [
+                (instance.instance_id, start + offset, instance.execution_id, text)
+                for offset, text in enumerate(texts)
+            ],
+        )
+        return texts
+
+    def _commit(
+        self,
+        instance: Instance,
+        cached: _Cached,
+        inbox_ids: list[int],
+        plan: _Step,
+        started: dict[str, Any],
+        now: datetime,
+        next_task_id: int,
+        custom_text: str | None,
+        *,
+        done: bool,
+        output: Any,
+        continue_as_new: bool,
+        continue_input: str | None,
+    ) -> None:
+        events = [started, *plan.new_events, *plan.scheduled, event(ORCHESTRATOR_COMPLETED, now)]
+        status = "Running"
+        output_text: str | None = None
+        if done and not continue_as_new:
+            status = "Completed"
+            output_text = json.dumps(output)
+            events.append(
+                event(EXECUTION_COMPLETED, now, OrchestrationStatus="Completed", Result=output_text)
+            )
+        if continue_as_new:
+            events.append(event(CONTINUE_AS_NEW, now, Input=continue_input))
+        with self.store.transaction() as conn:
+            current = self.store.instance(instance.instance_id, conn)
+            if current is None or current.execution_id != instance.execution_id:
+                return  # purged or restarted while replaying: drop this step
+            self._delete_inbox(conn, inbox_ids)
+            texts = self._append_history(conn, instance, cached_len(cached), events)
+            self._write_plan(conn, instance, plan)
+            if status == "Completed":
+                self._finish(conn, instance, status, output_text, custom_text, now)
+                self._notify_parent(
+                    conn, instance, event(SUB_COMPLETED, now, Result=output_text), now
+                )
+            elif continue_as_new:
+                self._continue_as_new(conn, instance, continue_input, custom_text, now)
+            else:
+                conn.execute(
+                    "UPDATE instances SET status = ?, custom_status = ?, updated_at = ?, "
+                    "history_len = history_len + ?, next_task_id = ?, replays = replays + 1 "
+                    "WHERE instance_id = ?",
+                    (
+                        status,
+                        custom_text,
+                        iso(now),
+                        len(texts),
+                        next_task_id,
+                        instance.instance_id,
+                    ),
+                )
+        if status == "Running" and not continue_as_new:
+            cached.history.extend(texts)
+            for row in plan.tasks:
+                cached.tasks[row.task_id] = row
+            cached.next_task_id = next_task_id
+        else:
+            self._cache.pop(instance.instance_id, None)
+        self._after_write(plan)
+
+    def _after_write(self, plan: _Step) -> None:
+        if plan.activities:
+            self._notify(self._activity_wake)
+        if plan.timers:
+            self._notify(self._timer_wake)
+        self._notify(self._wake)
+
+    def _write_plan(self, conn: Any, instance: Instance, plan: _Step) -> None:
+        key = (instance.instance_id, instance.execution_id)
+        conn.executemany(
+            "INSERT INTO tasks(instance_id, execution_id, task_id, kind, name, hidden, retry, "
+            "attempt, target, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    *key,
+                    t.task_id,
+                    t.kind,
+                    t.name,
+                    int(t.hidden),
+                    t.retry,
+                    t.attempt,
+                    t.target,
+                    t.input,
+                )
+                for t in plan.tasks
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO work(kind, instance_id, execution_id, task_id, name, input) "
+            "VALUES ('activity', ?, ?, ?, ?, ?)",
+            [(*key, task_id, name, text) for task_id, name, text in plan.activities],
+        )
+        conn.executemany(
+            "INSERT INTO work(kind, instance_id, execution_id, task_id, fire_at) "
+            "VALUES ('timer', ?, ?, ?, ?)",
+            [(*key, task_id, fire_at.timestamp()) for task_id, fire_at in plan.timers],
+        )
+        for task_id in plan.cancelled_timers:
+            conn.execute(
+                "DELETE FROM work WHERE kind = 'timer' AND instance_id = ? AND execution_id = ? "
+                "AND task_id = ?",
+                (*key, task_id),
+            )
+        for task_id, child_id, name, child_input, _ in plan.children:
+            self._start_child(conn, instance, task_id, child_id, name, child_input)
+
+    def _start_child(
+        self,
+        conn: Any,
+        instance: Instance,
+        task_id: int,
+        child_id: str,
+        name: str,
+        child_input: str | None,
+    ) -> None:
+        now = utcnow()
+        info = self.app.get(name, "orchestrationTrigger")
+        reason: str | None = None
+        if info is None:
+            reason = (
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                "function." + self.app.hint_for(name, "orchestrationTrigger")
+            )
+        else:
+            existing = self.store.instance(child_id, conn)
+            if existing is not None and not existing.is_terminal:
+                reason = f"An orchestration with instance ID '{child_id}' is already running."
+            elif existing is not None:
+                Store.delete_instance(conn, child_id)
+        if reason is not None:
+            failed = event(SUB_FAILED, now, TaskScheduledId=task_id, Reason=reason, Details="")
+            conn.execute(
+                "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+                (instance.instance_id, instance.execution_id, json.dumps(failed)),
+            )
+            return
+        assert info is not None
+        self._create_instance(
+            conn,
+            child_id,
+            info.name,
+            child_input,
+            "",
+            parent=(instance.instance_id, instance.execution_id, task_id),
+        )
+
+    def _notify_parent(
+        self, conn: Any, instance: Instance, outcome: dict[str, Any], now: datetime
+    ) -> None:
+        if instance.parent_instance_id is None or instance.parent_task_id is None:
+            return
+        outcome["TaskScheduledId"] = instance.parent_task_id
+        conn.execute(
+            "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+            (instance.parent_instance_id, instance.parent_execution_id, json.dumps(outcome)),
+        )
+
+    def _finish(
+        self,
+        conn: Any,
+        instance: Instance,
+        status: str,
+        output_text: str | None,
+        custom_text: str | None,
+        now: datetime,
+    ) -> None:
+        conn.execute(
+            "UPDATE instances SET status = ?, output = ?, custom_status = ?, updated_at = ?, "
+            "history_len = (SELECT COUNT(*) FROM history WHERE instance_id = ?), "
+            "replays = replays + 1 WHERE instance_id = ?",
+            (
+                status,
+                output_text,
+                custom_text,
+                iso(now),
+                instance.instance_id,
+                instance.instance_id,
+            ),
+        )
+        conn.execute(
+            "DELETE FROM work WHERE instance_id = ? AND state = 'ready'", (instance.instance_id,)
+        )
+
+    def _continue_as_new(
+        self,
+        conn: Any,
+        instance: Instance,
+        continue_input: str | None,
+        custom_text: str | None,
+        now: datetime,
+    ) -> None:
+        """Start a new execution of the same instance with a fresh history."""
+        execution_id = uuid.uuid4().hex
+        input_text = json.dumps(continue_input) if continue_input is not None else None
+        for table in ("history", "tasks", "work"):
+            conn.execute(f"DELETE FROM {table} WHERE instance_id = ?", (instance.instance_id,))
+        conn.execute(
+            "UPDATE instances SET status = 'Running', execution_id = ?, input = ?, output = NULL, "
+            "custom_status = ?, updated_at = ?, history_len = 0, next_task_id = 0, "
+            "replays = replays + 1, generation = generation + 1 WHERE instance_id = ?",
+            (execution_id, input_text, custom_text, iso(now), instance.instance_id),
+        )
+        started = event(
+            EXECUTION_STARTED,
+            now,
+            Name=instance.name,
+            Version=instance.version,
+            Input=input_text,
+            OrchestrationInstance={
+                "InstanceId": instance.instance_id,
+                "ExecutionId": execution_id,
+            },
+        )
+        conn.execute(
+            "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+            (instance.instance_id, execution_id, json.dumps(started)),
+        )
+
+    def _fail(
+        self,
+        instance: Instance,
+        inbox_ids: list[int],
+        plan: _Step,
+        message: str,
+        details: str,
+        custom_text: str | None,
+        started: dict[str, Any] | None = None,
+    ) -> None:
+        now = utcnow()
+        log.warning("instance %s failed: %s", instance.instance_id, message)
+        events = [*([started] if started else []), *plan.new_events]
+        events.append(
+            event(
+                EXECUTION_COMPLETED,
+                now,
+                OrchestrationStatus="Failed",
+                Result=json.dumps(message),
+                FailureDetails={"ErrorMessage": message, "StackTrace": details},
+            )
+        )
+        with self.store.transaction() as conn:
+            current = self.store.instance(instance.instance_id, conn)
+            if current is None or current.execution_id != instance.execution_id:
+                return
+            self._delete_inbox(conn, inbox_ids)
+            self._append_history(conn, instance, instance.history_len, events)
+            self._finish(conn, instance, "Failed", json.dumps(message), custom_text, now)
+            self._notify_parent(
+                conn,
+                instance,
+                event(SUB_FAILED, now, Reason=message, Details=details),
+                now,
+            )
+        self._cache.pop(instance.instance_id, None)
+        self._notify(self._wake)
+
+    def _terminate(self, instance: Instance, inbox_ids: list[int], reason: str) -> None:
+        now = utcnow()
+        with self.store.transaction() as conn:
+            self._delete_inbox(conn, inbox_ids)
+            self._append_history(
+                conn,
+                instance,
+                instance.history_len,
+                [event(EXECUTION_TERMINATED, now, Input=reason)],
+            )
+            self._finish(
+                conn, instance, "Terminated", json.dumps(reason), instance.custom_status, now
+            )
+        self._cache.pop(instance.instance_id, None)
+
+    def _delete_inbox(self, conn: Any, ids: list[int]) -> None:
+        conn.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+
+    def _discard_inbox(self, ids: list[int]) -> None:
+        with self.store.transaction() as conn:
+            self._delete_inbox(conn, ids)
+
+    # Activities ---------------------------------------------------------------------------
+
+    def _activity_loop(self) -> None:
+        size = self.options.max_concurrent_activities
+        while not self._stop.is_set():
+            free = size - self._running_activities
+            claimed: list[Any] = []
+            if free > 0:
+                try:
+                    with self.store.transaction() as conn:
+                        claimed = conn.execute(
+                            "SELECT id, instance_id, execution_id, task_id, name, input FROM work "
+                            "WHERE kind = 'activity' AND state = 'ready' ORDER BY id LIMIT ?",
+                            (free,),
+                        ).fetchall()
+                        conn.executemany(
+                            "UPDATE work SET state = 'running' WHERE id = ?",
+                            [(row["id"],) for row in claimed],
+                        )
+                except Exception:
+                    log.exception("claiming activities failed")
+                    claimed = []
+            for row in claimed:
+                with self._activity_wake:
+                    self._running_activities += 1
+                self._pool.submit(self._run_activity, dict(row))
+            with self._activity_wake:
+                if claimed and self._running_activities < size:
+                    continue
+                self._activity_wake.wait(0.5)
+
+    def _run_activity(self, item: dict[str, Any]) -> None:
+        try:
+            outcome = self._execute_activity(item)
+            if self._stop.is_set():
+                return
+            with self.store.transaction() as conn:
+                gone = conn.execute("DELETE FROM work WHERE id = ?", (item["id"],)).rowcount == 0
+                if not gone:
+                    conn.execute(
+                        "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+                        (item["instance_id"], item["execution_id"], json.dumps(outcome)),
+                    )
+            self.stats.activities_run += 1
+        except Exception:
+            log.exception("recording the result of activity %s failed", item.get("name"))
+        finally:
+            with self._activity_wake:
+                self._running_activities -= 1
+                self._activity_wake.notify_all()
+            self._notify(self._wake)
+
+    def _execute_activity(self, item: dict[str, Any]) -> dict[str, Any]:
+        name = str(item["name"])
+        task_id = int(item["task_id"])
+        info = self.app.get(name, "activityTrigger")
+        if info is None:
+            return event(
+                TASK_FAILED,
+                utcnow(),
+                TaskScheduledId=task_id,
+                Reason=(
+                    f"The function '{name}' doesn't exist, is disabled, or is not an activity "
+                    "function." + self.app.hint_for(name, "activityTrigger")
+                ),
+                Details="",
+            )
+        try:
+            value = df_codec.df_loads(item["input"]) if item["input"] is not None else None
+        except Exception:
+            value = item["input"]
+        try:
+            result = self.invoke(info, {str(info.trigger["name"]): value})
+            return event(
+                TASK_COMPLETED, utcnow(), TaskScheduledId=task_id, Result=df_codec.df_dumps(result)
+            )
+        except Exception as exc:
+            return event(
+                TASK_FAILED,
+                utcnow(),
+                TaskScheduledId=task_id,
+                Reason=f"Activity function '{info.name}' failed: {type(exc).__name__}: {exc}",
+                Details="".join(traceback.format_exception(exc)),
+            )
+
+    # Durable timers -----------------------------------------------------------------------
+
+    def _timer_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._fire_due_timers()
+                upcoming = self.store.next_timer()
+            except Exception:
+                log.exception("firing durable timers failed")
+                upcoming = None
+            timeout = 0.5
+            if upcoming is not None:
+                timeout = max(0.0, min(0.5, upcoming - time.time()))
+            if timeout > 0:
+                with self._timer_wake:
+                    self._timer_wake.wait(timeout)
+
+    def _fire_due_timers(self) -> None:
+        now = time.time()
+        with self.store.transaction() as conn:
+            due = conn.execute(
+                "SELECT id, instance_id, execution_id, task_id, fire_at FROM work "
+                "WHERE kind = 'timer' AND state = 'ready' AND fire_at <= ? ORDER BY fire_at",
+                (now,),
+            ).fetchall()
+            for row in due:
+                fire_at = datetime.fromtimestamp(row["fire_at"], UTC)
+                fired = event(TIMER_FIRED, utcnow(), TimerId=row["task_id"], FireAt=iso(fire_at))
+                conn.execute("DELETE FROM work WHERE id = ?", (row["id"],))
+                conn.execute(
+                    "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+                    (row["instance_id"], row["execution_id"], json.dumps(fired)),
+                )
+        if due:
+            self._notify(self._wake)
+
+    # Waiting (tests, CLI) -----------------------------------------------------------------
+
+    def wait_for(
+        self, instance_id: str, timeout: float = 60.0, statuses: tuple[str, ...] | None = None
+    ) -> Instance:
+        """Block until the instance reaches one of `statuses` (default: any terminal one)."""
+        wanted = statuses or ("Completed", "Failed", "Terminated", "Canceled")
+        deadline = time.monotonic() + timeout
+        while True:
+            instance = self.store.instance(instance_id)
+            if instance is not None and instance.status in wanted:
+                return instance
+            if time.monotonic() > deadline:
+                state = instance.status if instance else "missing"
+                raise TimeoutError(
+                    f"Instance '{instance_id}' is {state} after {timeout:.0f} s; "
+                    f"expected {', '.join(wanted)}."
+                )
+            time.sleep(0.02)
+
+
+def cached_len(cached: _Cached) -> int:
+    return len(cached.history)
+
+
+def summarize_event(ev: dict[str, Any], with_output: bool) -> dict[str, Any]:
+    """A history event as the status API shows it (EventType as a name)."""
+    out: dict[str, Any] = {
+        "EventType": EVENT_NAMES.get(ev["EventType"], str(ev["EventType"])),
+        "Timestamp": ev.get("Timestamp"),
+    }
+    for key in ("EventId", "Name", "InstanceId", "TaskScheduledId", "TimerId", "FireAt"):
+        if ev.get(key) not in (None, -1):
+            out[key] = ev[key]
+    for key in ("Reason", "Details", "OrchestrationStatus"):
+        if ev.get(key):
+            out[key] = ev[key]
+    if with_output:
+        for key in ("Input", "Result"):
+            if ev.get(key) is not None:
+                out[key] = ev[key]
+    return out

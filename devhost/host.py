@@ -1,0 +1,221 @@
+"""DevHost: one Function App running on this machine.
+
+    with DevHost(app_dir, port=0) as host:
+        requests.post(f"{host.base_url}/api/start?code={host.function_key}")
+
+Start order: settings (exported to the environment), the app (imported once), the SQLite
+store, the engine (orchestrations, activities, durable timers), the HTTP server, timer
+triggers and queue pollers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from devhost import http
+from devhost.engine import Engine, EngineError
+from devhost.invoke import OutValue, shared_invoker
+from devhost.loader import FunctionInfo, LoadedApp, load_app
+from devhost.settings import AppSettings, Keys
+from devhost.store import Store
+from devhost.triggers import QueuePoller, TimerTriggers, enqueue_now, send_messages
+
+log = logging.getLogger("devhost")
+
+STATE_DIR = Path(".local") / "devhost"
+DB_FILE = "devhost.sqlite3"
+RUNTIME_FILE = "runtime.json"
+
+
+def default_state_dir(app_dir: Path) -> Path:
+    return app_dir.resolve() / STATE_DIR
+
+
+class DevHost:
+    """Runs one app directory's `function_app.py`: HTTP, durable, timers and queues."""
+
+    def __init__(
+        self,
+        app_dir: Path | str,
+        *,
+        port: int | None = None,
+        address: str = "127.0.0.1",
+        state_dir: Path | str | None = None,
+        settings_file: Path | str | None = None,
+        timers: bool = True,
+        queues: bool = True,
+    ) -> None:
+        self.app_dir = Path(app_dir).resolve()
+        self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
+        self.settings = AppSettings.load(
+            self.app_dir, Path(settings_file) if settings_file else None
+        )
+        self.address = address
+        self.requested_port = self.settings.port if port is None else port
+        self.enable_timers = timers
+        self.enable_queues = queues
+        self.requests_served = 0
+        self.timer_runs: dict[str, int] = {}
+        self._started = False
+        self._lock = threading.Lock()
+
+    # Lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> DevHost:
+        self.settings.apply_environment()
+        self.app: LoadedApp = load_app(self.app_dir)
+        for name, reason in self.app.unsupported.items():
+            log.warning("function %s is not run: %s", name, reason)
+        self.keys: Keys = self.settings.keys(self.state_dir)
+        self.store = Store(self.state_dir / DB_FILE)
+        self.invoker = shared_invoker(str(self.app_dir))
+        self.engine = Engine(self.app, self.store, self.settings.host, self.invoke)
+        self.routes = sorted(
+            (
+                http.Route.compile(info, self._route_prefix())
+                for info in self.app.of_type("httpTrigger")
+            ),
+            key=lambda r: (r.pattern.pattern.count("(?P"), -len(r.pattern.pattern)),
+        )
+        self.timers = TimerTriggers(self, self.app.of_type("timerTrigger"))
+        self.pollers = (
+            [QueuePoller(self, info) for info in self.app.of_type("queueTrigger")]
+            if self.enable_queues
+            else []
+        )
+        self.server, self._server_thread = http.serve(self, self.address, self.requested_port)
+        self.port = int(self.server.server_address[1])
+        self.base_url = f"http://{self.address}:{self.port}"
+        self.engine.start()
+        if self.enable_timers:
+            self.timers.start()
+        for poller in self.pollers:
+            poller.start()
+        self._write_runtime()
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        for poller in self.pollers:
+            poller.stop()
+        self.timers.stop()
+        self.server.shutdown()
+        self.server.server_close()
+        self.engine.stop()
+        self.store.close()
+        runtime = self.state_dir / RUNTIME_FILE
+        runtime.unlink(missing_ok=True)
+
+    def __enter__(self) -> DevHost:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _route_prefix(self) -> str:
+        host_json = self.app_dir / "host.json"
+        try:
+            data = json.loads(host_json.read_text(encoding="utf-8-sig"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return "api"
+        prefix = ((data.get("extensions") or {}).get("http") or {}).get("routePrefix")
+        return "api" if prefix is None else str(prefix)
+
+    def _write_runtime(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / RUNTIME_FILE).write_text(
+            json.dumps({"url": self.base_url, "pid": os.getpid(), "appDir": str(self.app_dir)}),
+            encoding="utf-8",
+        )
+
+    # Keys and URLs ------------------------------------------------------------------------
+
+    @property
+    def function_key(self) -> str:
+        return self.keys.function_key
+
+    @property
+    def master_key(self) -> str:
+        return self.keys.master_key
+
+    def management_urls(self, instance_id: str) -> dict[str, str]:
+        return http.management_urls(
+            self.base_url, self.settings.host.hub_name, self.master_key, instance_id
+        )
+
+    def client_binding(self) -> str:
+        return http.client_binding(self.base_url, self.settings.host.hub_name, self.master_key)
+
+    def url(self, route: str, **query: str) -> str:
+        """The URL of an HTTP-triggered route with the function key (for tests and tools)."""
+        params = "&".join(f"{k}={v}" for k, v in {"code": self.function_key, **query}.items())
+        return f"{self.base_url}/api/{route.lstrip('/')}?{params}"
+
+    # Invoking functions -------------------------------------------------------------------
+
+    def invoke(self, info: FunctionInfo, kwargs: dict[str, Any]) -> Any:
+        """Call a function with its trigger argument; fill client and output bindings."""
+        outputs: dict[str, tuple[dict[str, Any], OutValue]] = {}
+        for binding in info.bindings:
+            name = str(binding.get("name"))
+            if binding.get("type") == "durableClient" and name in info.parameters:
+                kwargs[name] = self.client_binding()
+            elif binding.get("type") == "queue" and name != "$return" and name in info.parameters:
+                value = OutValue()
+                kwargs[name] = value
+                outputs[name] = (binding, value)
+        result = self.invoker.call(info, kwargs)
+        for binding, value in outputs.values():
+            send_messages(self, binding, value.get())
+        for binding in info.output_bindings("queue"):
+            if binding.get("name") == "$return":
+                send_messages(self, binding, result)
+        return result
+
+    def run_function_now(self, name: str, text: str = "") -> None:
+        """The admin API: run a timer or queue function now (as POST /admin/functions/NAME)."""
+        info = self.app.functions.get(name) or next(
+            (f for f in self.app.functions.values() if f.name.lower() == name.lower()), None
+        )
+        if info is None:
+            raise EngineError(404, f"No function named '{name}' in this app.")
+        if info.trigger_type == "timerTrigger":
+            self.timers.fire_now(info.name)
+            return
+        if info.trigger_type == "queueTrigger":
+            threading.Thread(target=enqueue_now, args=(self, info, text), daemon=True).start()
+            return
+        raise EngineError(
+            400,
+            f"Function '{name}' has a {info.trigger_type}; the admin API runs timer and "
+            "queue functions only.",
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "state": "Running" if self._started else "Stopped",
+            "url": self.base_url,
+            "appDir": str(self.app_dir),
+            "stateDir": str(self.state_dir),
+            "hubName": self.settings.host.hub_name,
+            "functions": [
+                {"name": f.name, "trigger": f.trigger_type} for f in self.app.functions.values()
+            ],
+            "unsupported": self.app.unsupported,
+            "replays": self.engine.stats.replays,
+            "activitiesRun": self.engine.stats.activities_run,
+        }
