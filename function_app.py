@@ -3,10 +3,10 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import bp as activities_bp
-from orchestrations import bp as orchestrations_bp
-from triggers import bp as triggers_bp
+import activities
+import orchestrations
+import triggers
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (triggers_bp, orchestrations_bp, activities_bp):
+for blueprint in (*triggers.blueprints, *orchestrations.blueprints, *activities.blueprints):
     app.register_functions(blueprint)

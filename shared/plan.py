@@ -18,6 +18,7 @@ class Trigger(Record):
     """What started the run."""
 
     kind: Literal["schedule", "push", "manual"] = "manual"
+    commit: str | None = Field(default=None, description="push: the pushed commit")
     changed_paths: list[str] = Field(default_factory=list, description="push: changed files")
     families: list[str] = Field(default_factory=list, description="manual: only these images")
     force: bool = Field(default=False, description="manual: rebuild even if up to date")

@@ -131,7 +131,11 @@ def _build_reason(
             if parent is not None:
                 return BuildReason.PARENT_REBUILT, f"{parent} has a newer version ({base})"
             return BuildReason.BASE_UPDATED, f"{latest.base} -> {base}"
-        return BuildReason.CHANGED, f"hash {latest.definition_hash[:8]} -> {digest[:8]}"
+        detail = f"hash {latest.definition_hash[:8]} -> {digest[:8]}"
+        path = factory.image_files.get(image.name)
+        if trigger.kind == "push" and path in trigger.changed_paths:
+            detail += f"; {path} changed in this push"
+        return BuildReason.CHANGED, detail
     max_age = policy.max_age_days or factory.settings.rebuild.max_age_days
     if max_age is not None and now - latest.created > timedelta(days=max_age):
         age = (now - latest.created).days

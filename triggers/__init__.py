@@ -1,5 +1,8 @@
-"""Triggers (timer, webhooks, HTTP start/status, queue workers): thin, parse, verify, start."""
+"""Triggers (timer, webhooks, HTTP start/status, queue workers): thin, parse, verify, start.
+
+Each module holds one blueprint; this list is what the Function App registers.
+"""
 
 import azure.durable_functions as df
 
-bp = df.Blueprint()
+blueprints: list[df.Blueprint] = []

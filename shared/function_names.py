@@ -1,0 +1,28 @@
+"""Function names are global in a Function App: every orchestrator, activity and queue
+is named here once and called by these strings."""
+
+from __future__ import annotations
+
+# Orchestrators
+FACTORY_RUN = "factory_run"
+BUILD_IMAGE = "build_image"
+DISTRIBUTE_IMAGE = "distribute_image"
+
+# Activities
+LOAD_CONFIG = "load_config"
+INVENTORY_LAB = "inventory_lab"
+INVENTORY_CATALOG = "inventory_catalog"
+RESOLVE_GALLERY = "resolve_gallery"
+CREATE_BUILD_VM = "create_build_vm"
+VM_STATUS = "vm_status"
+DELETE_VM = "delete_vm"
+START_CAPTURE = "start_capture"
+CAPTURE_STATUS = "capture_status"
+FINISH_CAPTURE = "finish_capture"
+CREATE_TEST_VM = "create_test_vm"
+START_LAB_COPY = "start_lab_copy"
+LAB_COPY_STATUS = "lab_copy_status"
+CREATE_CUSTOM_IMAGE = "create_custom_image"
+CUSTOM_IMAGE_STATUS = "custom_image_status"
+DELETE_BLOB = "delete_blob"
+ENQUEUE_RETIREMENT = "enqueue_retirement"

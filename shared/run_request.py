@@ -1,0 +1,50 @@
+"""What starts a run: the orchestration input of `factory_run`, and its instance id.
+
+The instance id derives from the trigger, so duplicates coalesce: every delivery of a
+push of one commit maps to one run, and one timer occurrence to one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.plan import Record, Trigger
+
+
+class ConfigSourceRef(Record):
+    """Where the configuration repository is read from."""
+
+    kind: Literal["directory", "git"] = "directory"
+    location: str = Field(description="A directory path, or a Git repository URL or path.")
+    path: str = Field(default="", description="The folder holding factory.yaml, if not the root.")
+    branch: str = "main"
+    commit: str | None = Field(default=None, description="Exact commit; default: branch head.")
+
+
+class RunRequest(Record):
+    trigger: Trigger
+    source: ConfigSourceRef
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def run_instance_id(
+    trigger: Trigger, *, commit: str | None = None, at: datetime | None = None, key: str = ""
+) -> str:
+    """A stable id: `push-<commit>`, `schedule-<occurrence>`, `manual-<digest of options/key>`."""
+    if trigger.kind == "push":
+        if not commit:
+            raise ValueError("a push run needs the pushed commit")
+        return f"push-{_UNSAFE.sub('-', commit)}"
+    if trigger.kind == "schedule":
+        if at is None:
+            raise ValueError("a scheduled run needs its occurrence time")
+        return f"schedule-{at.strftime('%Y%m%dT%H%M%SZ')}"
+    options = trigger.model_dump_json() + key
+    return f"manual-{hashlib.sha256(options.encode()).hexdigest()[:16]}"

@@ -1,0 +1,72 @@
+"""The app settings the factory reads (environment variables; app settings in Azure).
+
+Production and the local world differ only in these values: no `if local:` in code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.run_request import ConfigSourceRef
+
+PREFIX = "IMAGEFACTORY_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    config_source: Literal["directory", "git"] = Field(
+        default="directory", description="IMAGEFACTORY_CONFIG_SOURCE"
+    )
+    config_location: str = Field(default="", description="IMAGEFACTORY_CONFIG_LOCATION")
+    config_path: str = Field(default="", description="IMAGEFACTORY_CONFIG_PATH")
+    config_branch: str = Field(default="main", description="IMAGEFACTORY_CONFIG_BRANCH")
+    git_token: str | None = Field(default=None, description="IMAGEFACTORY_GIT_TOKEN (secret)")
+    arm_endpoint: str = Field(
+        default="https://management.azure.com", description="IMAGEFACTORY_ARM_ENDPOINT"
+    )
+    ca_bundle: str | None = Field(default=None, description="IMAGEFACTORY_CA_BUNDLE")
+    credential: Literal["default", "local"] = Field(
+        default="default", description="IMAGEFACTORY_CREDENTIAL"
+    )
+    retirement_queue: str = Field(
+        default="imagefactory-retirements", description="IMAGEFACTORY_RETIREMENT_QUEUE"
+    )
+    queue_connection: str = Field(
+        default="AzureWebJobsStorage",
+        description="IMAGEFACTORY_QUEUE_CONNECTION: the name of the storage connection setting",
+    )
+    poll_seconds: float = Field(default=60.0, gt=0, description="IMAGEFACTORY_POLL_SECONDS")
+    time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="IMAGEFACTORY_TIME_SCALE: multiplies timeouts (a local world runs faster)",
+    )
+
+    @property
+    def config_ref(self) -> ConfigSourceRef:
+        return ConfigSourceRef(
+            kind=self.config_source,
+            location=self.config_location,
+            path=self.config_path,
+            branch=self.config_branch,
+        )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    for name in Settings.model_fields:
+        key = PREFIX + name.upper()
+        if env.get(key):
+            values[name] = env[key]
+    return Settings.model_validate(values)
+
+
+def setting_names() -> list[str]:
+    """Every app setting the factory reads, for templates and docs."""
+    return sorted(PREFIX + name.upper() for name in Settings.model_fields)

@@ -1,0 +1,46 @@
+"""Starting a run from any trigger: one run per instance id, never two at once."""
+
+from __future__ import annotations
+
+import json
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.function_names import FACTORY_RUN
+from shared.run_request import RunRequest
+
+ACTIVE = {
+    df.OrchestrationRuntimeStatus.Pending,
+    df.OrchestrationRuntimeStatus.Running,
+    df.OrchestrationRuntimeStatus.ContinuedAsNew,
+}
+
+
+async def is_active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
+    status = await client.get_status(instance_id)
+    return status is not None and status.runtime_status in ACTIVE
+
+
+async def start_run(
+    client: df.DurableOrchestrationClient,
+    request: func.HttpRequest,
+    run: RunRequest,
+    instance_id: str,
+) -> func.HttpResponse:
+    """Start `factory_run` unless that instance is already going; answer with its status URLs.
+
+    202 and the Durable status URLs either way; `started` says whether this call started it.
+    """
+    started = False
+    if not await is_active(client, instance_id):
+        await client.start_new(FACTORY_RUN, instance_id, run.model_dump(mode="json"))
+        started = True
+    urls = client.get_client_response_links(request, instance_id)
+    body = {"id": instance_id, "started": started, **urls}
+    return func.HttpResponse(
+        json.dumps(body),
+        status_code=202,
+        mimetype="application/json",
+        headers={"Location": urls["statusQueryGetUri"]},
+    )
