@@ -264,6 +264,13 @@ def increment(value: int) -> int:
     return value + 1
 
 
+@app.function_name("Renamed")
+@app.activity_trigger(input_name="value")
+def renamed_activity(value: int) -> int:
+    """Registered as 'Renamed': `call_activity(renamed_activity)` sends the Python name."""
+    return value
+
+
 # Timer and queue triggers -----------------------------------------------------------------
 
 TIMER_CALLS: list[bool] = []

@@ -1,0 +1,56 @@
+"""An orchestrator whose replay no longer matches its history fails with a clear message."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from devhost.host import DevHost
+from tests.devhost.conftest import Start, wait_status
+
+
+@pytest.fixture
+def behaviour() -> Iterator[dict[str, str]]:
+    module = sys.modules["function_app"]
+    switches: dict[str, str] = module.BEHAVIOUR
+    saved = dict(switches)
+    yield switches
+    switches.clear()
+    switches.update(saved)
+
+
+def test_changed_activity_fails_the_instance_naming_the_step(
+    devhost: DevHost, start: Start, behaviour: dict[str, str]
+) -> None:
+    instance_id = start("changing")
+    devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    # Wait until the first activity's result is in the history, then change the code.
+    while not any(e["EventType"] == 5 for e in devhost.store.history(instance_id)):
+        time.sleep(0.02)
+    behaviour["first"] = "other"
+    response = requests.post(devhost.url(f"event/{instance_id}/go"), json=None, timeout=30)
+    assert response.status_code == 202, response.text
+    status = wait_status(devhost, instance_id)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == (
+        "Non-deterministic orchestrator 'changing': step 0: history has activity 'hello' "
+        "but the orchestrator now schedules activity 'other'."
+    )
+
+
+def test_unchanged_code_replays_fine(
+    devhost: DevHost, start: Start, behaviour: dict[str, str]
+) -> None:
+    instance_id = start("changing")
+    devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    while not any(e["EventType"] == 5 for e in devhost.store.history(instance_id)):
+        time.sleep(0.02)
+    response = requests.post(devhost.url(f"event/{instance_id}/go"), json=None, timeout=30)
+    assert response.status_code == 202, response.text
+    status = wait_status(devhost, instance_id)
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == "finished"
