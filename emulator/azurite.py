@@ -130,6 +130,8 @@ class Azurite:
         self.table_port = self.table_port or free_port()
         self.location.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
+        # Azurite fetches cross-account copy sources itself over HTTPS: trust the local CA.
+        env["NODE_EXTRA_CA_CERTS"] = str(self.tls.ca_file)
         env["AZURITE_ACCOUNTS"] = ";".join(f"{n}:{account_key(n)}" for n in names)
         command = [
             str(find_azurite()),

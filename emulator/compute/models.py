@@ -1,0 +1,131 @@
+"""Microsoft.Compute as DevTest Labs leaves it: the VM behind a lab VM and its OS disk.
+
+Compute VMs and disks are views of lab VMs (they exist once the lab VM's deployment
+created them). Disk access writes the disk's synthetic VHD into Azurite and returns a
+read SAS to it; revoking deletes that blob, so the SAS stops working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from emulator.compute import exceptions as cx
+from emulator.devtestlabs.models import LabVm
+from emulator.exceptions import InvalidParameter, NotImplementedByEmulator, ResourceNotFound
+from emulator.faults import RequestKind
+from emulator.lro import Operation
+
+if TYPE_CHECKING:
+    from emulator.core import Core
+
+PROVIDER = "Microsoft.Compute"
+DISK_ACCOUNT = "emulatordisks"
+DISK_CONTAINER = "disks"
+
+
+class ComputeBackend:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def _vms(self, subscription: str) -> list[LabVm]:
+        sub = subscription.lower()
+        return [
+            vm
+            for lab in self.core.all_labs()
+            if lab.subscription.lower() == sub
+            for vm in lab.vms.values()
+            if vm.compute_exists
+        ]
+
+    def virtual_machine(self, subscription: str, resource_group: str, name: str) -> LabVm:
+        for vm in self._vms(subscription):
+            if (
+                vm.compute_resource_group.lower() == resource_group.lower()
+                and vm.compute_name.lower() == name.lower()
+            ):
+                return vm
+        raise ResourceNotFound(
+            f"The Resource 'Microsoft.Compute/virtualMachines/{name}' under resource group "
+            f"'{resource_group}' was not found."
+        )
+
+    def disk(self, subscription: str, resource_group: str, name: str) -> LabVm:
+        for vm in self._vms(subscription):
+            if (
+                vm.compute_resource_group.lower() == resource_group.lower()
+                and vm.os_disk_name.lower() == name.lower()
+            ):
+                return vm
+        raise ResourceNotFound(
+            f"The Resource 'Microsoft.Compute/disks/{name}' under resource group "
+            f"'{resource_group}' was not found."
+        )
+
+    def grant_access(
+        self, subscription: str, vm: LabVm, body: dict[str, Any], request: RequestKind
+    ) -> Operation:
+        access = body.get("access")
+        if access is None:
+            raise InvalidParameter("The request body is missing the required property 'access'.")
+        if str(access) == "Write":
+            raise NotImplementedByEmulator("The emulator grants only Read access to disks.")
+        if str(access) != "Read":
+            raise cx.InvalidAccessLevel(f"The access level '{access}' is not Read or Write.")
+        duration = body.get("durationInSeconds")
+        if not isinstance(duration, int) or duration <= 0:
+            raise InvalidParameter(
+                "The property 'durationInSeconds' must be a positive number of seconds."
+            )
+        if vm.power_state == "Running":
+            raise cx.OperationNotAllowed(
+                f"The disk '{vm.os_disk_name}' is attached to the running virtual machine "
+                f"'{vm.compute_name}'; stop it before granting access."
+            )
+        blobs = self.core.blobs()
+        blob = f"{vm.os_disk_name}.vhd"
+        blobs.write_page_blob(DISK_ACCOUNT, DISK_CONTAINER, blob, vm.disk_bytes())
+        vm.disk_grant_blob = blob
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=duration)
+        sas = blobs.blob_read_sas(DISK_ACCOUNT, DISK_CONTAINER, blob, expiry)
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, "beginGetAccess", vm.os_disk_id, subscription
+        )
+        operation.result = {"accessSAS": sas}
+        self._finish_later(operation, self.core.scenario.durations.grant_access, request)
+        return operation
+
+    def revoke_access(self, subscription: str, vm: LabVm, request: RequestKind) -> Operation:
+        if vm.disk_grant_blob:
+            self.core.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
+            vm.disk_grant_blob = None
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, "endGetAccess", vm.os_disk_id, subscription
+        )
+        self._finish_later(operation, self.core.scenario.durations.revoke_access, request)
+        return operation
+
+    def _finish_later(self, operation: Operation, seconds: float, request: RequestKind) -> None:
+        factor = self.core.faults.slow_factor(request)
+        operation.end = operation.start + dt.timedelta(seconds=seconds * factor)
+        fault = self.core.faults.on_operation(request)
+        if fault is not None:
+            operation.error_code = fault.code or "InternalExecutionError"
+            operation.error_message = fault.message or "The disk operation failed."
+
+    def advance(self, now: dt.datetime) -> None:
+        """Finish compute operations whose end time has come."""
+        for operation in self.core.world.operations.values():
+            if operation.provider != PROVIDER or operation.status != "Running":
+                continue
+            if operation.end is not None and operation.end <= now:
+                if operation.error_code is not None:
+                    operation.status = "Failed"
+                    operation.result = None
+                else:
+                    operation.status = "Succeeded"
+
+    def on_vm_removed(self, vm: LabVm) -> None:
+        if vm.disk_grant_blob and self.core._blobs is not None:
+            self.core.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
+            vm.disk_grant_blob = None

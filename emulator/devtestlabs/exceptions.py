@@ -1,0 +1,44 @@
+"""DevTest Labs error codes (rendered by `emulator.exceptions.ArmError`)."""
+
+from __future__ import annotations
+
+from emulator.exceptions import ArmError
+
+
+class InvalidGalleryImageReference(ArmError):
+    code = "InvalidGalleryImageReference"
+
+
+class InvalidArtifact(ArmError):
+    code = "InvalidArtifact"
+
+
+class InvalidVmSize(ArmError):
+    code = "InvalidVmSize"
+
+
+class CustomImageNotReady(ArmError):
+    code = "CustomImageNotReady"
+
+
+class VhdNotFound(ArmError):
+    code = "InvalidVhd"
+
+
+class PolicyViolation(ArmError):
+    status = 409
+    code = "PolicyViolation"
+
+
+class OperationInProgress(ArmError):
+    status = 409
+    code = "Conflict"
+
+
+class VmNotRunning(ArmError):
+    status = 409
+    code = "VmNotRunning"
+
+
+class InvalidFilter(ArmError):
+    code = "InvalidFilter"

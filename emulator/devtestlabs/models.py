@@ -1,0 +1,923 @@
+"""DevTest Labs state and rules: labs, lab VMs, custom images, artifacts. No HTTP here.
+
+Lab VMs and custom images are state machines driven by simulated time: each stores its
+phase and when the phase ends; `DevTestLabsBackend.advance` moves them forward, one
+event at a time, finishing their asynchronous operations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from emulator import vhd
+from emulator.devtestlabs import exceptions as dtl
+from emulator.exceptions import (
+    InvalidParameter,
+    MissingRequiredProperty,
+    QuotaExceeded,
+    ResourceNotFound,
+)
+from emulator.faults import RequestKind
+from emulator.lro import Operation
+from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
+
+if TYPE_CHECKING:
+    from emulator.core import Core
+
+PROVIDER = "Microsoft.DevTestLab"
+UPLOADS_CONTAINER = "uploads"
+GENERALIZING_EFFECTS = {"generalize"}
+
+
+class ArtifactRun(BaseModel):
+    """One artifact applied to a lab VM, in order."""
+
+    artifact_id: str
+    name: str
+    title: str
+    parameters: list[dict[str, Any]] = []
+    status: Literal["Pending", "Installing", "Succeeded", "Failed", "Skipped"] = "Pending"
+    message: str | None = None
+    install_time: dt.datetime | None = None
+    duration: float = 0.0
+    effect: str = "none"
+    fails_with: str | None = None
+
+
+class LabVm(BaseModel):
+    """A DevTest Labs virtual machine and the compute VM and OS disk behind it."""
+
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str] = {}
+    notes: str | None = None
+    size: str
+    vcpus: int
+    os_type: str
+    user_name: str | None = None
+    is_ssh: bool = False
+    gallery_image_reference: dict[str, Any] | None = None
+    resolved_version: str | None = None
+    custom_image_id: str | None = None
+    parent_header: str | None = None
+    lab_subnet_name: str | None = None
+    lab_virtual_network_id: str | None = None
+    disallow_public_ip: bool = False
+    allow_claim: bool = False
+    storage_type: str = "Standard"
+    expiration_date: str | None = None
+    owner_object_id: str | None = None
+    created: dt.datetime
+    unique_identifier: str
+    compute_resource_group: str
+    compute_name: str
+    os_disk_name: str
+    disk_size_gb: int
+    compute_exists: bool = False
+    provisioning_state: str = "Creating"
+    power_state: str | None = None
+    generalized: str | None = None
+    artifacts: list[ArtifactRun] = []
+    phase: Literal["creating", "artifacts", "ready", "deleting", "failed"] = "creating"
+    phase_until: dt.datetime | None = None
+    current_artifact: int = 0
+    operation_id: str | None = None
+    planned_failure: tuple[str, str] | None = None
+    disk_grant_blob: str | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.phase in ("creating", "artifacts", "deleting")
+
+    @property
+    def compute_id(self) -> str:
+        return (
+            f"/subscriptions/{self.id.split('/')[2]}/resourcegroups/{self.compute_resource_group}"
+            f"/providers/microsoft.compute/virtualmachines/{self.compute_name}"
+        ).lower()
+
+    @property
+    def os_disk_id(self) -> str:
+        return (
+            f"/subscriptions/{self.id.split('/')[2]}/resourcegroups/{self.compute_resource_group}"
+            f"/providers/microsoft.compute/disks/{self.os_disk_name}"
+        ).lower()
+
+    def deployment_status(self) -> dict[str, Any]:
+        total = len(self.artifacts)
+        applied = sum(1 for a in self.artifacts if a.status == "Succeeded")
+        if total == 0:
+            status = "NotStarted" if self.phase == "creating" else "Succeeded"
+        elif any(a.status == "Failed" for a in self.artifacts):
+            status = "Failed"
+        elif applied == total:
+            status = "Succeeded"
+        elif self.phase == "artifacts":
+            status = "Running"
+        else:
+            status = "NotStarted"
+        return {"deploymentStatus": status, "artifactsApplied": applied, "totalArtifacts": total}
+
+    def disk_bytes(self) -> bytes:
+        """The OS disk's synthetic VHD: who made it, from what, with which artifacts."""
+        if self.gallery_image_reference is not None:
+            ref = self.gallery_image_reference
+            source = (
+                f"gallery {ref.get('publisher')}/{ref.get('offer')}/{ref.get('sku')}"
+                f"/{self.resolved_version}"
+            )
+        else:
+            source = f"custom-image {self.custom_image_id}"
+        applied = [
+            a.name + _render_parameters(a.parameters)
+            for a in self.artifacts
+            if a.status == "Succeeded"
+        ]
+        fields = [
+            ("disk", self.os_disk_id),
+            ("lab-vm", self.id),
+            ("compute-vm", self.compute_id),
+            ("os-type", self.os_type),
+            ("source", source),
+            ("artifacts", ", ".join(applied) if applied else "(none)"),
+            ("generalized", self.generalized or "no"),
+            ("size-gb", str(self.disk_size_gb)),
+        ]
+        return vhd.render(fields, self.parent_header)
+
+
+def _render_parameters(parameters: list[dict[str, Any]]) -> str:
+    if not parameters:
+        return ""
+    inner = ",".join(f"{p.get('name')}={p.get('value')}" for p in parameters)
+    return f"({inner})"
+
+
+class CustomImage(BaseModel):
+    """A lab's custom image, from a lab VM or from a VHD in the lab's storage."""
+
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str] = {}
+    description: str | None = None
+    author: str | None = None
+    os_type: str
+    vm: dict[str, Any] | None = None
+    vhd: dict[str, Any] | None = None
+    created: dt.datetime
+    unique_identifier: str
+    size_gb: int = 127
+    source_header: str
+    provisioning_state: str = "Creating"
+    phase: Literal["creating", "ready", "deleting", "failed"] = "creating"
+    phase_until: dt.datetime | None = None
+    operation_id: str | None = None
+    planned_failure: tuple[str, str] | None = None
+
+
+class LabState(BaseModel):
+    """One lab: its settings from the scenario and the VMs and images made in it."""
+
+    id: str
+    name: str
+    subscription: str
+    resource_group: str
+    location: str
+    tags: dict[str, str] = {}
+    storage_account: str
+    premium_storage_account: str
+    artifacts_storage_account: str
+    vm_creation_resource_group: str | None = None
+    max_vms_allowed_per_lab: int | None = None
+    artifact_sources: list[str] = []
+    created: dt.datetime
+    unique_identifier: str
+    vms: dict[str, LabVm] = {}
+    images: dict[str, CustomImage] = {}
+
+    def storage_account_id(self, name: str) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}"
+            f"/providers/microsoft.storage/storageaccounts/{name}"
+        ).lower()
+
+    def compute_resource_group(self) -> str:
+        return self.vm_creation_resource_group or f"{self.name}-{self.unique_identifier[:6]}"
+
+
+def _require(body: dict[str, Any], *path: str) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, dict) or value.get(key) in (None, ""):
+            raise MissingRequiredProperty(
+                f"The request body is missing the required property '{'.'.join(path)}'."
+            )
+        value = value[key]
+    return value
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    parts = []
+    for part in version.split("."):
+        parts.append(int(part) if part.isdigit() else 0)
+    return tuple(parts)
+
+
+def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[GalleryImage, str]:
+    """The gallery image a reference names and its concrete version (`latest` resolved)."""
+    for field in ("publisher", "offer", "sku", "osType", "version"):
+        if not ref.get(field):
+            raise MissingRequiredProperty(
+                "The request body is missing the required property "
+                f"'properties.galleryImageReference.{field}'."
+            )
+    for image in images:
+        if (
+            image.publisher.lower() == str(ref["publisher"]).lower()
+            and image.offer.lower() == str(ref["offer"]).lower()
+            and image.sku.lower() == str(ref["sku"]).lower()
+        ):
+            if str(ref["osType"]).lower() != image.os_type.lower():
+                raise dtl.InvalidGalleryImageReference(
+                    f"The gallery image {image.publisher}/{image.offer}/{image.sku} is a "
+                    f"{image.os_type} image, not {ref['osType']}."
+                )
+            version = str(ref["version"])
+            if version.lower() == "latest":
+                return image, max(image.versions, key=_version_key)
+            if version in image.versions:
+                return image, version
+            raise dtl.InvalidGalleryImageReference(
+                f"The gallery image {image.publisher}/{image.offer}/{image.sku} has no version "
+                f"'{version}'; available: latest, {', '.join(image.versions)}."
+            )
+    raise dtl.InvalidGalleryImageReference(
+        f"No gallery image matches publisher '{ref['publisher']}', offer '{ref['offer']}' "
+        f"and sku '{ref['sku']}'."
+    )
+
+
+class DevTestLabsBackend:
+    """The rules of Microsoft.DevTestLab over the registry held by `Core`."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    # ----- lookups -------------------------------------------------------------------
+    def lab(self, subscription: str, resource_group: str, name: str) -> LabState:
+        group = self.core.resource_group(subscription, resource_group)
+        lab = group.labs.get(name.lower())
+        if lab is None:
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.DevTestLab/labs/{name}' under resource group "
+                f"'{resource_group}' was not found."
+            )
+        return lab
+
+    def labs_in_subscription(self, subscription: str) -> list[LabState]:
+        sub = self.core.subscription(subscription)
+        return [lab for rg in sub.resource_groups.values() for lab in rg.labs.values()]
+
+    def vm(self, lab: LabState, name: str) -> LabVm:
+        vm = lab.vms.get(name.lower())
+        if vm is None:
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualmachines/{name}' "
+                f"under resource group '{lab.resource_group}' was not found."
+            )
+        return vm
+
+    def image(self, lab: LabState, name: str) -> CustomImage:
+        image = lab.images.get(name.lower())
+        if image is None:
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/customimages/{name}' "
+                f"under resource group '{lab.resource_group}' was not found."
+            )
+        return image
+
+    def artifact_sources(self, lab: LabState) -> list[str]:
+        return lab.artifact_sources
+
+    def artifact_source(self, lab: LabState, name: str) -> ArtifactSourceSpec:
+        for source in self.core.scenario.artifact_sources:
+            if source.name.lower() == name.lower() and source.name in lab.artifact_sources:
+                return source
+        raise ResourceNotFound(
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{name}' "
+            f"under resource group '{lab.resource_group}' was not found."
+        )
+
+    def artifact(self, lab: LabState, source_name: str, name: str) -> ArtifactSpec:
+        source = self.artifact_source(lab, source_name)
+        for artifact in source.artifacts:
+            if artifact.name.lower() == name.lower():
+                return artifact
+        raise ResourceNotFound(
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{source_name}"
+            f"/artifacts/{name}' under resource group '{lab.resource_group}' was not found."
+        )
+
+    # ----- artifacts ---------------------------------------------------------------------
+    def _artifact_runs(
+        self, lab: LabState, os_type: str, items: Any, request: RequestKind
+    ) -> list[ArtifactRun]:
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise InvalidParameter("The property 'artifacts' must be a list.")
+        runs: list[ArtifactRun] = []
+        durations = self.core.scenario.durations
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not item.get("artifactId"):
+                raise MissingRequiredProperty(
+                    f"The artifact at position {index} is missing the required property "
+                    "'artifactId'."
+                )
+            artifact_id = str(item["artifactId"])
+            parts = artifact_id.strip("/").split("/")
+            lowered = [p.lower() for p in parts]
+            if len(parts) != 12 or lowered[-2] != "artifacts" or lowered[-4] != "artifactsources":
+                raise dtl.InvalidArtifact(
+                    f"The artifact id '{artifact_id}' is not a lab artifact resource id."
+                )
+            if lowered[7].lower() != lab.name.lower() or lowered[1] != lab.subscription.lower():
+                raise dtl.InvalidArtifact(
+                    f"The artifact '{artifact_id}' does not belong to lab '{lab.name}'."
+                )
+            try:
+                spec = self.artifact(lab, parts[9], parts[11])
+            except ResourceNotFound:
+                raise dtl.InvalidArtifact(
+                    f"The artifact '{parts[11]}' was not found in artifact source '{parts[9]}' "
+                    f"of lab '{lab.name}'."
+                ) from None
+            if spec.target_os_type not in ("Any", os_type):
+                raise dtl.InvalidArtifact(
+                    f"The artifact '{spec.name}' targets {spec.target_os_type}, but the virtual "
+                    f"machine runs {os_type}."
+                )
+            given = item.get("parameters") or []
+            if not isinstance(given, list):
+                raise InvalidParameter(
+                    f"The parameters of artifact '{spec.name}' must be a list of name/value pairs."
+                )
+            names = {str(p.get("name", "")).lower() for p in given if isinstance(p, dict)}
+            for pname, param in spec.parameters.items():
+                if param.required and param.default is None and pname.lower() not in names:
+                    raise dtl.InvalidArtifact(
+                        f"The artifact '{spec.name}' needs a value for parameter '{pname}'."
+                    )
+            known = {p.lower() for p in spec.parameters}
+            for pname in names:
+                if pname not in known:
+                    raise dtl.InvalidArtifact(
+                        f"The artifact '{spec.name}' has no parameter '{pname}'."
+                    )
+            duration = spec.duration if spec.duration is not None else durations.artifact
+            fault = self.core.faults.on_artifact(request, spec.name)
+            runs.append(
+                ArtifactRun(
+                    artifact_id=artifact_id.lower(),
+                    name=spec.name,
+                    title=spec.title,
+                    parameters=[
+                        {"name": p.get("name"), "value": p.get("value")}
+                        for p in given
+                        if isinstance(p, dict)
+                    ],
+                    duration=duration * self.core.faults.slow_factor(request),
+                    effect=spec.effect,
+                    fails_with=(fault.message or f"Artifact '{spec.name}' failed.")
+                    if fault
+                    else None,
+                )
+            )
+        return runs
+
+    # ----- lab VMs -----------------------------------------------------------------------
+    def create_vm(
+        self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
+    ) -> tuple[LabVm, Operation | None]:
+        """Create a lab VM (or update the tags/notes of an existing one)."""
+        existing = lab.vms.get(name.lower())
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'properties'."
+            )
+        if existing is not None:
+            if existing.busy:
+                raise dtl.OperationInProgress(
+                    f"The virtual machine '{name}' has an operation in progress; retry when "
+                    "it has finished."
+                )
+            if "tags" in body:
+                existing.tags = dict(body.get("tags") or {})
+            if "notes" in props:
+                existing.notes = props.get("notes")
+            return existing, None
+        now = self.core.now()
+        size = str(_require(body, "properties", "size"))
+        vcpus = self.core.scenario.vm_sizes.get(size)
+        if vcpus is None:
+            sizes = {k.lower(): v for k, v in self.core.scenario.vm_sizes.items()}
+            vcpus = sizes.get(size.lower())
+        if vcpus is None:
+            raise dtl.InvalidVmSize(f"The virtual machine size '{size}' is not available.")
+        gallery_ref = props.get("galleryImageReference")
+        custom_image_id = props.get("customImageId")
+        if not gallery_ref and not custom_image_id:
+            raise MissingRequiredProperty(
+                "The request body needs either 'properties.galleryImageReference' or "
+                "'properties.customImageId'."
+            )
+        parent_header: str | None = None
+        resolved_version: str | None = None
+        disk_size = 127
+        if gallery_ref:
+            if not isinstance(gallery_ref, dict):
+                raise InvalidParameter("The property 'galleryImageReference' must be an object.")
+            image, resolved_version = resolve_gallery(
+                self.core.scenario.gallery_images, gallery_ref
+            )
+            os_type: str = image.os_type
+            disk_size = image.disk_size_gb
+        else:
+            source = self._image_by_id(lab, str(custom_image_id))
+            os_type = source.os_type
+            parent_header = source.source_header
+            disk_size = source.size_gb
+        user_name = props.get("userName")
+        if not user_name:
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'properties.userName'."
+            )
+        if not props.get("password") and not props.get("sshKey"):
+            raise MissingRequiredProperty(
+                "The request body needs 'properties.password' or 'properties.sshKey'."
+            )
+        runs = self._artifact_runs(lab, os_type, props.get("artifacts"), request)
+        self._check_limits(lab, vcpus, request)
+        unique = str(uuid.uuid4())
+        location = str(body.get("location") or lab.location)
+        vm = LabVm(
+            id=f"{lab.id}/virtualmachines/{name}".lower(),
+            name=name,
+            location=location,
+            tags=dict(body.get("tags") or {}),
+            notes=props.get("notes"),
+            size=size,
+            vcpus=vcpus,
+            os_type=os_type,
+            user_name=str(user_name),
+            is_ssh=bool(props.get("isAuthenticationWithSshKey")),
+            gallery_image_reference=dict(gallery_ref) if gallery_ref else None,
+            resolved_version=resolved_version,
+            custom_image_id=str(custom_image_id).lower() if custom_image_id else None,
+            parent_header=parent_header,
+            lab_subnet_name=props.get("labSubnetName"),
+            lab_virtual_network_id=props.get("labVirtualNetworkId"),
+            disallow_public_ip=bool(props.get("disallowPublicIpAddress")),
+            allow_claim=bool(props.get("allowClaim")),
+            storage_type=str(props.get("storageType") or "Standard"),
+            expiration_date=props.get("expirationDate"),
+            owner_object_id=props.get("ownerObjectId"),
+            created=now,
+            unique_identifier=unique,
+            compute_resource_group=lab.compute_resource_group(),
+            compute_name=name,
+            os_disk_name=f"{name}_OsDisk_1_{unique.replace('-', '')}",
+            disk_size_gb=disk_size,
+            artifacts=runs,
+        )
+        factor = self.core.faults.slow_factor(request)
+        vm.phase_until = now + dt.timedelta(seconds=self.core.scenario.durations.vm_create * factor)
+        fault = self.core.faults.on_operation(request)
+        if fault:
+            vm.planned_failure = (
+                fault.code or "DeploymentFailed",
+                fault.message or f"The deployment of virtual machine '{name}' failed.",
+            )
+        operation = self.core.start_operation(PROVIDER, location, "create", vm.id, lab.subscription)
+        vm.operation_id = operation.id
+        lab.vms[name.lower()] = vm
+        return vm, operation
+
+    def _check_limits(self, lab: LabState, vcpus: int, request: RequestKind) -> None:
+        if lab.max_vms_allowed_per_lab is not None:
+            count = len(lab.vms)
+            if count + 1 > lab.max_vms_allowed_per_lab:
+                raise dtl.PolicyViolation(
+                    f"The lab policy MaxVmsAllowedPerLab allows {lab.max_vms_allowed_per_lab} "
+                    f"virtual machines in lab '{lab.name}', which has {count} already."
+                )
+        sub = self.core.subscription(lab.subscription)
+        location = lab.location.lower()
+        limit = sub.vcpu_quota.get(location, sub.default_vcpu_quota)
+        used = sum(
+            vm.vcpus
+            for other in self.labs_in_subscription(lab.subscription)
+            if other.location.lower() == location
+            for vm in other.vms.values()
+        )
+        if self.core.faults.on_quota(request) is not None:
+            used = max(used, limit)
+        if used + vcpus > limit:
+            raise QuotaExceeded(
+                "Operation could not be completed as it results in exceeding approved "
+                f"Total Regional vCPUs quota. Location: {location}, Current Limit: {limit}, "
+                f"Current Usage: {used}, Additional Required: {vcpus}, (Minimum) New Limit "
+                f"Required: {used + vcpus}. Subscription: {lab.subscription}."
+            )
+
+    def _image_by_id(self, lab: LabState, image_id: str) -> CustomImage:
+        parts = image_id.strip("/").split("/")
+        if len(parts) != 10 or parts[-2].lower() != "customimages":
+            raise InvalidParameter(f"The custom image id '{image_id}' is not a resource id.")
+        if parts[7].lower() != lab.name.lower():
+            raise InvalidParameter(
+                f"The custom image '{image_id}' does not belong to lab '{lab.name}'."
+            )
+        image = self.image(lab, parts[-1])
+        if image.provisioning_state != "Succeeded":
+            raise dtl.CustomImageNotReady(
+                f"The custom image '{image.name}' is {image.provisioning_state}, not Succeeded."
+            )
+        return image
+
+    def apply_artifacts(
+        self, lab: LabState, vm: LabVm, body: dict[str, Any], request: RequestKind
+    ) -> Operation:
+        if vm.busy:
+            raise dtl.OperationInProgress(
+                f"The virtual machine '{vm.name}' has an operation in progress; retry when it "
+                "has finished."
+            )
+        if vm.power_state != "Running":
+            raise dtl.VmNotRunning(
+                f"The virtual machine '{vm.name}' must be running to apply artifacts; it is "
+                f"{vm.power_state or 'not started'}."
+            )
+        items = body.get("artifacts")
+        if not items:
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'artifacts'."
+            )
+        runs = self._artifact_runs(lab, vm.os_type, items, request)
+        now = self.core.now()
+        start = len(vm.artifacts)
+        vm.artifacts.extend(runs)
+        vm.current_artifact = start
+        vm.phase = "artifacts"
+        vm.provisioning_state = "Updating"
+        fault = self.core.faults.on_operation(request)
+        vm.planned_failure = (
+            (fault.code or "ApplyArtifactsFailed", fault.message or "Applying artifacts failed.")
+            if fault
+            else None
+        )
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, "applyArtifacts", vm.id, lab.subscription
+        )
+        vm.operation_id = operation.id
+        self._start_artifact(vm, now)
+        return operation
+
+    def delete_vm(self, lab: LabState, vm: LabVm, request: RequestKind) -> Operation:
+        now = self.core.now()
+        if vm.phase == "deleting" and vm.operation_id:
+            existing = self.core.world.operations.get(vm.operation_id)
+            if existing is not None:
+                return existing
+        vm.phase = "deleting"
+        vm.provisioning_state = "Deleting"
+        factor = self.core.faults.slow_factor(request)
+        vm.phase_until = now + dt.timedelta(seconds=self.core.scenario.durations.vm_delete * factor)
+        fault = self.core.faults.on_operation(request)
+        vm.planned_failure = (
+            (fault.code or "DeleteFailed", fault.message or "Deleting the VM failed.")
+            if fault
+            else None
+        )
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, "delete", vm.id, lab.subscription
+        )
+        vm.operation_id = operation.id
+        return operation
+
+    def _start_artifact(self, vm: LabVm, at: dt.datetime) -> None:
+        run = vm.artifacts[vm.current_artifact]
+        run.status = "Installing"
+        vm.phase_until = at + dt.timedelta(seconds=run.duration)
+
+    def _finish_vm(self, vm: LabVm, at: dt.datetime) -> None:
+        operation = self.core.world.operations.get(vm.operation_id or "")
+        if vm.planned_failure is not None:
+            code, message = vm.planned_failure
+            vm.provisioning_state = "Failed"
+            vm.phase = "failed"
+            if operation:
+                operation.fail(at, code, message)
+        else:
+            vm.provisioning_state = "Succeeded"
+            vm.phase = "ready"
+            if operation:
+                operation.succeed(at)
+        vm.phase_until = None
+        vm.planned_failure = None
+
+    def _step_vm(self, lab: LabState, vm: LabVm, now: dt.datetime) -> None:
+        while vm.phase_until is not None and vm.phase_until <= now:
+            at = vm.phase_until
+            if vm.phase == "creating":
+                vm.compute_exists = True
+                vm.power_state = "Running"
+                if vm.artifacts:
+                    vm.phase = "artifacts"
+                    vm.current_artifact = 0
+                    self._start_artifact(vm, at)
+                else:
+                    self._finish_vm(vm, at)
+            elif vm.phase == "artifacts":
+                run = vm.artifacts[vm.current_artifact]
+                run.install_time = at
+                if run.fails_with is not None:
+                    run.status = "Failed"
+                    run.message = run.fails_with
+                    for later in vm.artifacts[vm.current_artifact + 1 :]:
+                        later.status = "Skipped"
+                    vm.planned_failure = (
+                        "VMExtensionProvisioningError",
+                        f"The artifact '{run.name}' failed on virtual machine '{vm.name}': "
+                        f"{run.fails_with}",
+                    )
+                    self._finish_vm(vm, at)
+                    continue
+                run.status = "Succeeded"
+                run.message = "Artifact applied."
+                if run.effect in GENERALIZING_EFFECTS:
+                    vm.generalized = "sysprep" if vm.os_type == "Windows" else "deprovision"
+                    vm.power_state = "Stopped"
+                elif run.effect == "power_off":
+                    vm.power_state = "Stopped"
+                vm.current_artifact += 1
+                if vm.current_artifact < len(vm.artifacts):
+                    self._start_artifact(vm, at)
+                else:
+                    self._finish_vm(vm, at)
+            elif vm.phase == "deleting":
+                operation = self.core.world.operations.get(vm.operation_id or "")
+                if vm.planned_failure is not None:
+                    code, message = vm.planned_failure
+                    vm.provisioning_state = "Failed"
+                    vm.phase = "failed"
+                    vm.phase_until = None
+                    vm.planned_failure = None
+                    if operation:
+                        operation.fail(at, code, message)
+                    continue
+                self.core.on_vm_removed(vm)
+                lab.vms.pop(vm.name.lower(), None)
+                if operation:
+                    operation.succeed(at)
+                return
+            else:
+                vm.phase_until = None
+
+    # ----- custom images -------------------------------------------------------------------
+    def create_image(
+        self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
+    ) -> tuple[CustomImage, Operation | None]:
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'properties'."
+            )
+        existing = lab.images.get(name.lower())
+        if existing is not None:
+            if existing.phase in ("creating", "deleting"):
+                raise dtl.OperationInProgress(
+                    f"The custom image '{name}' has an operation in progress; retry when it "
+                    "has finished."
+                )
+            if "tags" in body:
+                existing.tags = dict(body.get("tags") or {})
+            if "description" in props:
+                existing.description = props.get("description")
+            return existing, None
+        vm_props = props.get("vm")
+        vhd_props = props.get("vhd")
+        if bool(vm_props) == bool(vhd_props):
+            raise MissingRequiredProperty(
+                "The request body needs exactly one of 'properties.vm' and 'properties.vhd'."
+            )
+        now = self.core.now()
+        durations = self.core.scenario.durations
+        factor = self.core.faults.slow_factor(request)
+        if vm_props:
+            os_type, header, size_gb, extra = self._image_source_vm(lab, vm_props)
+        else:
+            os_type, header, size_gb, extra = self._image_source_vhd(lab, vhd_props)
+        seconds = durations.image_create + extra + durations.disk_copy_per_gb * size_gb
+        location = str(body.get("location") or lab.location)
+        image = CustomImage(
+            id=f"{lab.id}/customimages/{name}".lower(),
+            name=name,
+            location=location,
+            tags=dict(body.get("tags") or {}),
+            description=props.get("description"),
+            author=props.get("author"),
+            os_type=os_type,
+            vm=dict(vm_props) if vm_props else None,
+            vhd=dict(vhd_props) if vhd_props else None,
+            created=now,
+            unique_identifier=str(uuid.uuid4()),
+            size_gb=size_gb,
+            source_header=header,
+            phase_until=now + dt.timedelta(seconds=seconds * factor),
+        )
+        fault = self.core.faults.on_operation(request)
+        if fault:
+            image.planned_failure = (
+                fault.code or "ImageCreationFailed",
+                fault.message or f"Creating custom image '{name}' failed.",
+            )
+        operation = self.core.start_operation(
+            PROVIDER, location, "create", image.id, lab.subscription
+        )
+        image.operation_id = operation.id
+        lab.images[name.lower()] = image
+        return image, operation
+
+    def _image_source_vm(self, lab: LabState, vm_props: Any) -> tuple[str, str, int, float]:
+        if not isinstance(vm_props, dict) or not vm_props.get("sourceVmId"):
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'properties.vm.sourceVmId'."
+            )
+        source_id = str(vm_props["sourceVmId"])
+        parts = source_id.strip("/").split("/")
+        if len(parts) != 10 or parts[-2].lower() != "virtualmachines":
+            raise InvalidParameter(f"The source VM id '{source_id}' is not a lab VM resource id.")
+        if parts[7].lower() != lab.name.lower():
+            raise InvalidParameter(f"The source VM '{source_id}' is not in lab '{lab.name}'.")
+        vm = self.vm(lab, parts[-1])
+        if vm.provisioning_state != "Succeeded":
+            raise dtl.OperationInProgress(
+                f"The virtual machine '{vm.name}' is {vm.provisioning_state}; a custom image "
+                "needs a VM that finished provisioning."
+            )
+        windows = vm_props.get("windowsOsInfo")
+        linux = vm_props.get("linuxOsInfo")
+        extra = 0.0
+        if vm.os_type == "Windows":
+            if linux:
+                raise InvalidParameter(
+                    f"The virtual machine '{vm.name}' runs Windows; use 'windowsOsInfo', not "
+                    "'linuxOsInfo'."
+                )
+            state = str((windows or {}).get("windowsOsState") or "")
+            if state not in ("NonSysprepped", "SysprepRequested", "SysprepApplied"):
+                raise InvalidParameter(
+                    "The property 'properties.vm.windowsOsInfo.windowsOsState' must be "
+                    "NonSysprepped, SysprepRequested or SysprepApplied."
+                )
+            if state == "SysprepRequested":
+                vm.generalized = "sysprep"
+                vm.power_state = "Stopped"
+                extra = self.core.scenario.durations.sysprep
+            generalized = state != "NonSysprepped"
+        else:
+            if windows:
+                raise InvalidParameter(
+                    f"The virtual machine '{vm.name}' runs Linux; use 'linuxOsInfo', not "
+                    "'windowsOsInfo'."
+                )
+            state = str((linux or {}).get("linuxOsState") or "")
+            if state not in ("NonDeprovisioned", "DeprovisionRequested", "DeprovisionApplied"):
+                raise InvalidParameter(
+                    "The property 'properties.vm.linuxOsInfo.linuxOsState' must be "
+                    "NonDeprovisioned, DeprovisionRequested or DeprovisionApplied."
+                )
+            if state == "DeprovisionRequested":
+                vm.generalized = "deprovision"
+                vm.power_state = "Stopped"
+                extra = self.core.scenario.durations.sysprep
+            generalized = state != "NonDeprovisioned"
+        text = vhd.header(vm.disk_bytes())
+        header = "\n".join(
+            [
+                text,
+                f"captured-from-vm: {vm.id}",
+                f"declared-os-state: {state}",
+                f"image-generalized: {'yes' if generalized else 'no'}",
+            ]
+        )
+        return vm.os_type, header, vm.disk_size_gb, extra
+
+    def _image_source_vhd(self, lab: LabState, vhd_props: Any) -> tuple[str, str, int, float]:
+        if not isinstance(vhd_props, dict) or not vhd_props.get("imageName"):
+            raise MissingRequiredProperty(
+                "The request body is missing the required property 'properties.vhd.imageName'."
+            )
+        os_type = str(vhd_props.get("osType") or "")
+        if os_type not in ("Windows", "Linux"):
+            raise InvalidParameter("The property 'properties.vhd.osType' must be Windows or Linux.")
+        image_name = str(vhd_props["imageName"])
+        blob_name = image_name.rsplit("/uploads/", 1)[-1].split("?", 1)[0]
+        data = self.core.blobs().read(lab.storage_account, UPLOADS_CONTAINER, blob_name)
+        if data is None:
+            raise dtl.VhdNotFound(
+                f"The VHD '{blob_name}' was not found in the '{UPLOADS_CONTAINER}' container of "
+                f"storage account '{lab.storage_account}' of lab '{lab.name}'."
+            )
+        text = vhd.header(data)
+        size_field = vhd.field(text, "size-gb")
+        size_gb = int(size_field) if size_field and size_field.isdigit() else 1
+        header = "\n".join(
+            [
+                text,
+                f"imported-from-blob: {lab.storage_account}/{UPLOADS_CONTAINER}/{blob_name}",
+                f"declared-sysprep: {'yes' if vhd_props.get('sysPrep') else 'no'}",
+            ]
+        )
+        return os_type, header, size_gb, 0.0
+
+    def delete_image(self, lab: LabState, image: CustomImage, request: RequestKind) -> Operation:
+        now = self.core.now()
+        if image.phase == "deleting" and image.operation_id:
+            existing = self.core.world.operations.get(image.operation_id)
+            if existing is not None:
+                return existing
+        image.phase = "deleting"
+        image.provisioning_state = "Deleting"
+        factor = self.core.faults.slow_factor(request)
+        image.phase_until = now + dt.timedelta(
+            seconds=self.core.scenario.durations.image_delete * factor
+        )
+        fault = self.core.faults.on_operation(request)
+        image.planned_failure = (
+            (fault.code or "DeleteFailed", fault.message or "Deleting the image failed.")
+            if fault
+            else None
+        )
+        operation = self.core.start_operation(
+            PROVIDER, image.location, "delete", image.id, lab.subscription
+        )
+        image.operation_id = operation.id
+        return operation
+
+    def _step_image(self, lab: LabState, image: CustomImage, now: dt.datetime) -> None:
+        if image.phase_until is None or image.phase_until > now:
+            return
+        at = image.phase_until
+        operation = self.core.world.operations.get(image.operation_id or "")
+        image.phase_until = None
+        if image.planned_failure is not None:
+            code, message = image.planned_failure
+            image.planned_failure = None
+            image.provisioning_state = "Failed"
+            image.phase = "failed"
+            if operation:
+                operation.fail(at, code, message)
+            return
+        if image.phase == "creating":
+            image.provisioning_state = "Succeeded"
+            image.phase = "ready"
+        elif image.phase == "deleting":
+            lab.images.pop(image.name.lower(), None)
+        if operation:
+            operation.succeed(at)
+
+    # ----- time --------------------------------------------------------------------------
+    def advance(self, now: dt.datetime) -> None:
+        for sub in self.core.world.subscriptions.values():
+            for group in sub.resource_groups.values():
+                for lab in group.labs.values():
+                    for vm in list(lab.vms.values()):
+                        self._step_vm(lab, vm, now)
+                    for image in list(lab.images.values()):
+                        self._step_image(lab, image, now)
+
+    # ----- storage ---------------------------------------------------------------------
+    def upload_uri(self, lab: LabState, blob_name: str | None) -> str:
+        blobs = self.core.blobs()
+        blobs.ensure_container(lab.storage_account, UPLOADS_CONTAINER)
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
+        token = blobs.container_upload_sas(lab.storage_account, UPLOADS_CONTAINER, expiry)
+        base = blobs.container_url(lab.storage_account, UPLOADS_CONTAINER)
+        if blob_name:
+            return f"{base}/{blob_name}?{token}"
+        return f"{base}?{token}"
+
+    def list_vhds(self, lab: LabState) -> list[str]:
+        blobs = self.core.blobs()
+        base = blobs.container_url(lab.storage_account, UPLOADS_CONTAINER)
+        names = blobs.list_names(lab.storage_account, UPLOADS_CONTAINER)
+        return [f"{base}/{n}" for n in names if n.lower().endswith(".vhd")]

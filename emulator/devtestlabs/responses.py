@@ -1,0 +1,458 @@
+"""Microsoft.DevTestLab handlers: read the request, call the model, shape the reply."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.devtestlabs.exceptions import InvalidFilter
+from emulator.devtestlabs.models import CustomImage, LabState, LabVm
+from emulator.exceptions import InvalidParameter
+from emulator.http import ArmRequest, ArmResponse
+from emulator.lro import iso
+from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
+
+
+# ----- shapes -------------------------------------------------------------------------------
+def lab_body(lab: LabState) -> dict[str, Any]:
+    return {
+        "id": lab.id,
+        "name": lab.name,
+        "type": "Microsoft.DevTestLab/labs",
+        "location": lab.location,
+        "tags": dict(lab.tags),
+        "properties": {
+            "defaultStorageAccount": lab.storage_account_id(lab.storage_account),
+            "defaultPremiumStorageAccount": lab.storage_account_id(lab.premium_storage_account),
+            "artifactsStorageAccount": lab.storage_account_id(lab.artifacts_storage_account),
+            "premiumDataDiskStorageAccount": lab.storage_account_id(lab.premium_storage_account),
+            "vaultName": (
+                f"/subscriptions/{lab.subscription}/resourcegroups/{lab.resource_group}"
+                f"/providers/microsoft.keyvault/vaults/{lab.name}{lab.unique_identifier[:4]}"
+            ).lower(),
+            "labStorageType": "Premium",
+            "mandatoryArtifactsResourceIdsLinux": [],
+            "mandatoryArtifactsResourceIdsWindows": [],
+            "createdDate": iso(lab.created),
+            "premiumDataDisks": "Disabled",
+            "environmentPermission": "Reader",
+            "vmCreationResourceGroup": (
+                f"/subscriptions/{lab.subscription}/resourceGroups/{lab.compute_resource_group()}"
+            ).lower(),
+            "provisioningState": "Succeeded",
+            "uniqueIdentifier": lab.unique_identifier,
+        },
+    }
+
+
+def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
+    expand = expand.lower()
+    props: dict[str, Any] = {
+        "notes": vm.notes,
+        "ownerObjectId": vm.owner_object_id or "",
+        "createdDate": iso(vm.created),
+        "osType": vm.os_type,
+        "size": vm.size,
+        "userName": vm.user_name,
+        "isAuthenticationWithSshKey": vm.is_ssh,
+        "labSubnetName": vm.lab_subnet_name,
+        "labVirtualNetworkId": vm.lab_virtual_network_id,
+        "disallowPublicIpAddress": vm.disallow_public_ip,
+        "artifactDeploymentStatus": vm.deployment_status(),
+        "allowClaim": vm.allow_claim,
+        "storageType": vm.storage_type,
+        "virtualMachineCreationSource": "FromGalleryImage"
+        if vm.gallery_image_reference
+        else "FromCustomImage",
+        "dataDiskParameters": [],
+        "provisioningState": vm.provisioning_state,
+        "uniqueIdentifier": vm.unique_identifier,
+    }
+    if vm.power_state is not None:
+        props["lastKnownPowerState"] = vm.power_state
+    if vm.compute_exists:
+        props["computeId"] = vm.compute_id
+        props["fqdn"] = f"{vm.name.lower()}.{vm.location.lower()}.cloudapp.azure.com"
+    if vm.gallery_image_reference is not None:
+        ref = vm.gallery_image_reference
+        props["galleryImageReference"] = {
+            k: ref.get(k) for k in ("offer", "publisher", "sku", "osType", "version")
+        }
+    if vm.custom_image_id:
+        props["customImageId"] = vm.custom_image_id
+    if vm.expiration_date:
+        props["expirationDate"] = vm.expiration_date
+    if "artifacts" in expand:
+        props["artifacts"] = [
+            {
+                "artifactId": run.artifact_id,
+                "artifactTitle": run.title,
+                "parameters": run.parameters,
+                "status": run.status,
+                "deploymentStatusMessage": run.message,
+                "vmExtensionStatusMessage": run.message,
+                **({"installTime": iso(run.install_time)} if run.install_time else {}),
+            }
+            for run in vm.artifacts
+        ]
+    if "computevm" in expand and vm.compute_exists:
+        power = (vm.power_state or "running").lower()
+        props["computeVm"] = {
+            "statuses": [
+                {
+                    "code": f"ProvisioningState/{vm.provisioning_state.lower()}",
+                    "displayStatus": f"Provisioning {vm.provisioning_state.lower()}",
+                },
+                {
+                    "code": f"PowerState/{'running' if power == 'running' else 'stopped'}",
+                    "displayStatus": f"VM {'running' if power == 'running' else 'stopped'}",
+                },
+            ],
+            "osType": vm.os_type,
+            "vmSize": vm.size,
+            "networkInterfaceId": (
+                vm.compute_id.rsplit("/providers/", 1)[0]
+                + f"/providers/microsoft.network/networkinterfaces/{vm.compute_name.lower()}"
+            ),
+            "osDiskId": vm.os_disk_id,
+            "dataDiskIds": [],
+            "dataDisks": [],
+        }
+    return {
+        "id": vm.id,
+        "name": vm.name,
+        "type": "Microsoft.DevTestLab/labs/virtualMachines",
+        "location": vm.location,
+        "tags": dict(vm.tags),
+        "properties": {k: v for k, v in props.items() if v is not None},
+    }
+
+
+def image_body(image: CustomImage) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "description": image.description,
+        "author": image.author,
+        "creationDate": iso(image.created),
+        "provisioningState": image.provisioning_state,
+        "uniqueIdentifier": image.unique_identifier,
+        "isPlanAuthorized": False,
+    }
+    if image.vm is not None:
+        props["vm"] = image.vm
+    if image.vhd is not None:
+        props["vhd"] = image.vhd
+    if image.provisioning_state == "Succeeded":
+        props["managedImageId"] = (
+            image.id.split("/providers/")[0]
+            + f"/providers/microsoft.compute/images/{image.name.lower()}"
+        )
+    return {
+        "id": image.id,
+        "name": image.name,
+        "type": "Microsoft.DevTestLab/labs/customImages",
+        "location": image.location,
+        "tags": dict(image.tags),
+        "properties": {k: v for k, v in props.items() if v is not None},
+    }
+
+
+def gallery_body(lab: LabState, image: GalleryImage) -> dict[str, Any]:
+    return {
+        "id": f"{lab.id}/galleryimages/{image.name}".lower(),
+        "name": image.name,
+        "type": "Microsoft.DevTestLab/labs/galleryImages",
+        "location": lab.location,
+        "properties": {
+            "author": image.publisher,
+            "createdDate": iso(lab.created),
+            "description": image.description or image.name,
+            "imageReference": {
+                "offer": image.offer,
+                "publisher": image.publisher,
+                "sku": image.sku,
+                "osType": image.os_type,
+                "version": "latest",
+            },
+            "enabled": True,
+            "isPlanAuthorized": False,
+        },
+    }
+
+
+def source_body(lab: LabState, source: ArtifactSourceSpec) -> dict[str, Any]:
+    return {
+        "id": f"{lab.id}/artifactsources/{source.name}".lower(),
+        "name": source.name,
+        "type": "Microsoft.DevTestLab/labs/artifactSources",
+        "properties": {
+            "displayName": source.display_name,
+            "uri": source.uri,
+            "sourceType": source.source_type,
+            "folderPath": source.folder_path,
+            "branchRef": source.branch_ref,
+            "status": "Enabled",
+            "createdDate": iso(lab.created),
+            "provisioningState": "Succeeded",
+        },
+    }
+
+
+def artifact_body(lab: LabState, source: ArtifactSourceSpec, art: ArtifactSpec) -> dict[str, Any]:
+    return {
+        "id": f"{lab.id}/artifactsources/{source.name}/artifacts/{art.name}".lower(),
+        "name": art.name,
+        "type": "Microsoft.DevTestLab/labs/artifactSources/artifacts",
+        "properties": {
+            "title": art.title,
+            "description": art.description or art.title,
+            "publisher": art.publisher,
+            "filePath": f"{source.folder_path.rstrip('/')}/{art.name}/Artifactfile.json",
+            "targetOsType": art.target_os_type,
+            "parameters": {
+                name: {
+                    "type": p.type,
+                    "displayName": p.display_name or name,
+                    "description": p.description,
+                    **({"defaultValue": p.default} if p.default is not None else {}),
+                    **({"allowEmpty": False} if p.required else {}),
+                }
+                for name, p in art.parameters.items()
+            },
+            "createdDate": iso(lab.created),
+        },
+    }
+
+
+# ----- OData $filter / $top / $orderby ----------------------------------------------------
+_CLAUSE = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s+(eq|ne)\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
+_STARTS = re.compile(
+    r"^\s*startswith\(\s*([A-Za-z0-9_/.\-]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.IGNORECASE
+)
+
+
+def _lookup(item: dict[str, Any], path: str) -> Any:
+    value: Any = item
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        matches = [v for k, v in value.items() if k.lower() == part.lower()]
+        value = matches[0] if matches else None
+    return value
+
+
+def _clause(item: dict[str, Any], text: str) -> bool:
+    starts = _STARTS.match(text)
+    if starts:
+        value = _lookup(item, starts.group(1))
+        prefix = starts.group(2).replace("''", "'")
+        return isinstance(value, str) and value.lower().startswith(prefix.lower())
+    match = _CLAUSE.match(text)
+    if match is None:
+        raise InvalidFilter(
+            f"The $filter clause '{text.strip()}' is not supported; use "
+            "\"<property path> eq '<value>'\", ne, startswith(), and, or."
+        )
+    path, op, literal = match.groups()
+    literal = literal.replace("''", "'")
+    value = _lookup(item, path)
+    equal = value is not None and str(value).lower() == literal.lower()
+    return equal if op.lower() == "eq" else not equal
+
+
+def apply_query(items: list[dict[str, Any]], request: ArmRequest) -> list[dict[str, Any]]:
+    text = request.query.get("$filter")
+    if text:
+        alternatives = re.split(r"\s+or\s+", text, flags=re.IGNORECASE)
+        items = [
+            item
+            for item in items
+            if any(
+                all(_clause(item, c) for c in re.split(r"\s+and\s+", alt, flags=re.IGNORECASE))
+                for alt in alternatives
+            )
+        ]
+    order = request.query.get("$orderby")
+    if order:
+        parts = order.split()
+        descending = len(parts) > 1 and parts[1].lower() == "desc"
+        items = sorted(items, key=lambda i: str(_lookup(i, parts[0]) or ""), reverse=descending)
+    top = request.query.get("$top")
+    if top is not None:
+        if not top.isdigit() or int(top) < 1:
+            raise InvalidParameter(f"The value '{top}' of $top is not a positive integer.")
+        items = items[: int(top)]
+    return items
+
+
+def page(items: list[dict[str, Any]]) -> ArmResponse:
+    return ArmResponse(200, {"value": items})
+
+
+# ----- labs ---------------------------------------------------------------------------------
+def _lab(request: ArmRequest) -> LabState:
+    p = request.params
+    return request.core.devtestlabs.lab(p["subscription"], p["resourceGroup"], p["lab"])
+
+
+def list_labs_by_subscription(request: ArmRequest) -> ArmResponse:
+    labs = request.core.devtestlabs.labs_in_subscription(request.params["subscription"])
+    return page(apply_query([lab_body(lab) for lab in labs], request))
+
+
+def list_labs_by_resource_group(request: ArmRequest) -> ArmResponse:
+    p = request.params
+    group = request.core.resource_group(p["subscription"], p["resourceGroup"])
+    return page(apply_query([lab_body(lab) for lab in group.labs.values()], request))
+
+
+def get_lab(request: ArmRequest) -> ArmResponse:
+    return ArmResponse(200, lab_body(_lab(request)))
+
+
+def generate_upload_uri(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    body = request.json_or_empty()
+    blob_name = body.get("blobName")
+    if blob_name is not None and (not isinstance(blob_name, str) or "/" in blob_name.strip("/")):
+        raise InvalidParameter("The property 'blobName' must be a plain blob name.")
+    return ArmResponse(200, {"uploadUri": request.core.devtestlabs.upload_uri(lab, blob_name)})
+
+
+def list_vhds(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    return page([{"id": uri} for uri in request.core.devtestlabs.list_vhds(lab)])
+
+
+# ----- virtual machines -----------------------------------------------------------------
+def list_vms(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    expand = request.query.get("$expand", "")
+    items = [vm_body(vm, expand) for vm in lab.vms.values()]
+    return page(apply_query(items, request))
+
+
+def get_vm(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    vm = request.core.devtestlabs.vm(lab, request.params["name"])
+    return ArmResponse(200, vm_body(vm, request.query.get("$expand", "")))
+
+
+def put_vm(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    body = request.json()
+    vm, operation = request.core.devtestlabs.create_vm(
+        lab, request.params["name"], body, request.kind
+    )
+    if operation is None:
+        return ArmResponse(200, vm_body(vm))
+    return ArmResponse(201, vm_body(vm), request.async_headers(operation, location=False))
+
+
+def patch_vm(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    vm = request.core.devtestlabs.vm(lab, request.params["name"])
+    body = request.json()
+    if "tags" in body:
+        tags = body.get("tags")
+        if not isinstance(tags, dict):
+            raise InvalidParameter("The property 'tags' must be an object of strings.")
+        vm.tags = {str(k): str(v) for k, v in tags.items()}
+    props = body.get("properties") or {}
+    if isinstance(props, dict) and "notes" in props:
+        vm.notes = props.get("notes")
+    return ArmResponse(200, vm_body(vm))
+
+
+def delete_vm(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    vm = lab.vms.get(request.params["name"].lower())
+    if vm is None:
+        return ArmResponse(204)
+    operation = request.core.devtestlabs.delete_vm(lab, vm, request.kind)
+    return ArmResponse(202, None, request.async_headers(operation, location=True))
+
+
+def apply_artifacts(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    vm = request.core.devtestlabs.vm(lab, request.params["name"])
+    operation = request.core.devtestlabs.apply_artifacts(lab, vm, request.json(), request.kind)
+    return ArmResponse(202, None, request.async_headers(operation, location=True))
+
+
+# ----- custom images ----------------------------------------------------------------------
+def list_images(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    return page(apply_query([image_body(i) for i in lab.images.values()], request))
+
+
+def get_image(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    return ArmResponse(200, image_body(request.core.devtestlabs.image(lab, request.params["name"])))
+
+
+def put_image(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    image, operation = request.core.devtestlabs.create_image(
+        lab, request.params["name"], request.json(), request.kind
+    )
+    if operation is None:
+        return ArmResponse(200, image_body(image))
+    return ArmResponse(201, image_body(image), request.async_headers(operation, location=False))
+
+
+def patch_image(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    image = request.core.devtestlabs.image(lab, request.params["name"])
+    body = request.json()
+    if "tags" in body:
+        tags = body.get("tags")
+        if not isinstance(tags, dict):
+            raise InvalidParameter("The property 'tags' must be an object of strings.")
+        image.tags = {str(k): str(v) for k, v in tags.items()}
+    return ArmResponse(200, image_body(image))
+
+
+def delete_image(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    image = lab.images.get(request.params["name"].lower())
+    if image is None:
+        return ArmResponse(204)
+    operation = request.core.devtestlabs.delete_image(lab, image, request.kind)
+    return ArmResponse(202, None, request.async_headers(operation, location=True))
+
+
+# ----- gallery images, artifact sources, artifacts ---------------------------------------
+def list_gallery_images(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    items = [gallery_body(lab, image) for image in request.core.scenario.gallery_images]
+    return page(apply_query(items, request))
+
+
+def list_sources(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    items = [
+        source_body(lab, s)
+        for s in request.core.scenario.artifact_sources
+        if s.name in lab.artifact_sources
+    ]
+    return page(apply_query(items, request))
+
+
+def get_source(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
+    return ArmResponse(200, source_body(lab, source))
+
+
+def list_artifacts(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
+    items = [artifact_body(lab, source, a) for a in source.artifacts]
+    return page(apply_query(items, request))
+
+
+def get_artifact(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
+    art = request.core.devtestlabs.artifact(lab, request.params["source"], request.params["name"])
+    return ArmResponse(200, artifact_body(lab, source, art))

@@ -1,0 +1,79 @@
+"""Microsoft.DevTestLab URL table (api-version 2018-09-15)."""
+
+from __future__ import annotations
+
+from emulator.devtestlabs import responses as r
+from emulator.http import Handler, Route, route
+
+PROVIDER = "Microsoft.DevTestLab"
+API_VERSIONS = ("2018-09-15",)
+
+_SUB = "/subscriptions/{subscription}"
+_RG = _SUB + "/resourceGroups/{resourceGroup}"
+_LABS = _RG + "/providers/Microsoft.DevTestLab/labs"
+_LAB = _LABS + "/{lab}"
+_VM = _LAB + "/virtualmachines/{name}"
+_IMG = _LAB + "/customimages/{name}"
+_SRC = _LAB + "/artifactsources/{source}"
+
+T_LAB = "Microsoft.DevTestLab/labs"
+T_VM = "Microsoft.DevTestLab/labs/virtualmachines"
+T_IMG = "Microsoft.DevTestLab/labs/customimages"
+T_GAL = "Microsoft.DevTestLab/labs/galleryimages"
+T_SRC = "Microsoft.DevTestLab/labs/artifactsources"
+T_ART = "Microsoft.DevTestLab/labs/artifactsources/artifacts"
+
+
+def _r(method: str, pattern: str, handler: Handler, rtype: str, action: str) -> Route:
+    return route(method, pattern, handler, PROVIDER, rtype, f"{rtype}/{action}")
+
+
+ROUTES: list[Route] = [
+    _r(
+        "GET",
+        _SUB + "/providers/Microsoft.DevTestLab/labs",
+        r.list_labs_by_subscription,
+        T_LAB,
+        "read",
+    ),
+    _r("GET", _LABS, r.list_labs_by_resource_group, T_LAB, "read"),
+    _r("GET", _LAB, r.get_lab, T_LAB, "read"),
+    _r(
+        "POST",
+        _LAB + "/generateUploadUri",
+        r.generate_upload_uri,
+        T_LAB,
+        "generateUploadUri/action",
+    ),
+    _r("POST", _LAB + "/listVhds", r.list_vhds, T_LAB, "listVhds/action"),
+    _r("GET", _LAB + "/virtualmachines", r.list_vms, T_VM, "read"),
+    _r("GET", _VM, r.get_vm, T_VM, "read"),
+    _r("PUT", _VM, r.put_vm, T_VM, "write"),
+    _r("PATCH", _VM, r.patch_vm, T_VM, "write"),
+    _r("DELETE", _VM, r.delete_vm, T_VM, "delete"),
+    _r("POST", _VM + "/applyArtifacts", r.apply_artifacts, T_VM, "applyArtifacts/action"),
+    _r("GET", _LAB + "/customimages", r.list_images, T_IMG, "read"),
+    _r("GET", _IMG, r.get_image, T_IMG, "read"),
+    _r("PUT", _IMG, r.put_image, T_IMG, "write"),
+    _r("PATCH", _IMG, r.patch_image, T_IMG, "write"),
+    _r("DELETE", _IMG, r.delete_image, T_IMG, "delete"),
+    _r("GET", _LAB + "/galleryimages", r.list_gallery_images, T_GAL, "read"),
+    _r("GET", _LAB + "/artifactsources", r.list_sources, T_SRC, "read"),
+    _r("GET", _SRC, r.get_source, T_SRC, "read"),
+    _r("GET", _SRC + "/artifacts", r.list_artifacts, T_ART, "read"),
+    _r("GET", _SRC + "/artifacts/{name}", r.get_artifact, T_ART, "read"),
+]
+
+# Real DevTest Labs operations the emulator does not implement: they answer 501.
+UNIMPLEMENTED = (
+    ("POST", _VM + "/{action}"),
+    ("PUT", _LAB),
+    ("DELETE", _LAB),
+    ("PATCH", _LAB),
+    ("GET", _LAB + "/{collection}"),
+    ("GET", _LAB + "/{collection}/{name}"),
+    ("PUT", _LAB + "/{collection}/{name}"),
+    ("DELETE", _LAB + "/{collection}/{name}"),
+    ("PUT", _SRC),
+    ("DELETE", _SRC),
+)
