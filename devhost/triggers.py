@@ -161,7 +161,11 @@ def queue_client(host: DevHost, connection_setting: str | None, queue_name: str)
     """A QueueClient for a binding's connection (a connection string setting)."""
     connection = host.settings.storage_connection(connection_setting)
     kwargs: dict[str, Any] = {}
-    ca_bundle = host.settings.get("REQUESTS_CA_BUNDLE") or host.settings.get("SSL_CERT_FILE")
+    ca_bundle = (
+        host.settings.get("DEVHOST_CA_BUNDLE")
+        or host.settings.get("REQUESTS_CA_BUNDLE")
+        or host.settings.get("SSL_CERT_FILE")
+    )
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
     return QueueClient.from_connection_string(connection, queue_name, **kwargs)

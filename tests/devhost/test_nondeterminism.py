@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 
@@ -14,9 +13,9 @@ from tests.devhost.conftest import Start, wait_status
 
 
 @pytest.fixture
-def behaviour() -> Iterator[dict[str, str]]:
-    module = sys.modules["function_app"]
-    switches: dict[str, str] = module.BEHAVIOUR
+def behaviour(devhost: DevHost) -> Iterator[dict[str, str]]:
+    orchestrator = devhost.app.functions["changing"].func
+    switches: dict[str, str] = orchestrator.orchestrator_function.__globals__["BEHAVIOUR"]
     saved = dict(switches)
     yield switches
     switches.clear()
