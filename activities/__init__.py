@@ -5,4 +5,6 @@ Each module holds one blueprint; this list is what the Function App registers.
 
 import azure.durable_functions as df
 
-blueprints: list[df.Blueprint] = []
+from activities import copies, images, inventory, retirement, vms
+
+blueprints: list[df.Blueprint] = [inventory.bp, vms.bp, copies.bp, images.bp, retirement.bp]

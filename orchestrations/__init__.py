@@ -5,4 +5,6 @@ Each module holds one blueprint; this list is what the Function App registers.
 
 import azure.durable_functions as df
 
-blueprints: list[df.Blueprint] = []
+from orchestrations import build_image, distribute_image, factory_run
+
+blueprints: list[df.Blueprint] = [factory_run.bp, build_image.bp, distribute_image.bp]

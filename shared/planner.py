@@ -11,6 +11,7 @@ from shared import naming, tags
 from shared.config import Factory, ImageDefinition
 from shared.definition import definition_hash, resolved_base
 from shared.inventory import CatalogEntry, Inventory, LabImage
+from shared.payloads import RetirementRequest, StepResult
 from shared.plan import (
     Build,
     BuildReason,
@@ -27,7 +28,7 @@ from shared.validation import select_images
 
 def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger) -> Plan:
     builds, versions, skips = _plan_builds(factory, inventory, now, trigger)
-    targets = _targets(factory, builds)
+    targets = lab_targets(factory, builds)
     distributions, dist_skips = _plan_distributions(targets, inventory, builds, versions)
     return Plan(
         factory_id=factory.settings.factory_id,
@@ -173,7 +174,8 @@ class _Target:
     reasons: dict[str, str] = field(default_factory=dict)
 
 
-def _targets(factory: Factory, builds: Iterable[Build]) -> list[_Target]:
+def lab_targets(factory: Factory, builds: Iterable[Build] = ()) -> list[_Target]:
+    """What each lab should hold; the factory lab keeps the parents of layered images."""
     targets: dict[str, _Target] = {}
     for lab in factory.labs.values():
         target = targets.setdefault(lab.lab.lower(), _Target(lab.lab))
@@ -286,15 +288,7 @@ def _plan_retirements(
             for d in distributions
             if d.lab.lower() == target.lab.lower()
         ]
-        policy = RetentionPolicy(
-            factory_id=factory.settings.factory_id,
-            selected=frozenset(target.families),
-            defined=frozenset(factory.images),
-            keep=target.keep,
-            default_keep=factory.settings.retention.keep,
-            pinned=target.pinned,
-            retire_removed=factory.settings.retention.retire_removed,
-        )
+        policy = _policy(factory, target)
         result += [
             Retirement(
                 lab=target.lab,
@@ -306,6 +300,49 @@ def _plan_retirements(
             for r in images_to_retire([*lab.images, *incoming], policy)
         ]
     return result
+
+
+def _policy(factory: Factory, target: _Target) -> RetentionPolicy:
+    return RetentionPolicy(
+        factory_id=factory.settings.factory_id,
+        selected=frozenset(target.families),
+        defined=frozenset(factory.images),
+        keep=target.keep,
+        default_keep=factory.settings.retention.keep,
+        pinned=target.pinned,
+        retire_removed=factory.settings.retention.retire_removed,
+    )
+
+
+def retirement_requests(
+    factory: Factory, plan: Plan, distributed: Iterable[StepResult]
+) -> list[RetirementRequest]:
+    """One message per (lab, family) whose versions may now exceed what the lab keeps."""
+    pairs = {(r.lab.lower(), r.family) for r in plan.retirements}
+    pairs |= {((d.lab or "").lower(), d.family) for d in distributed if d.ok and d.lab}
+    targets = {t.lab.lower(): t for t in lab_targets(factory, plan.builds)}
+    messages = []
+    for lab_key, family in sorted(pairs):
+        target = targets.get(lab_key)
+        lab = (
+            target.lab
+            if target
+            else next(r.lab for r in plan.retirements if r.lab.lower() == lab_key)
+        )
+        policy = _policy(factory, target or _Target(lab))
+        messages.append(
+            RetirementRequest(
+                lab=lab,
+                family=family,
+                factory_id=policy.factory_id,
+                selected=family in policy.selected,
+                defined=family in policy.defined,
+                keep=policy.keep_for(family),
+                pinned=sorted(policy.pinned.get(family, frozenset())),
+                retire_removed=policy.retire_removed,
+            )
+        )
+    return messages
 
 
 def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> list[Cleanup]:

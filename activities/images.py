@@ -1,0 +1,36 @@
+"""Activities for custom images: create from a VHD (or adopt), read status, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared import labs_api
+from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
+from shared.payloads import ImageRef, ImageRequest
+
+bp = df.Blueprint()
+
+
+@bp.function_name(CREATE_CUSTOM_IMAGE)
+@bp.activity_trigger(input_name="payload")
+def create_custom_image(payload: dict[str, Any]) -> str:
+    request = ImageRequest.model_validate(payload)
+    return labs_api.begin_create_image_from_vhd(
+        request.lab, request.name, request.blob, request.os, request.tags, request.note
+    )
+
+
+@bp.function_name(CUSTOM_IMAGE_STATUS)
+@bp.activity_trigger(input_name="payload")
+def custom_image_status(payload: dict[str, Any]) -> str:
+    ref = ImageRef.model_validate(payload)
+    return labs_api.image_state(ref.lab, ref.name)
+
+
+@bp.function_name(DELETE_IMAGE)
+@bp.activity_trigger(input_name="payload")
+def delete_image(payload: dict[str, Any]) -> bool:
+    ref = ImageRef.model_validate(payload)
+    return labs_api.begin_delete_image(ref.lab, ref.name, ref.factory_id)

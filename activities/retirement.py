@@ -1,0 +1,28 @@
+"""Enqueue retirement work: one queue message per (lab, image family)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared import azure_clients
+from shared.function_names import ENQUEUE_RETIREMENT
+from shared.payloads import RetirementBatch
+
+bp = df.Blueprint()
+
+
+@bp.function_name(ENQUEUE_RETIREMENT)
+@bp.activity_trigger(input_name="payload")
+def enqueue_retirement(payload: dict[str, Any]) -> int:
+    batch = RetirementBatch.model_validate(payload)
+    queue = azure_clients.queue(azure_clients.settings().retirement_queue)
+    try:
+        queue.create_queue()
+    except Exception as exc:  # already there
+        if "QueueAlreadyExists" not in str(exc):
+            raise
+    for message in batch.messages:
+        queue.send_message(message.model_dump_json())
+    return len(batch.messages)

@@ -1,0 +1,68 @@
+"""Activities for build and test VMs: create (or adopt), read status, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+from azure.mgmt.devtestlabs.models import GalleryImageReference
+
+from shared import labs_api
+from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, VM_STATUS
+from shared.payloads import BuildVmRequest, VmRef, VmStatus
+
+bp = df.Blueprint()
+
+
+@bp.function_name(CREATE_BUILD_VM)
+@bp.activity_trigger(input_name="payload")
+def create_build_vm(payload: dict[str, Any]) -> str:
+    """Start the VM; the admin password is generated inside and never returned."""
+    request = BuildVmRequest.model_validate(payload)
+    gallery = (
+        GalleryImageReference(os_type=request.os.value, **request.gallery)
+        if request.gallery
+        else None
+    )
+    return labs_api.begin_create_vm(
+        labs_api.VmSpec(
+            lab=request.lab,
+            name=request.name,
+            os=request.os,
+            size=request.size,
+            artifacts=request.artifacts,
+            tags=request.tags,
+            gallery=gallery,
+            custom_image=request.custom_image,
+            notes=request.notes,
+        )
+    )
+
+
+@bp.function_name(VM_STATUS)
+@bp.activity_trigger(input_name="payload")
+def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
+    ref = VmRef.model_validate(payload)
+    state = labs_api.vm_state(ref.lab, ref.name)
+    return VmStatus(
+        state=state.state,
+        detail=state.detail,
+        artifacts_applied=state.artifacts_applied,
+        artifacts_total=state.artifacts_total,
+    ).model_dump(mode="json")
+
+
+@bp.function_name(DELETE_VM)
+@bp.activity_trigger(input_name="payload")
+def delete_vm(payload: dict[str, Any]) -> bool:
+    """Start deleting this build's VM; False once it is gone."""
+    ref = VmRef.model_validate(payload)
+    return labs_api.begin_delete_vm(ref.lab, ref.name, ref.build_id)
+
+
+@bp.function_name(DELETE_EXPIRED_VM)
+@bp.activity_trigger(input_name="payload")
+def delete_expired_vm(payload: dict[str, Any]) -> bool:
+    """Start deleting an expired VM of this factory (never one without its id tag)."""
+    ref = VmRef.model_validate(payload)
+    return labs_api.begin_delete_owned_vm(ref.lab, ref.name, str(payload["factoryId"]))

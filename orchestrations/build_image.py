@@ -1,0 +1,237 @@
+"""build_image: create the build VM, wait for its artifacts, capture its disk into the
+catalog, run the optional test gate, and always delete the VM.
+
+It never raises: the result says which step failed and why, so one image failing does
+not fail the run.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrations.steps import Orchestration, call, monitor
+from shared import catalog, naming, tags
+from shared.function_names import (
+    BUILD_IMAGE,
+    CAPTURE_STATUS,
+    CREATE_BUILD_VM,
+    CREATE_CUSTOM_IMAGE,
+    CUSTOM_IMAGE_STATUS,
+    DELETE_BLOB,
+    DELETE_IMAGE,
+    DELETE_VM,
+    FINISH_CAPTURE,
+    START_CAPTURE,
+    VM_STATUS,
+)
+from shared.payloads import (
+    BlobRef,
+    BuildInput,
+    BuildVmRequest,
+    CaptureRequest,
+    CopyStatus,
+    ImageRef,
+    ImageRequest,
+    StepResult,
+    VmRef,
+    VmStatus,
+)
+
+bp = df.Blueprint()
+
+
+@bp.function_name(BUILD_IMAGE)
+@bp.orchestration_trigger(context_name="context")
+def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
+    job = BuildInput.model_validate(context.get_input())
+    build = job.build
+    vm = VmRef(lab=job.factory_lab, name=build.vm_name, build_id=build.build_id)
+    blob = naming.catalog_blob_name(build.family, build.version)
+
+    context.set_custom_status({"step": "create build VM", "vm": vm.name})
+    result = yield from _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image)
+    if result is None:
+        context.set_custom_status({"step": "capture", "vm": vm.name})
+        result = yield from _capture(context, job, vm, blob)
+    # The build VM goes away whatever happened above: success, failure or timeout.
+    context.set_custom_status({"step": "delete build VM", "vm": vm.name})
+    deleted = yield from _delete_vm(context, job, vm)
+    if result is None and job.test_artifacts:
+        context.set_custom_status({"step": "test gate", "vm": vm.name})
+        result = yield from _test_gate(context, job, blob)
+        if result is not None:  # a version that failed its gate must not be distributed
+            yield call(context, DELETE_BLOB, BlobRef(lab=job.factory_lab, blob=blob).model_dump())
+    if result is None and not deleted:
+        result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
+    final = result or StepResult(family=build.family, version=build.version, ok=True)
+    return final.model_dump(mode="json")
+
+
+def _provision(
+    context: df.DurableOrchestrationContext,
+    job: BuildInput,
+    vm: VmRef,
+    artifacts: list[Any],
+    gallery: dict[str, str] | None,
+    custom_image: str | None,
+    role: str = "build",
+) -> Orchestration:
+    """Create (or adopt) a VM and wait until its artifacts are applied. None: ready."""
+    build = job.build
+    now = context.current_utc_datetime
+    vm_tags = {
+        **job.image_tags,
+        tags.ROLE: role,
+        tags.CREATED_AT: now.isoformat(),
+        tags.EXPIRES_AT: (now + timedelta(hours=job.vm_ttl_hours)).isoformat(),
+    }
+    request = BuildVmRequest(
+        lab=vm.lab,
+        name=vm.name,
+        build_id=build.build_id,
+        os=job.os,
+        size=job.vm_size,
+        artifacts=artifacts,
+        tags=vm_tags,
+        gallery=gallery,
+        custom_image=custom_image,
+        notes=f"Image factory {role} VM of {build.build_id}",
+    )
+    step = f"create {role} VM"
+    try:
+        yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json"))
+        waited = yield from monitor(
+            context,
+            VM_STATUS,
+            vm.model_dump(),
+            lambda s: s["state"] in ("ready", "failed", "missing"),
+            job.timeouts["vm_create"] + job.timeouts["artifacts"],
+            job.poll_seconds,
+        )
+    except Exception as exc:
+        return _failed(job, step, exc)
+    status = VmStatus.model_validate(waited.status)
+    if waited.timed_out:
+        return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
+    if status.state != "ready":
+        return _failed(job, "apply artifacts" if status.artifacts_total else step, status.detail)
+    return None
+
+
+def _capture(
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, blob: str
+) -> Orchestration:
+    """Copy the stopped VM's OS disk into the catalog, then label it. None: captured."""
+    build = job.build
+    request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob, metadata={})
+    try:
+        yield call(context, START_CAPTURE, request.model_dump())
+        waited = yield from monitor(
+            context,
+            CAPTURE_STATUS,
+            BlobRef(lab=vm.lab, blob=blob).model_dump(),
+            lambda s: s["state"] in ("success", "failed", "missing"),
+            job.timeouts["disk_copy"],
+            job.poll_seconds,
+        )
+        status = CopyStatus.model_validate(waited.status)
+        ok = not waited.timed_out and status.state == "success"
+        labelled = request.model_copy(
+            update={
+                "metadata": catalog.metadata(
+                    build, job.factory_id, job.commit, context.current_utc_datetime
+                )
+                if ok
+                else {}
+            }
+        )
+        yield call(context, FINISH_CAPTURE, labelled.model_dump())
+        if not ok:
+            yield call(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
+    except Exception as exc:
+        return _failed(job, "capture disk", exc)
+    if waited.timed_out:
+        return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
+    if status.state != "success":
+        return _failed(job, "capture disk", status.detail or status.state)
+    return None
+
+
+def _test_gate(
+    context: df.DurableOrchestrationContext, job: BuildInput, blob: str
+) -> Orchestration:
+    """A VM from the new image runs the test artifacts. None: passed."""
+    build = job.build
+    gate_image = f"{naming.image_name(build.family, build.version)}-gate"
+    image = ImageRef(lab=job.factory_lab, name=gate_image, factory_id=job.factory_id)
+    request = ImageRequest(
+        lab=job.factory_lab,
+        name=gate_image,
+        blob=blob,
+        os=job.os,
+        tags={**job.image_tags, tags.ROLE: "test"},
+        note=f"Test gate image of {build.build_id}",
+    )
+    try:
+        yield call(context, CREATE_CUSTOM_IMAGE, request.model_dump(mode="json"))
+        waited = yield from monitor(
+            context,
+            CUSTOM_IMAGE_STATUS,
+            image.model_dump(),
+            lambda s: s in ("succeeded", "failed", "missing"),
+            job.timeouts["image_create"],
+            job.poll_seconds,
+        )
+    except Exception as exc:
+        return _failed(job, "test gate", exc)
+    if waited.timed_out or waited.status != "succeeded":
+        yield from _delete_image(context, image)
+        return _failed(job, "test gate", f"the gate image ended {waited.status}")
+    test_vm = VmRef(lab=job.factory_lab, name=job.test_vm_name, build_id=build.build_id)
+    result = yield from _provision(
+        context, job, test_vm, job.test_artifacts, None, gate_image, role="test"
+    )
+    yield from _delete_vm(context, job, test_vm)
+    yield from _delete_image(context, image)
+    if result is not None:
+        return result.model_copy(update={"step": "test gate"})
+    return None
+
+
+def _delete_vm(
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef
+) -> Orchestration:
+    """Delete the VM and wait until it is gone. True: gone."""
+    try:
+        exists = yield call(context, DELETE_VM, vm.model_dump())
+        if not exists:
+            return True
+        waited = yield from monitor(
+            context,
+            VM_STATUS,
+            vm.model_dump(),
+            lambda s: s["state"] == "missing",
+            job.timeouts["vm_delete"],
+            job.poll_seconds,
+        )
+    except Exception:
+        return False
+    return not waited.timed_out
+
+
+def _delete_image(context: df.DurableOrchestrationContext, image: ImageRef) -> Orchestration:
+    try:
+        yield call(context, DELETE_IMAGE, image.model_dump())
+    except Exception:
+        return False
+    return True
+
+
+def _failed(job: BuildInput, step: str, reason: object) -> StepResult:
+    text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    return StepResult(
+        family=job.build.family, version=job.build.version, ok=False, step=step, reason=text
+    )

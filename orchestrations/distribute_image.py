@@ -1,0 +1,119 @@
+"""distribute_image: copy a catalog VHD into a lab, make the custom image, delete the copy.
+
+It never raises: the result says which step failed and why.
+"""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+
+from orchestrations.steps import Orchestration, call, monitor
+from shared import naming
+from shared.function_names import (
+    CREATE_CUSTOM_IMAGE,
+    CUSTOM_IMAGE_STATUS,
+    DELETE_BLOB,
+    DISTRIBUTE_IMAGE,
+    LAB_COPY_STATUS,
+    START_LAB_COPY,
+)
+from shared.payloads import (
+    BlobRef,
+    CopyStatus,
+    DistributeInput,
+    ImageRef,
+    ImageRequest,
+    LabCopyRequest,
+    StepResult,
+)
+
+bp = df.Blueprint()
+
+
+@bp.function_name(DISTRIBUTE_IMAGE)
+@bp.orchestration_trigger(context_name="context")
+def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
+    job = DistributeInput.model_validate(context.get_input())
+    dist = job.distribution
+    blob = f"{dist.image_name}.vhd"
+    copy = LabCopyRequest(
+        source_lab=job.factory_lab,
+        source_blob=naming.catalog_blob_name(dist.family, dist.version),
+        lab=dist.lab,
+        blob=blob,
+    )
+    image = ImageRef(lab=dist.lab, name=dist.image_name, factory_id=job.factory_id)
+
+    def result(step: str = "", reason: str = "") -> dict[str, object]:
+        outcome = StepResult(
+            family=dist.family,
+            version=dist.version,
+            lab=dist.lab,
+            ok=not step,
+            step=step,
+            reason=reason,
+        )
+        return outcome.model_dump(mode="json")
+
+    context.set_custom_status({"step": "copy", "lab": dist.lab})
+    try:
+        yield call(context, START_LAB_COPY, copy.model_dump())
+        copied = yield from monitor(
+            context,
+            LAB_COPY_STATUS,
+            BlobRef(lab=dist.lab, blob=blob).model_dump(),
+            lambda s: s["state"] in ("success", "failed", "missing"),
+            job.timeouts["disk_copy"],
+            job.poll_seconds,
+        )
+    except Exception as exc:
+        yield from _cleanup(context, dist.lab, blob)
+        return result("copy VHD", _first_line(exc))
+    status = CopyStatus.model_validate(copied.status)
+    if copied.timed_out or status.state != "success":
+        yield from _cleanup(context, dist.lab, blob)
+        reason = f"timed out at {status.progress}" if copied.timed_out else status.detail
+        return result("copy VHD", reason or status.state)
+
+    context.set_custom_status({"step": "create image", "lab": dist.lab})
+    request = ImageRequest(
+        lab=dist.lab,
+        name=dist.image_name,
+        blob=blob,
+        os=job.os,
+        tags=job.image_tags,
+        note=f"{dist.family} version {dist.version}, built by the image factory",
+    )
+    try:
+        yield call(context, CREATE_CUSTOM_IMAGE, request.model_dump(mode="json"))
+        created = yield from monitor(
+            context,
+            CUSTOM_IMAGE_STATUS,
+            image.model_dump(),
+            lambda s: s in ("succeeded", "failed", "missing"),
+            job.timeouts["image_create"],
+            job.poll_seconds,
+        )
+    except Exception as exc:
+        yield from _cleanup(context, dist.lab, blob)
+        return result("create custom image", _first_line(exc))
+    yield from _cleanup(context, dist.lab, blob)
+    if created.timed_out:
+        return result("create custom image", "timed out")
+    if created.status != "succeeded":
+        return result("create custom image", f"the image ended {created.status}")
+    return result()
+
+
+def _cleanup(context: df.DurableOrchestrationContext, lab: str, blob: str) -> Orchestration:
+    """Delete the copied VHD (best effort: the sweeper removes what is left)."""
+    try:
+        yield call(context, DELETE_BLOB, BlobRef(lab=lab, blob=blob).model_dump())
+    except Exception:
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,70 @@
+"""The catalog: captured VHDs in the factory lab's uploads container, described by metadata.
+
+Blob metadata keys must be C# identifiers, so they differ from the resource tag keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared import labs_api, naming
+from shared.inventory import CatalogEntry
+from shared.plan import Build
+
+PREFIX = "imagefactory/"
+_FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
+    "imagefactoryid",
+    "family",
+    "version",
+    "definitionhash",
+    "base",
+    "commit",
+    "buildid",
+    "created",
+)
+
+
+def metadata(
+    build: Build, factory_id: str, commit: str | None, created: datetime
+) -> dict[str, str]:
+    return {
+        _FACTORY: factory_id,
+        _FAMILY: build.family,
+        _VERSION: build.version,
+        _HASH: build.definition_hash,
+        _BASE: build.base,
+        _COMMIT: commit or "",
+        _BUILD: build.build_id,
+        _CREATED: created.isoformat(),
+    }
+
+
+def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
+    """The catalog entry a blob's metadata describes, if it is this factory's and complete."""
+    lowered = {k.lower(): v for k, v in meta.items()}
+    if lowered.get(_FACTORY, "").lower() != factory_id.lower():
+        return None
+    try:
+        return CatalogEntry(
+            family=lowered[_FAMILY],
+            version=lowered[_VERSION],
+            definition_hash=lowered[_HASH],
+            base=lowered[_BASE],
+            commit=lowered.get(_COMMIT) or None,
+            created=datetime.fromisoformat(lowered[_CREATED]),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def list_entries(factory_lab: str, factory_id: str) -> list[CatalogEntry]:
+    """Every complete catalog entry of this factory (an unfinished capture has no metadata)."""
+    entries = []
+    for blob in labs_api.list_vhds(factory_lab):
+        if not blob.startswith(PREFIX):
+            continue
+        meta = labs_api.blob_metadata(factory_lab, blob)
+        found = entry(meta, factory_id) if meta else None
+        if found is not None and blob == naming.catalog_blob_name(found.family, found.version):
+            entries.append(found)
+    return sorted(entries, key=lambda e: (e.family, e.version))

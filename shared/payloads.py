@@ -1,0 +1,184 @@
+"""The typed inputs and outputs of the orchestrators and activities (stable JSON forms).
+
+Large data travels by reference (a lab id, a blob name), never a secret or a SAS URL.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.config import Artifact, Factory, OsType
+from shared.inventory import CatalogEntry, LabInventory
+from shared.plan import Build, Distribution, Plan, Record
+
+
+class Pace(Record):
+    """How fast the monitors poll and how timeouts scale (from the settings)."""
+
+    poll_seconds: float = 60.0
+    time_scale: float = 1.0
+
+    def timeout_seconds(self, minutes: int) -> float:
+        return minutes * 60 * self.time_scale
+
+
+class LoadedConfig(Record):
+    factory: Factory | None = None
+    problems: list[str] = Field(default_factory=list)
+    pace: Pace = Field(default_factory=Pace)
+
+
+class LabRef(Record):
+    lab: str
+
+
+class CatalogRequest(Record):
+    factory_lab: str
+    factory_id: str
+
+
+class CatalogListing(Record):
+    entries: list[CatalogEntry] = Field(default_factory=list)
+
+
+class GalleryRequest(Record):
+    lab: str
+    images: list[dict[str, str]] = Field(description="publisher, offer, sku of each")
+
+
+class BuildVmRequest(Record):
+    lab: str
+    name: str
+    build_id: str
+    os: OsType
+    size: str
+    artifacts: list[Artifact]
+    tags: dict[str, str]
+    gallery: dict[str, str] | None = None  # publisher, offer, sku, version (resolved)
+    custom_image: str | None = None
+    notes: str = ""
+
+
+class VmRef(Record):
+    lab: str
+    name: str
+    build_id: str = ""
+
+
+class VmStatus(Record):
+    state: str
+    detail: str = ""
+    artifacts_applied: int = 0
+    artifacts_total: int = 0
+
+
+class CaptureRequest(Record):
+    lab: str
+    vm: str
+    blob: str
+    metadata: dict[str, str]
+
+
+class BlobRef(Record):
+    lab: str
+    blob: str
+
+
+class CopyStatus(Record):
+    state: str
+    progress: str = ""
+    detail: str = ""
+
+
+class LabCopyRequest(Record):
+    source_lab: str
+    source_blob: str
+    lab: str
+    blob: str
+
+
+class ImageRequest(Record):
+    lab: str
+    name: str
+    blob: str
+    os: OsType
+    tags: dict[str, str]
+    note: str = ""
+
+
+class ImageRef(Record):
+    lab: str
+    name: str
+    factory_id: str = ""
+
+
+class BuildInput(Record):
+    build: Build
+    factory_id: str
+    factory_lab: str
+    commit: str | None
+    os: OsType
+    vm_size: str
+    artifacts: list[Artifact]
+    test_artifacts: list[Artifact] = Field(default_factory=list)
+    test_vm_name: str = ""
+    gallery: dict[str, str] | None = None
+    parent_image: str | None = None
+    image_tags: dict[str, str] = Field(default_factory=dict)
+    timeouts: dict[str, float] = Field(description="seconds per step")
+    vm_ttl_hours: int = 24
+    poll_seconds: float = 60.0
+
+
+class StepResult(Record):
+    """The outcome of one build or distribution: ok, or which step failed and why."""
+
+    family: str
+    version: str
+    lab: str | None = None
+    ok: bool
+    step: str = ""
+    reason: str = ""
+
+
+class DistributeInput(Record):
+    distribution: Distribution
+    factory_id: str
+    factory_lab: str
+    os: OsType
+    build_id: str
+    image_tags: dict[str, str]
+    timeouts: dict[str, float]
+    poll_seconds: float = 60.0
+
+
+class RetirementRequest(Record):
+    """One queue message: retire what a lab no longer needs of one image family."""
+
+    lab: str
+    family: str
+    factory_id: str
+    selected: bool
+    defined: bool
+    keep: int
+    pinned: list[str] = Field(default_factory=list)
+    retire_removed: bool = True
+
+
+class RetirementBatch(Record):
+    messages: list[RetirementRequest]
+
+
+class RunReport(Record):
+    instance_id: str = ""
+    commit: str | None = None
+    trigger: str = ""
+    dry_run: bool = False
+    problems: list[str] = Field(default_factory=list, description="invalid configuration")
+    plan: Plan | None = None
+    built: list[StepResult] = Field(default_factory=list)
+    distributed: list[StepResult] = Field(default_factory=list)
+    failed: list[StepResult] = Field(default_factory=list)
+    skipped: list[StepResult] = Field(default_factory=list)
+    retirements_queued: int = 0
+    inventory_errors: list[LabInventory] = Field(default_factory=list)
