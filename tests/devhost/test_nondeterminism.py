@@ -15,7 +15,8 @@ from tests.devhost.conftest import Start, wait_status
 @pytest.fixture
 def behaviour(devhost: DevHost) -> Iterator[dict[str, str]]:
     orchestrator = devhost.app.functions["changing"].func
-    switches: dict[str, str] = orchestrator.orchestrator_function.__globals__["BEHAVIOUR"]
+    user_code = getattr(orchestrator, "orchestrator_function")  # noqa: B009
+    switches: dict[str, str] = user_code.__globals__["BEHAVIOUR"]
     saved = dict(switches)
     yield switches
     switches.clear()
