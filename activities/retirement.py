@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared import azure_clients
-from shared.function_names import ENQUEUE_RETIREMENT
+from shared.function_names import ENQUEUE_RETIREMENT, RETIREMENT_QUEUE
 from shared.payloads import RetirementBatch
 
 bp = df.Blueprint()
@@ -17,7 +17,7 @@ bp = df.Blueprint()
 @bp.activity_trigger(input_name="payload")
 def enqueue_retirement(payload: dict[str, Any]) -> int:
     batch = RetirementBatch.model_validate(payload)
-    queue = azure_clients.queue(azure_clients.settings().retirement_queue)
+    queue = azure_clients.queue(RETIREMENT_QUEUE)
     try:
         queue.create_queue()
     except Exception as exc:  # already there

@@ -5,4 +5,6 @@ Each module holds one blueprint; this list is what the Function App registers.
 
 import azure.durable_functions as df
 
-blueprints: list[df.Blueprint] = []
+from triggers import http_api, retirement_worker, sweeper
+
+blueprints: list[df.Blueprint] = [http_api.bp, retirement_worker.bp, sweeper.bp]

@@ -1,0 +1,33 @@
+"""The orphan sweeper: on a timer, deletes expired build VMs and stale catalog blobs of
+this factory. Never anything without this factory's id."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared import azure_clients
+from shared.config_source import load_config
+from shared.retire import sweep
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+SWEEP_SCHEDULE = "0 17 * * * *"  # hourly, at 17 minutes past
+
+
+@bp.function_name("orphan_sweeper")
+@bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
+def orphan_sweeper(timer: func.TimerRequest) -> None:
+    settings = azure_clients.settings()
+    factory = load_config(settings.config_ref, settings.git_token)
+    report = sweep(factory, datetime.now(UTC))
+    log.info(
+        "sweep: deleted VMs %s; deleted catalog blobs %s; errors %s",
+        report.vms or "none",
+        report.blobs or "none",
+        report.errors or "none",
+    )
