@@ -8,6 +8,7 @@
 - `GET  /_admin/faults`, `POST` (a fault rule), `DELETE` (all), `DELETE /_admin/faults/<id>`
 - `GET  /_admin/clock`, `POST {"advance": s}` or `{"scale": x}`
 - `POST /_admin/quota` `{"subscription", "location", "vcpus"}`
+- `POST /_admin/throttling` (the scenario's `throttling` block; buckets start full)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from emulator.core import Core
-from emulator.scenario import FaultSpec
+from emulator.scenario import FaultSpec, Throttling
 
 
 def _reply(status: int, body: Any) -> Response:
@@ -93,6 +94,9 @@ class AdminApi:
                     core.save()
             if method in ("GET", "POST"):
                 return _reply(200, {"now": core.now().isoformat(), "scale": core.clock.scale})
+        if path == "/_admin/throttling" and method == "POST":
+            core.throttle.configure(Throttling.model_validate(self._body(request)))
+            return _reply(200, {"configured": True})
         if path == "/_admin/quota" and method == "POST":
             body = self._body(request)
             with core.lock:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from emulator import operations
@@ -266,6 +266,13 @@ class EmulatorApp:
         raise error
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the admin API's request counts say what happened."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 @dataclass
 class RunningServer:
     """An emulator listening on HTTPS in a background thread."""
@@ -299,6 +306,7 @@ def serve(
         app,
         threaded=True,
         ssl_context=(str(tls.cert_file), str(tls.key_file)),
+        request_handler=_QuietHandler,
     )
     thread = threading.Thread(target=server.serve_forever, name="emulator-https", daemon=True)
     thread.start()

@@ -284,6 +284,15 @@ def apply_query(items: list[dict[str, Any]], request: ArmRequest) -> list[dict[s
     return items
 
 
+def parse_tags(value: Any) -> dict[str, str]:
+    """Tags as ARM accepts them: an object of string values."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidParameter("The property 'tags' must be an object whose values are strings.")
+    return dict(value)
+
+
 def page(items: list[dict[str, Any]]) -> ArmResponse:
     return ArmResponse(200, {"value": items})
 
@@ -340,6 +349,8 @@ def get_vm(request: ArmRequest) -> ArmResponse:
 def put_vm(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     body = request.json()
+    if "tags" in body:
+        parse_tags(body["tags"])
     vm, operation = request.core.devtestlabs.create_vm(
         lab, request.params["name"], body, request.kind
     )
@@ -353,10 +364,7 @@ def patch_vm(request: ArmRequest) -> ArmResponse:
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     body = request.json()
     if "tags" in body:
-        tags = body.get("tags")
-        if not isinstance(tags, dict):
-            raise InvalidParameter("The property 'tags' must be an object of strings.")
-        vm.tags = {str(k): str(v) for k, v in tags.items()}
+        vm.tags = parse_tags(body.get("tags"))
     props = body.get("properties") or {}
     if isinstance(props, dict) and "notes" in props:
         vm.notes = props.get("notes")
@@ -392,8 +400,11 @@ def get_image(request: ArmRequest) -> ArmResponse:
 
 def put_image(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
+    body = request.json()
+    if "tags" in body:
+        parse_tags(body["tags"])
     image, operation = request.core.devtestlabs.create_image(
-        lab, request.params["name"], request.json(), request.kind
+        lab, request.params["name"], body, request.kind
     )
     if operation is None:
         return ArmResponse(200, image_body(image))
@@ -405,10 +416,7 @@ def patch_image(request: ArmRequest) -> ArmResponse:
     image = request.core.devtestlabs.image(lab, request.params["name"])
     body = request.json()
     if "tags" in body:
-        tags = body.get("tags")
-        if not isinstance(tags, dict):
-            raise InvalidParameter("The property 'tags' must be an object of strings.")
-        image.tags = {str(k): str(v) for k, v in tags.items()}
+        image.tags = parse_tags(body.get("tags"))
     return ArmResponse(200, image_body(image))
 
 

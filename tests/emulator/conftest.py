@@ -7,3 +7,56 @@ SUB2 = "8c5d1e72-9f30-4a6b-b1d4-7e2f6a9c3b18"
 FACTORY_RG, FACTORY_LAB = "rg-imagefactory", "factory-lab"
 ALPHA_RG, ALPHA_LAB = "rg-devtest-weu", "team-alpha"
 BRAVO_RG, BRAVO_LAB = "rg-devtest-eus", "team-bravo"
+
+WINDOWS_2019 = {
+    "publisher": "MicrosoftWindowsServer",
+    "offer": "WindowsServer",
+    "sku": "2019-Datacenter",
+    "osType": "Windows",
+    "version": "latest",
+}
+UBUNTU_2204 = {
+    "publisher": "Canonical",
+    "offer": "0001-com-ubuntu-server-jammy",
+    "sku": "22_04-lts-gen2",
+    "osType": "Linux",
+    "version": "22.04.202411010",
+}
+
+
+def lab_id(subscription: str, group: str, lab: str) -> str:
+    return (
+        f"/subscriptions/{subscription}/resourceGroups/{group}"
+        f"/providers/Microsoft.DevTestLab/labs/{lab}"
+    )
+
+
+def artifact(
+    subscription: str, group: str, lab: str, name: str, **parameters: str
+) -> dict[str, object]:
+    """An artifact install entry for a VM body, from the lab's public repo."""
+    return {
+        "artifactId": f"{lab_id(subscription, group, lab)}/artifactSources/public repo"
+        f"/artifacts/{name}",
+        "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
+    }
+
+
+def vm_body(
+    image: dict[str, str] | None = None,
+    artifacts: list[dict[str, object]] | None = None,
+    custom_image_id: str | None = None,
+    size: str = "Standard_D2s_v3",
+    tags: dict[str, str] | None = None,
+) -> dict[str, object]:
+    props: dict[str, object] = {
+        "size": size,
+        "userName": "builder",
+        "password": "Local-Only-Passw0rd!",
+        "artifacts": artifacts or [],
+    }
+    if custom_image_id:
+        props["customImageId"] = custom_image_id
+    else:
+        props["galleryImageReference"] = image or WINDOWS_2019
+    return {"tags": tags or {}, "properties": props}

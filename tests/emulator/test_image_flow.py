@@ -1,0 +1,293 @@
+"""The factory's path through the real SDK clients: build, capture, copy, import, reuse."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.devtestlabs import models
+
+from emulator import vhd
+from tests.emulator.conftest import (
+    ALPHA_LAB,
+    ALPHA_RG,
+    BRAVO_LAB,
+    BRAVO_RG,
+    FACTORY_LAB,
+    FACTORY_RG,
+    SUB1,
+    SUB2,
+    UBUNTU_2204,
+    artifact,
+    vm_body,
+)
+from tests.localworld import LocalWorldClient
+
+EXPAND = "properties($expand=artifacts,computeVm)"
+
+
+def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    body = vm_body(
+        artifacts=[
+            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="git,7zip"),
+            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-vscode"),
+            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"),
+        ],
+        tags={"factory": "test", "family": "win2019-dev"},
+    )
+    poller = dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, name, body)
+    first = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, name)
+    assert first.provisioning_state in ("Creating", "Succeeded")
+    vm = poller.result()
+    assert vm.provisioning_state == "Succeeded"
+
+
+def test_build_vm_with_artifacts_ends_stopped_after_sysprep(emulator: LocalWorldClient) -> None:
+    _build_windows_vm(emulator, "build-1")
+    dtl = emulator.devtestlabs(SUB1)
+    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-1", expand=EXPAND)
+    assert vm.last_known_power_state == "Stopped"
+    status = vm.artifact_deployment_status
+    assert (status.deployment_status, status.artifacts_applied, status.total_artifacts) == (
+        "Succeeded",
+        3,
+        3,
+    )
+    assert [a.status for a in vm.artifacts] == ["Succeeded"] * 3
+    assert vm.artifacts[2].artifact_id.endswith(
+        "/artifactsources/public repo/artifacts/windows-sysprep"
+    )
+    assert vm.id == vm.id.lower()
+    assert vm.compute_id.endswith(
+        "/resourcegroups/rg-imagefactory-vms/providers/microsoft.compute/virtualmachines/build-1"
+    )
+    assert vm.compute_vm.os_disk_id.startswith(vm.compute_id.split("/providers/")[0])
+    assert vm.tags == {"factory": "test", "family": "win2019-dev"}
+
+
+def test_disk_copy_to_another_lab_then_custom_image_chains_back(
+    emulator: LocalWorldClient,
+) -> None:
+    _build_windows_vm(emulator, "build-2")
+    dtl = emulator.devtestlabs(SUB1)
+    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-2")
+    compute = emulator.compute(SUB1)
+    group = vm.compute_id.split("/")[4]
+    compute_vm = compute.virtual_machines.get(group, vm.compute_id.split("/")[-1])
+    disk_name = compute_vm.storage_profile.os_disk.managed_disk.id.split("/")[-1]
+    assert compute_vm.storage_profile.image_reference.exact_version == "17763.6659.241205"
+    access = compute.disks.begin_grant_access(
+        group, disk_name, {"access": "Read", "durationInSeconds": 3600}
+    ).result()
+    assert access.access_sas
+
+    # Copy server-side into another subscription's lab, with a blob name of our choosing.
+    target = emulator.devtestlabs(SUB2)
+    upload = target.labs.generate_upload_uri(BRAVO_RG, BRAVO_LAB).upload_uri
+    container, sas = upload.split("?", 1)
+    destination = emulator.blob_from_url(f"{container}/win2019-dev-1.vhd?{sas}")
+    copy = destination.start_copy_from_url(access.access_sas, metadata={"family": "win2019-dev"})
+    assert copy["copy_status"] == "success"
+    compute.disks.begin_revoke_access(group, disk_name).result()
+    copied = destination.download_blob().readall()
+    header = vhd.header(copied)
+    assert vhd.field(header, "lab-vm") == vm.id
+    assert "windows-chocolatey(packages=git,7zip), windows-vscode, windows-sysprep" in header
+    assert vhd.field(header, "generalized") == "sysprep"
+    assert destination.get_blob_properties().metadata == {"family": "win2019-dev"}
+    assert any(
+        v.id.endswith("/uploads/win2019-dev-1.vhd")
+        for v in target.labs.list_vhds(BRAVO_RG, BRAVO_LAB)
+    )
+
+    image = target.custom_images.begin_create_or_update(
+        BRAVO_RG,
+        BRAVO_LAB,
+        "win2019-dev-1",
+        {
+            "tags": {"family": "win2019-dev"},
+            "properties": {
+                "vhd": {"imageName": "win2019-dev-1.vhd", "sysPrep": True, "osType": "Windows"}
+            },
+        },
+    ).result()
+    assert image.provisioning_state == "Succeeded"
+    assert image.vhd.image_name == "win2019-dev-1.vhd"
+
+    # The blob may go (the upload SAS cannot delete; a bearer token can): the image keeps
+    # what it was made from.
+    emulator.blob_service("ateambravo01").get_blob_client(
+        "uploads", "win2019-dev-1.vhd"
+    ).delete_blob()
+    new_vm = target.virtual_machines.begin_create_or_update(
+        BRAVO_RG, BRAVO_LAB, "from-image", vm_body(custom_image_id=image.id)
+    ).result()
+    assert new_vm.custom_image_id == image.id
+    bravo_compute = emulator.compute(SUB2)
+    new_compute_group = new_vm.compute_id.split("/")[4]
+    new_disk = bravo_compute.virtual_machines.get(
+        new_compute_group, "from-image"
+    ).storage_profile.os_disk.managed_disk.id.split("/")[-1]
+    # A running VM's disk cannot be read: the emulator refuses as Azure does.
+    with pytest.raises(HttpResponseError) as refused:
+        bravo_compute.disks.begin_grant_access(
+            new_compute_group, new_disk, {"access": "Read", "durationInSeconds": 60}
+        )
+    assert refused.value.status_code == 409
+    assert "OperationNotAllowed" in str(refused.value)
+
+
+def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "linux-1", vm_body(image=UBUNTU_2204)
+    ).result()
+    vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "linux-1")
+    assert vm.last_known_power_state == "Running"
+    image = dtl.custom_images.begin_create_or_update(
+        ALPHA_RG,
+        ALPHA_LAB,
+        "linux-golden",
+        {
+            "properties": {
+                "vm": {
+                    "sourceVmId": vm.id,
+                    "linuxOsInfo": {"linuxOsState": "DeprovisionRequested"},
+                }
+            }
+        },
+    ).result()
+    assert image.provisioning_state == "Succeeded"
+    assert image.vm.linux_os_info.linux_os_state == "DeprovisionRequested"
+    after = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "linux-1")
+    assert after.last_known_power_state == "Stopped"
+
+    # A VM made from it has a disk that names the image and, under it, the first VM.
+    child = dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "linux-2", vm_body(custom_image_id=image.id)
+    ).result()
+    dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "linux-2-snap", vm_body(custom_image_id=image.id)
+    ).result()
+    state = emulator.admin("GET", "state")
+    lab = state["world"]["subscriptions"][SUB1]["resource_groups"]["rg-devtest-weu"]["labs"][
+        "team-alpha"
+    ]
+    assert lab["vms"]["linux-2"]["parent_header"].count("lab-vm: " + vm.id) == 1
+    assert child.os_type == "Linux"
+
+
+def test_windows_image_refuses_linux_os_info(emulator: LocalWorldClient) -> None:
+    _build_windows_vm(emulator, "build-3")
+    dtl = emulator.devtestlabs(SUB1)
+    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-3")
+    try:
+        dtl.custom_images.begin_create_or_update(
+            FACTORY_RG,
+            FACTORY_LAB,
+            "bad",
+            {
+                "properties": {
+                    "vm": {
+                        "sourceVmId": vm.id,
+                        "linuxOsInfo": {"linuxOsState": "DeprovisionApplied"},
+                    }
+                }
+            },
+        )
+    except Exception as exc:
+        assert "InvalidParameter" in str(exc) and "windowsOsInfo" in str(exc)
+    else:
+        raise AssertionError("a Windows VM captured with linuxOsInfo must be refused")
+
+
+def test_custom_image_from_missing_vhd_is_refused(emulator: LocalWorldClient) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    with pytest.raises(HttpResponseError) as refused:
+        dtl.custom_images.begin_create_or_update(
+            FACTORY_RG,
+            FACTORY_LAB,
+            "ghost",
+            {"properties": {"vhd": {"imageName": "nothing-here.vhd", "osType": "Windows"}}},
+        )
+    assert refused.value.error is not None and refused.value.error.code == "InvalidVhd"
+    assert "nothing-here.vhd" in str(refused.value)
+
+
+def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    for index in range(3):
+        dtl.virtual_machines.begin_create_or_update(
+            ALPHA_RG,
+            ALPHA_LAB,
+            f"vm-{index}",
+            vm_body(image=UBUNTU_2204, tags={"factory": "f1" if index < 2 else "other"}),
+        ).result()
+    mine = list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, filter="tags/factory eq 'f1'"))
+    assert sorted(v.name for v in mine) == ["vm-0", "vm-1"]
+    assert len(list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, top=1))) == 1
+
+    dtl.virtual_machines.update(ALPHA_RG, ALPHA_LAB, "vm-2", tags={"factory": "f1"})
+    mine = list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, filter="tags/factory eq 'f1'"))
+    assert len(mine) == 3
+
+    dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "vm-0").result()
+    try:
+        dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "vm-0")
+    except ResourceNotFoundError as exc:
+        assert exc.error is not None and exc.error.code == "ResourceNotFound"
+    else:
+        raise AssertionError("a deleted VM must be gone")
+    assert sorted(v.name for v in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)) == [
+        "vm-1",
+        "vm-2",
+    ]
+
+
+def test_apply_artifacts_to_running_vm(emulator: LocalWorldClient) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "apply-1", vm_body(image=UBUNTU_2204)
+    ).result()
+    dtl.virtual_machines.begin_apply_artifacts(
+        ALPHA_RG,
+        ALPHA_LAB,
+        "apply-1",
+        # This SDK takes the artifact list itself, as model objects (not dicts).
+        artifacts=[
+            models.ArtifactInstallProperties(
+                artifact_id=str(
+                    artifact(SUB1, ALPHA_RG, ALPHA_LAB, "linux-apt-package")["artifactId"]
+                ),
+                parameters=[models.ArtifactParameterProperties(name="packages", value="jq")],
+            )
+        ],
+    ).result()
+    vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "apply-1", expand=EXPAND)
+    assert [(a.artifact_title, a.status) for a in vm.artifacts] == [("APT packages", "Succeeded")]
+    assert vm.artifact_deployment_status.artifacts_applied == 1
+
+
+def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
+    dtl = emulator.devtestlabs(SUB1)
+    assert sorted(lab.name for lab in dtl.labs.list_by_subscription()) == [
+        "factory-lab",
+        "team-alpha",
+    ]
+    assert [lab.name for lab in dtl.labs.list_by_resource_group(FACTORY_RG)] == ["factory-lab"]
+    lab = dtl.labs.get(FACTORY_RG, FACTORY_LAB)
+    assert lab.default_storage_account.endswith("/storageaccounts/afactorylab01")
+    assert lab.vm_creation_resource_group.endswith("/resourcegroups/rg-imagefactory-vms")
+    gallery = {g.name: g.image_reference for g in dtl.gallery_images.list(FACTORY_RG, FACTORY_LAB)}
+    assert gallery["Windows Server 2022 Datacenter"].sku == "2022-datacenter"
+    sources = list(dtl.artifact_sources.list(FACTORY_RG, FACTORY_LAB))
+    assert [s.name for s in sources] == ["public repo"]
+    names = {a.name for a in dtl.artifacts.list(FACTORY_RG, FACTORY_LAB, "public repo")}
+    assert {"windows-sysprep", "linux-deprovision", "windows-chocolatey", "windows-git"} <= names
+    sysprep = dtl.artifacts.get(FACTORY_RG, FACTORY_LAB, "public repo", "windows-sysprep")
+    assert sysprep.target_os_type == "Windows"
+    compute = emulator.compute(SUB1)
+    versions = compute.virtual_machine_images.list(
+        "westeurope", "Canonical", "ubuntu-24_04-lts", "server"
+    )
+    assert [v.name for v in versions][-1] == "24.04.202412010"
