@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.devtestlabs import models
@@ -26,7 +28,7 @@ EXPAND = "properties($expand=artifacts,computeVm)"
 
 
 def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     body = vm_body(
         artifacts=[
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="git,7zip"),
@@ -44,7 +46,7 @@ def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
 
 def test_build_vm_with_artifacts_ends_stopped_after_sysprep(emulator: LocalWorldClient) -> None:
     _build_windows_vm(emulator, "build-1")
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-1", expand=EXPAND)
     assert vm.last_known_power_state == "Stopped"
     status = vm.artifact_deployment_status
@@ -69,9 +71,9 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
     emulator: LocalWorldClient,
 ) -> None:
     _build_windows_vm(emulator, "build-2")
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-2")
-    compute = emulator.compute(SUB1)
+    compute: Any = emulator.compute(SUB1)
     group = vm.compute_id.split("/")[4]
     compute_vm = compute.virtual_machines.get(group, vm.compute_id.split("/")[-1])
     disk_name = compute_vm.storage_profile.os_disk.managed_disk.id.split("/")[-1]
@@ -82,7 +84,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
     assert access.access_sas
 
     # Copy server-side into another subscription's lab, with a blob name of our choosing.
-    target = emulator.devtestlabs(SUB2)
+    target: Any = emulator.devtestlabs(SUB2)
     upload = target.labs.generate_upload_uri(BRAVO_RG, BRAVO_LAB).upload_uri
     container, sas = upload.split("?", 1)
     destination = emulator.blob_from_url(f"{container}/win2019-dev-1.vhd?{sas}")
@@ -123,7 +125,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         BRAVO_RG, BRAVO_LAB, "from-image", vm_body(custom_image_id=image.id)
     ).result()
     assert new_vm.custom_image_id == image.id
-    bravo_compute = emulator.compute(SUB2)
+    bravo_compute: Any = emulator.compute(SUB2)
     new_compute_group = new_vm.compute_id.split("/")[4]
     new_disk = bravo_compute.virtual_machines.get(
         new_compute_group, "from-image"
@@ -138,7 +140,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
 
 
 def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
         ALPHA_RG, ALPHA_LAB, "linux-1", vm_body(image=UBUNTU_2204)
     ).result()
@@ -179,7 +181,7 @@ def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> No
 
 def test_windows_image_refuses_linux_os_info(emulator: LocalWorldClient) -> None:
     _build_windows_vm(emulator, "build-3")
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-3")
     try:
         dtl.custom_images.begin_create_or_update(
@@ -202,7 +204,7 @@ def test_windows_image_refuses_linux_os_info(emulator: LocalWorldClient) -> None
 
 
 def test_custom_image_from_missing_vhd_is_refused(emulator: LocalWorldClient) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     with pytest.raises(HttpResponseError) as refused:
         dtl.custom_images.begin_create_or_update(
             FACTORY_RG,
@@ -215,7 +217,7 @@ def test_custom_image_from_missing_vhd_is_refused(emulator: LocalWorldClient) ->
 
 
 def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     for index in range(3):
         dtl.virtual_machines.begin_create_or_update(
             ALPHA_RG,
@@ -245,7 +247,7 @@ def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> No
 
 
 def test_apply_artifacts_to_running_vm(emulator: LocalWorldClient) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
         ALPHA_RG, ALPHA_LAB, "apply-1", vm_body(image=UBUNTU_2204)
     ).result()
@@ -269,7 +271,7 @@ def test_apply_artifacts_to_running_vm(emulator: LocalWorldClient) -> None:
 
 
 def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
-    dtl = emulator.devtestlabs(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
     assert sorted(lab.name for lab in dtl.labs.list_by_subscription()) == [
         "factory-lab",
         "team-alpha",
@@ -286,7 +288,7 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
     assert {"windows-sysprep", "linux-deprovision", "windows-chocolatey", "windows-git"} <= names
     sysprep = dtl.artifacts.get(FACTORY_RG, FACTORY_LAB, "public repo", "windows-sysprep")
     assert sysprep.target_os_type == "Windows"
-    compute = emulator.compute(SUB1)
+    compute: Any = emulator.compute(SUB1)
     versions = compute.virtual_machine_images.list(
         "westeurope", "Canonical", "ubuntu-24_04-lts", "server"
     )
