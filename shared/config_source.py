@@ -5,12 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import Factory
+from shared.git_source import DEFAULT_USERNAME, read_git
 from shared.run_request import ConfigSourceRef
-from shared.validation import load_directory
+from shared.validation import load_directory, load_files
 
 
-def load_config(ref: ConfigSourceRef, git_token: str | None = None) -> Factory:
-    """The validated configuration at `ref` (raises ConfigInvalid with every problem)."""
+def load_config(
+    ref: ConfigSourceRef,
+    git_token: str | None = None,
+    *,
+    git_username: str = DEFAULT_USERNAME,
+    ca_bundle: str | None = None,
+    cache_dir: str | None = None,
+) -> Factory:
+    """The validated configuration at `ref` (raises ConfigInvalid with every problem).
+
+    A Git source is read at `ref.commit` (or the head of `ref.branch`), and that commit id
+    goes into the Factory; a Git failure raises GitSourceError with one sentence.
+    """
     if ref.kind == "directory":
         return load_directory(Path(ref.location) / ref.path, commit=ref.commit)
-    raise NotImplementedError("Git configuration sources are not implemented yet")
+    snapshot = read_git(
+        ref, token=git_token, username=git_username, ca_bundle=ca_bundle, cache_dir=cache_dir
+    )
+    return load_files(snapshot.files, commit=snapshot.commit)

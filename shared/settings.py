@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from shared.run_request import ConfigSourceRef
 
@@ -33,9 +33,6 @@ class Settings(BaseModel):
     credential: Literal["default", "local"] = Field(
         default="default", description="IMAGEFACTORY_CREDENTIAL"
     )
-    retirement_queue: str = Field(
-        default="imagefactory-retirements", description="IMAGEFACTORY_RETIREMENT_QUEUE"
-    )
     queue_connection: str = Field(
         default="AzureWebJobsStorage",
         description="IMAGEFACTORY_QUEUE_CONNECTION: the name of the storage connection setting",
@@ -45,6 +42,51 @@ class Settings(BaseModel):
         default=1.0,
         gt=0,
         description="IMAGEFACTORY_TIME_SCALE: multiplies timeouts (a local world runs faster)",
+    )
+
+    git_username: str = Field(
+        default="x-access-token",
+        description="IMAGEFACTORY_GIT_USERNAME: the user name sent with IMAGEFACTORY_GIT_TOKEN",
+    )
+    git_cache_dir: str | None = Field(
+        default=None,
+        description="IMAGEFACTORY_GIT_CACHE_DIR: where fetched Git objects are kept between runs",
+    )
+    # Triggers: push webhooks and the schedule (README: "Triggers: push webhooks and the schedule").
+    github_secret: SecretStr | None = Field(
+        default=None, description="IMAGEFACTORY_GITHUB_SECRET (secret): the GitHub webhook secret"
+    )
+    gitlab_token: SecretStr | None = Field(
+        default=None, description="IMAGEFACTORY_GITLAB_TOKEN (secret): the GitLab secret token"
+    )
+    ado_secret: SecretStr | None = Field(
+        default=None,
+        description="IMAGEFACTORY_ADO_SECRET (secret): Azure DevOps X-ImageFactory-Secret header",
+    )
+    ado_username: str | None = Field(
+        default=None, description="IMAGEFACTORY_ADO_USERNAME: Azure DevOps basic auth user name"
+    )
+    ado_password: SecretStr | None = Field(
+        default=None, description="IMAGEFACTORY_ADO_PASSWORD (secret): Azure DevOps basic auth"
+    )
+    webhook_branch: str | None = Field(
+        default=None,
+        description="IMAGEFACTORY_WEBHOOK_BRANCH: pushes to this branch start runs "
+        "(default: IMAGEFACTORY_CONFIG_BRANCH)",
+    )
+    webhook_repository: str | None = Field(
+        default=None,
+        description="IMAGEFACTORY_WEBHOOK_REPOSITORY: pushes from this repository URL start runs "
+        "(default: IMAGEFACTORY_CONFIG_LOCATION)",
+    )
+    webhook_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="IMAGEFACTORY_WEBHOOK_MAX_BYTES: larger webhook bodies are refused",
+    )
+    schedule: str = Field(
+        default="0 0 2 * * *",
+        description="IMAGEFACTORY_SCHEDULE: the timer's NCRONTAB schedule (six fields)",
     )
 
     @property

@@ -1,0 +1,269 @@
+"""Read the configuration files of a Git repository at one commit, without a working tree.
+
+The location is a smart-HTTP(S) URL (the token from IMAGEFACTORY_GIT_TOKEN goes as basic
+auth with IMAGEFACTORY_GIT_USERNAME, never into the URL) or a local repository path.
+Fetched objects are kept in a bare repository under the cache directory, one per
+location, so later runs fetch only what is new; a commit already there is read without
+asking the server at all. Only objects are stored; the cache has no refs to go stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import cast
+
+from dulwich.client import HTTPUnauthorized, get_transport_and_path
+from dulwich.config import ConfigDict
+from dulwich.errors import NotGitRepository
+from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.refs import Ref
+from dulwich.repo import BaseRepo, Repo
+
+from shared.run_request import ConfigSourceRef
+from shared.validation import (
+    FACTORY_FILE,
+    IMAGES_DIR,
+    LABS_DIR,
+    YAML_SUFFIXES,
+    ConfigInvalid,
+    Problem,
+)
+
+DEFAULT_USERNAME = "x-access-token"
+CACHE_FOLDER = "imagefactory-git"
+COMMIT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_SCP_LIKE = re.compile(r"^[^/\\]+@[^/\\:]+:")
+_FILE_MODE = 0o100000  # regular file (0o100644, 0o100755); symlinks and submodules are skipped
+
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class GitSourceError(Exception):
+    """The repository, branch or commit cannot be read; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class GitSnapshot:
+    """The configuration files at one commit, by path relative to the configuration folder."""
+
+    commit: str
+    files: Mapping[str, str]
+
+
+def is_remote(location: str) -> bool:
+    """A URL (https://, ssh://, git://) or `user@host:path`; `file://` and paths are local."""
+    if location.lower().startswith("file://"):
+        return False
+    return bool(_URL.match(location) or _SCP_LIKE.match(location))
+
+
+def display(location: str) -> str:
+    """The location without any user info, for messages."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", location, flags=re.IGNORECASE)
+
+
+def read_git(
+    ref: ConfigSourceRef,
+    *,
+    token: str | None = None,
+    username: str = DEFAULT_USERNAME,
+    ca_bundle: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> GitSnapshot:
+    """The configuration files at `ref.commit`, or at the head of `ref.branch` if no commit."""
+    commit = _commit_id(ref.commit) if ref.commit else None
+    remote = is_remote(ref.location)
+    with _cache_repo(ref.location, cache_dir) if remote else _open_local(ref.location) as repo:
+        if remote:
+            with _lock_for(Path(repo.path)):
+                sha = _fetch(repo, ref, commit, token, username, ca_bundle)
+        else:
+            sha = commit or _local_head(repo, ref)
+            if _missing(repo, sha):
+                raise GitSourceError(f"Commit {sha} is not in the repository at {ref.location}.")
+        return GitSnapshot(commit=sha, files=read_files(repo, sha, ref.path))
+
+
+def read_files(repo: BaseRepo, commit: str, folder: str = "") -> dict[str, str]:
+    """factory.yaml, images/*.yaml and labs/*.yaml under `folder` at `commit`."""
+    obj = repo[cast(ObjectID, commit.encode())]
+    if not isinstance(obj, Commit):
+        raise GitSourceError(f"{commit} is a {obj.type_name.decode()}, not a commit.")
+    tree = repo[obj.tree]
+    assert isinstance(tree, Tree)
+    folder = folder.replace("\\", "/").strip("/")
+    if folder:
+        try:
+            _, sha = tree.lookup_path(repo.__getitem__, folder.encode())
+            found = repo[sha]
+        except KeyError:
+            found = None
+        if not isinstance(found, Tree):
+            raise GitSourceError(f"The folder {folder} does not exist at commit {commit}.")
+        tree = found
+    files: dict[str, str] = {}
+    top = _blob(repo, tree, FACTORY_FILE)
+    if top is not None:
+        files[FACTORY_FILE] = _text(FACTORY_FILE, top)
+    for sub in (IMAGES_DIR, LABS_DIR):
+        entry = _entry(tree, sub)
+        if entry is None or not isinstance(repo[entry[1]], Tree):
+            continue
+        subtree = repo[entry[1]]
+        assert isinstance(subtree, Tree)
+        for item in sorted(subtree.iteritems(), key=lambda e: e.path):
+            name = item.path.decode("utf-8", errors="replace")
+            if PurePosixPath(name).suffix not in YAML_SUFFIXES:
+                continue
+            if item.mode & 0o170000 != _FILE_MODE:
+                continue
+            blob = repo[item.sha]
+            if isinstance(blob, Blob):
+                path = f"{sub}/{name}"
+                files[path] = _text(path, blob)
+    return files
+
+
+# Internals ---------------------------------------------------------------------------------
+
+
+def _commit_id(value: str) -> str:
+    text = value.strip().lower()
+    if not COMMIT_ID.match(text):
+        raise GitSourceError(f"'{value}' is not a full Git commit id (40 or 64 hex digits).")
+    return text
+
+
+def _entry(tree: Tree, name: str) -> tuple[int, ObjectID] | None:
+    try:
+        mode, sha = tree[name.encode()]
+    except KeyError:
+        return None
+    return mode, sha
+
+
+def _blob(repo: BaseRepo, tree: Tree, name: str) -> Blob | None:
+    entry = _entry(tree, name)
+    if entry is None or entry[0] & 0o170000 != _FILE_MODE:
+        return None
+    blob = repo[entry[1]]
+    return blob if isinstance(blob, Blob) else None
+
+
+def _text(path: str, blob: Blob) -> str:
+    try:
+        return blob.as_raw_string().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigInvalid([Problem(path, 0, "", "is not UTF-8 text")]) from exc
+
+
+def _missing(repo: BaseRepo, sha: str) -> bool:
+    return cast(ObjectID, sha.encode()) not in repo.object_store
+
+
+def _branch_ref(branch: str) -> Ref:
+    return cast(Ref, f"refs/heads/{branch}".encode())
+
+
+def _open_local(location: str) -> Repo:
+    path = location[len("file://") :] if location.lower().startswith("file://") else location
+    try:
+        return Repo(path)
+    except (NotGitRepository, FileNotFoundError, NotADirectoryError) as exc:
+        raise GitSourceError(f"{location} is not a Git repository.") from exc
+
+
+def _local_head(repo: Repo, ref: ConfigSourceRef) -> str:
+    try:
+        return repo.refs[_branch_ref(ref.branch)].decode()
+    except KeyError as exc:
+        raise GitSourceError(
+            f"The branch {ref.branch} does not exist in the repository at {ref.location}."
+        ) from exc
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
+
+
+def _cache_repo(location: str, cache_dir: str | Path | None) -> Repo:
+    root = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / CACHE_FOLDER
+    key = hashlib.sha256(display(location).encode()).hexdigest()[:24]
+    path = root / f"{key}.git"
+    with _lock_for(path):
+        if (path / "objects").is_dir():
+            return Repo(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        return Repo.init_bare(str(path))
+
+
+def _fetch(
+    repo: Repo,
+    ref: ConfigSourceRef,
+    commit: str | None,
+    token: str | None,
+    username: str,
+    ca_bundle: str | None,
+) -> str:
+    """Fetch what is needed into the cache; the commit to read."""
+    if commit is not None and not _missing(repo, commit):
+        return commit
+    config = ConfigDict()
+    if ca_bundle:
+        config.set((b"http",), b"sslCAInfo", ca_bundle.encode())
+    where = display(ref.location)
+    branch = _branch_ref(ref.branch)
+    heads: dict[Ref, ObjectID] = {}
+
+    def branch_head(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+        heads.update({k: v for k, v in refs.items() if k.startswith(b"refs/heads/")})
+        return _new(repo, [refs[branch]] if branch in refs else [])
+
+    def every_head(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+        return _new(repo, [v for k, v in refs.items() if k.startswith(b"refs/heads/")])
+
+    try:
+        client, path = get_transport_and_path(
+            ref.location,
+            config=config,
+            username=username if token else None,
+            password=token,
+            quiet=True,
+        )
+        client.fetch(path, repo, determine_wants=branch_head)
+        if commit is not None and _missing(repo, commit):
+            # Not below the configured branch's head: it may be on another branch.
+            client.fetch(path, repo, determine_wants=every_head)
+    except HTTPUnauthorized as exc:
+        raise GitSourceError(
+            f"The Git server at {where} refused the credentials; check IMAGEFACTORY_GIT_TOKEN "
+            "and IMAGEFACTORY_GIT_USERNAME."
+        ) from exc
+    except Exception as exc:  # protocol, network and TLS errors differ by library version
+        raise GitSourceError(f"Cannot fetch {where}: {_one_line(exc)}.") from exc
+    if commit is not None:
+        if _missing(repo, commit):
+            raise GitSourceError(f"Commit {commit} is not on any branch of {where}.")
+        return commit
+    head = heads.get(branch)
+    if head is None:
+        raise GitSourceError(f"The branch {ref.branch} does not exist in {where}.")
+    return head.decode()
+
+
+def _new(repo: Repo, shas: list[ObjectID]) -> list[ObjectID]:
+    return [sha for sha in dict.fromkeys(shas) if sha not in repo.object_store]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text.rstrip(".")
