@@ -1,0 +1,248 @@
+"""One webhook delivery, from headers and raw body to a decision.
+
+`receive` either raises `WebhookRejected` (a 4xx with a JSON error), returns `NoRun` (a
+200 saying why nothing starts: a GitHub ping, another branch, no configuration change),
+or returns `StartRun` (the run request and its instance id, `push-<commit>`).
+
+The checks run in this order, so an unauthenticated caller learns nothing about the
+configuration: endpoint enabled (403), body size (413), the provider's secret (401),
+content type (415), event type (400), payload shape (400), Git configuration source (409),
+then the filters: repository, branch, deleted branch, configuration folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.plan import Trigger
+from shared.push_events import (
+    GITHUB_EVENT,
+    GITLAB_EVENT,
+    PayloadError,
+    Provider,
+    Push,
+    from_repository,
+    parse_push,
+    touches_folder,
+)
+from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
+from shared.settings import Settings
+from shared.webhook_auth import (
+    WebhookAuthError,
+    verify_azure_devops,
+    verify_github,
+    verify_gitlab,
+)
+
+PROVIDER_NAMES: dict[Provider, str] = {
+    "github": "GitHub",
+    "azure-devops": "Azure DevOps",
+    "gitlab": "GitLab",
+}
+
+
+class WebhookRejected(Exception):
+    """A delivery the factory refuses: an HTTP status, a code and one sentence."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass(frozen=True)
+class NoRun:
+    """A valid delivery that starts nothing, and why (answered with 200)."""
+
+    code: str
+    message: str
+    delivery_id: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "started": False,
+            "reason": {"code": self.code, "message": self.message},
+            "delivery": self.delivery_id,
+        }
+
+
+@dataclass(frozen=True)
+class StartRun:
+    """A push of the configuration: the run to start over exactly the pushed commit."""
+
+    push: Push
+    request: RunRequest
+    instance_id: str
+
+
+def receive(
+    provider: Provider, headers: Mapping[str, str], body: bytes, settings: Settings
+) -> NoRun | StartRun:
+    """Decide what one delivery does; raises WebhookRejected for anything wrong."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    _check_enabled(provider, settings)
+    _check_size(lowered, body, settings.webhook_max_bytes)
+    _authenticate(provider, lowered, body, settings)
+    _check_content_type(provider, lowered)
+    early = _check_event(provider, lowered)
+    if early is not None:
+        return early
+    try:
+        push = parse_push(provider, lowered, body)
+    except PayloadError as exc:
+        raise WebhookRejected(400, "malformed_payload", exc.message) from exc
+    return _decide(push, settings)
+
+
+def _check_enabled(provider: Provider, settings: Settings) -> None:
+    configured = {
+        "github": settings.github_secret is not None,
+        "gitlab": settings.gitlab_token is not None,
+        "azure-devops": settings.ado_secret is not None or settings.ado_password is not None,
+    }[provider]
+    if not configured:
+        setting = {
+            "github": "IMAGEFACTORY_GITHUB_SECRET",
+            "gitlab": "IMAGEFACTORY_GITLAB_TOKEN",
+            "azure-devops": "IMAGEFACTORY_ADO_SECRET or IMAGEFACTORY_ADO_PASSWORD",
+        }[provider]
+        raise WebhookRejected(
+            403,
+            "webhook_disabled",
+            f"The {PROVIDER_NAMES[provider]} webhook is disabled; set {setting} to enable it.",
+        )
+
+
+def _check_size(headers: Mapping[str, str], body: bytes, limit: int) -> None:
+    declared = headers.get("content-length", "").strip()
+    size = max(len(body), int(declared) if declared.isdigit() else 0)
+    if size > limit:
+        raise WebhookRejected(
+            413,
+            "payload_too_large",
+            f"The body has {size} bytes, more than the limit of {limit} "
+            "(IMAGEFACTORY_WEBHOOK_MAX_BYTES).",
+        )
+
+
+def _secret(value: Any) -> str | None:
+    return None if value is None else str(value.get_secret_value())
+
+
+def _authenticate(
+    provider: Provider, headers: Mapping[str, str], body: bytes, settings: Settings
+) -> None:
+    try:
+        if provider == "github":
+            verify_github(_secret(settings.github_secret) or "", headers, body)
+        elif provider == "gitlab":
+            verify_gitlab(_secret(settings.gitlab_token) or "", headers)
+        else:
+            verify_azure_devops(
+                headers,
+                secret=_secret(settings.ado_secret),
+                username=settings.ado_username,
+                password=_secret(settings.ado_password),
+            )
+    except WebhookAuthError as exc:
+        raise WebhookRejected(401, exc.code, exc.message) from exc
+
+
+def _check_content_type(provider: Provider, headers: Mapping[str, str]) -> None:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise WebhookRejected(
+            415,
+            "unsupported_media_type",
+            f"The body is {content_type}; set the {PROVIDER_NAMES[provider]} webhook's content "
+            "type to application/json.",
+        )
+
+
+def _check_event(provider: Provider, headers: Mapping[str, str]) -> NoRun | None:
+    """A GitHub ping or a GitLab tag push answer at once; other non-push events are refused."""
+    if provider == "github":
+        event = headers.get(GITHUB_EVENT, "").strip()
+        if event == "ping":
+            return NoRun(
+                "pong", "The GitHub webhook reached the image factory.", _delivery(headers)
+            )
+        expected, header = "push", "X-GitHub-Event"
+    elif provider == "gitlab":
+        event = headers.get(GITLAB_EVENT, "").strip()
+        if event == "Tag Push Hook":
+            return NoRun("not_a_branch", "Tag pushes do not start runs.", _delivery(headers))
+        expected, header = "Push Hook", "X-Gitlab-Event"
+    else:
+        return None  # Azure DevOps names the event inside the payload
+    if not event:
+        raise WebhookRejected(400, "event_missing", f"The request has no {header} header.")
+    if event != expected:
+        raise WebhookRejected(
+            400,
+            "unsupported_event",
+            f"{PROVIDER_NAMES[provider]} '{event}' events do not start runs; subscribe the "
+            f"webhook to {expected} events only.",
+        )
+    return None
+
+
+def _delivery(headers: Mapping[str, str]) -> str | None:
+    return headers.get("x-github-delivery") or headers.get("idempotency-key") or None
+
+
+def _decide(push: Push, settings: Settings) -> NoRun | StartRun:
+    if settings.config_source != "git" or not settings.config_location:
+        raise WebhookRejected(
+            409,
+            "not_git_source",
+            "The factory does not read its configuration from Git, so pushes cannot start runs; "
+            "set IMAGEFACTORY_CONFIG_SOURCE=git and IMAGEFACTORY_CONFIG_LOCATION.",
+        )
+    repository = settings.webhook_repository or settings.config_location
+    if not from_repository(push, repository):
+        return NoRun(
+            "other_repository",
+            "The push is to another repository than the configuration repository.",
+            push.delivery_id,
+        )
+    branch = settings.webhook_branch or settings.config_branch
+    update = push.update_for(branch)
+    if update is None:
+        refs = ", ".join(u.ref for u in push.updates)
+        return NoRun(
+            "other_branch",
+            f"The push updates {refs}; only pushes to branch {branch} start runs.",
+            push.delivery_id,
+        )
+    if update.deleted:
+        return NoRun("branch_deleted", f"The push deletes branch {branch}.", push.delivery_id)
+    changed: list[str] = []
+    if push.changed_paths is not None:
+        changed = touches_folder(push.changed_paths, settings.config_path)
+        if not changed:
+            where = settings.config_path or "the repository"
+            return NoRun(
+                "no_configuration_change",
+                f"The push changes no file under {where}.",
+                push.delivery_id,
+            )
+    trigger = Trigger(kind="push", commit=update.after, changed_paths=changed)
+    source = ConfigSourceRef(
+        kind="git",
+        location=settings.config_location,
+        path=settings.config_path,
+        branch=branch,
+        commit=update.after,
+    )
+    return StartRun(
+        push=push,
+        request=RunRequest(trigger=trigger, source=source),
+        instance_id=run_instance_id(trigger, commit=update.after),
+    )
