@@ -93,6 +93,24 @@ def test_retries_recover_and_exhaust(devhost: DevHost, start: Start) -> None:
     assert kinds.count(11) == 5  # TimerFired
 
 
+def test_retries_inside_a_fan_out(devhost: DevHost, start: Start) -> None:
+    status = wait_status(devhost, start("parallel_retries", 30))
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"]["results"] == [f"succeeded on attempt {i % 3 + 1}" for i in range(30)]
+    assert status["output"]["tail"] == 900
+
+
+def test_sub_orchestration_retries(devhost: DevHost, start: Start) -> None:
+    instance_id = start("sub_retries")
+    status = wait_status(devhost, instance_id)
+    assert status["runtimeStatus"] == "Completed", status
+    assert "the failing orchestrator failed on purpose" in status["output"]["failure"]
+    assert status["output"]["after"] == ["Hello after-1!", "Hello after-2!", "Hello after-3!"]
+    kinds = [e["EventType"] for e in devhost.store.history(instance_id)]
+    assert kinds.count(9) == 2  # SubOrchestrationInstanceFailed: two attempts
+    assert kinds.count(11) == 2  # TimerFired: one retry timer per failure
+
+
 def test_continue_as_new(devhost: DevHost, start: Start) -> None:
     instance_id = start("counter", 0)
     status = wait_status(devhost, instance_id)

@@ -190,6 +190,34 @@ def retries(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.orchestration_trigger(context_name="context")
+def parallel_retries(context: df.DurableOrchestrationContext) -> Any:
+    """Retries inside a fan-out: hidden retry tasks interleave with many completions."""
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=20, max_number_of_attempts=3)
+    count = int(context.get_input() or 20)
+    tasks = [
+        context.call_activity_with_retry(
+            "flaky", options, {"key": f"{context.instance_id}-{i}", "fail_times": i % 3}
+        )
+        for i in range(count)
+    ]
+    results = yield context.task_all(tasks)
+    tail = yield context.call_activity("square", count)
+    return {"results": results, "tail": tail}
+
+
+@app.orchestration_trigger(context_name="context")
+def sub_retries(context: df.DurableOrchestrationContext) -> Any:
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=20, max_number_of_attempts=2)
+    try:
+        yield context.call_sub_orchestrator_with_retry("failing", options, None)
+        failure = None
+    except Exception as exc:
+        failure = str(exc)
+    after = yield context.call_sub_orchestrator("chaining", "after")
+    return {"failure": failure, "after": after}
+
+
+@app.orchestration_trigger(context_name="context")
 def counter(context: df.DurableOrchestrationContext) -> Any:
     value = int(context.get_input() or 0)
     value = yield context.call_activity("increment", value)
