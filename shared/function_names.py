@@ -29,3 +29,9 @@ DELETE_IMAGE = "delete_image"
 DELETE_BLOB = "delete_blob"
 ENQUEUE_RETIREMENT = "enqueue_retirement"
 RETIREMENT_QUEUE = "imagefactory-retirements"
+
+# Triggers (issue 6): push webhooks and the schedule
+WEBHOOK_GITHUB = "webhook_github"
+WEBHOOK_AZURE_DEVOPS = "webhook_azure_devops"
+WEBHOOK_GITLAB = "webhook_gitlab"
+SCHEDULED_RUN = "scheduled_run"
