@@ -22,7 +22,7 @@ from devhost import http
 from devhost.engine import Engine, EngineError
 from devhost.invoke import OutValue, shared_invoker
 from devhost.loader import FunctionInfo, LoadedApp, load_app
-from devhost.settings import AppSettings, Keys
+from devhost.settings import AppSettings, Keys, SettingsError
 from devhost.store import Store
 from devhost.triggers import QueuePoller, TimerTriggers, enqueue_now, send_messages
 
@@ -84,11 +84,14 @@ class DevHost:
             key=lambda r: (r.pattern.pattern.count("(?P"), -len(r.pattern.pattern)),
         )
         self.timers = TimerTriggers(self, self.app.of_type("timerTrigger"))
-        self.pollers = (
-            [QueuePoller(self, info) for info in self.app.of_type("queueTrigger")]
-            if self.enable_queues
-            else []
-        )
+        self.pollers = []
+        for info in self.app.of_type("queueTrigger") if self.enable_queues else []:
+            try:
+                self.pollers.append(QueuePoller(self, info))
+            except (SettingsError, ValueError) as exc:
+                # As the Functions host: the function does not run, the others do.
+                log.error("queue function %s is not run: %s", info.name, exc)
+                self.app.unsupported[info.name] = str(exc)
         self.server, self._server_thread = http.serve(self, self.address, self.requested_port)
         self.port = int(self.server.server_address[1])
         self.base_url = f"http://{self.address}:{self.port}"

@@ -82,7 +82,13 @@ class TimerTriggers:
         self.timers: dict[str, TimerFunction] = {}
         now = datetime.now(UTC)
         for info in functions:
-            schedule = Schedule(info.name, host.settings.resolve(str(info.trigger["schedule"])))
+            try:
+                expression = host.settings.resolve(str(info.trigger["schedule"]))
+                schedule = Schedule(info.name, expression)
+            except SettingsError as exc:
+                log.error("%s", exc)
+                host.app.unsupported[info.name] = str(exc)
+                continue
             stored = host.store.timer_trigger_last(info.name)
             last = parse_iso(stored) if stored else None
             next_fire = schedule.next_after(last or now)

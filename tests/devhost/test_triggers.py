@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from azure.storage.queue import QueueClient
 
@@ -78,16 +79,21 @@ def test_missed_schedule_fires_past_due_on_start(tmp_path: Path) -> None:
         wait_until(lambda: True in calls, what="a past-due firing")
 
 
-def test_invalid_schedule_is_a_clear_error(tmp_path: Path) -> None:
+def test_invalid_schedule_or_missing_connection_skips_the_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TestStorage", raising=False)
     app_dir = copy_app(tmp_path / "app", TEST_TIMER_SCHEDULE="every hour")
-    host = DevHost(app_dir, port=0, queues=False)
-    try:
-        host.start()
-    except ValueError as exc:
-        assert "Timer function 'every_hour': schedule 'every hour'" in str(exc)
-    else:
-        host.stop()
-        raise AssertionError("an invalid schedule must not start")
+    with DevHost(app_dir, port=0) as host:
+        reason = host.app.unsupported["every_hour"]
+        assert reason.startswith("Timer function 'every_hour': schedule 'every hour'")
+        assert host.app.unsupported["work_item"] == (
+            "The storage connection setting 'TestStorage' is not defined in local.settings.json."
+        )
+        # The other functions run.
+        assert requests.get(f"{host.base_url}/api/ping", timeout=30).text == "pong"
+        assert "every_hour" not in host.timers.timers
+        assert host.pollers == []
 
 
 def test_failing_queue_message_ends_in_the_poison_queue(
