@@ -135,6 +135,8 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
         where += f"{host.base_url}/api/{template}{suffix}"
         table.add_row(route.function.name, "http", where)
     for info in host.app.functions.values():
+        if info.name in host.app.unsupported:
+            continue
         if info.trigger_type == "timerTrigger":
             table.add_row(info.name, "timer", str(info.trigger.get("schedule")))
         elif info.trigger_type == "queueTrigger":
