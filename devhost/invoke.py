@@ -7,6 +7,7 @@ bound to it, as in the worker); sync functions run on the calling thread.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import threading
 import uuid
@@ -96,9 +97,19 @@ class Invoker:
         return future.result()
 
     def close(self) -> None:
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
+        """Close the SDK's HTTP session (bound to this loop), then stop the loop."""
+        if not self._loop.is_running():
+            return
+        try:
+            from azure.durable_functions.models.utils import http_utils
+
+            close_session = getattr(http_utils, "_close_session", None)
+            if close_session is not None:
+                asyncio.run_coroutine_threadsafe(close_session(), self._loop).result(timeout=5)
+        except Exception:  # the session is a courtesy to close; never fail shutdown on it
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
 
 
 _shared: Invoker | None = None
@@ -115,5 +126,6 @@ def shared_invoker(function_directory: str) -> Invoker:
     with _shared_lock:
         if _shared is None:
             _shared = Invoker(function_directory)
+            atexit.register(_shared.close)
         _shared.function_directory = function_directory
         return _shared
