@@ -83,7 +83,8 @@ class LabVm(BaseModel):
     power_state: str | None = None
     generalized: str | None = None
     artifacts: list[ArtifactRun] = []
-    phase: Literal["creating", "artifacts", "ready", "deleting", "failed"] = "creating"
+    phase: Literal["creating", "artifacts", "ready", "deleting", "failed", "powering"] = "creating"
+    power_target: str | None = None
     phase_until: dt.datetime | None = None
     current_artifact: int = 0
     operation_id: str | None = None
@@ -92,7 +93,7 @@ class LabVm(BaseModel):
 
     @property
     def busy(self) -> bool:
-        return self.phase in ("creating", "artifacts", "deleting")
+        return self.phase in ("creating", "artifacts", "deleting", "powering")
 
     @property
     def compute_id(self) -> str:
@@ -612,6 +613,32 @@ class DevTestLabsBackend:
         vm.operation_id = operation.id
         return operation
 
+    def power(self, lab: LabState, vm: LabVm, action: str, request: RequestKind) -> Operation:
+        """Start or stop (deallocate) a lab VM."""
+        if vm.busy or vm.provisioning_state != "Succeeded":
+            raise dtl.OperationInProgress(
+                f"The virtual machine '{vm.name}' is {vm.provisioning_state}; it can be "
+                f"{'started' if action == 'start' else 'stopped'} once provisioning finished."
+            )
+        durations = self.core.scenario.durations
+        seconds = durations.vm_start if action == "start" else durations.vm_stop
+        now = self.core.now()
+        vm.phase = "powering"
+        vm.power_target = "Running" if action == "start" else "Stopped"
+        vm.power_state = "Starting" if action == "start" else "Stopping"
+        vm.phase_until = now + dt.timedelta(seconds=seconds * self.core.faults.slow_factor(request))
+        fault = self.core.faults.on_operation(request)
+        vm.planned_failure = (
+            (fault.code or "OperationFailed", fault.message or f"The {action} failed.")
+            if fault
+            else None
+        )
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, action, vm.id, lab.subscription
+        )
+        vm.operation_id = operation.id
+        return operation
+
     def _start_artifact(self, vm: LabVm, at: dt.datetime) -> None:
         run = vm.artifacts[vm.current_artifact]
         run.status = "Installing"
@@ -672,6 +699,20 @@ class DevTestLabsBackend:
                     self._start_artifact(vm, at)
                 else:
                     self._finish_vm(vm, at)
+            elif vm.phase == "powering":
+                operation = self.core.world.operations.get(vm.operation_id or "")
+                vm.phase = "ready"
+                vm.phase_until = None
+                if vm.planned_failure is not None:
+                    code, message = vm.planned_failure
+                    vm.planned_failure = None
+                    vm.power_state = "Running" if vm.power_target == "Stopped" else "Stopped"
+                    if operation:
+                        operation.fail(at, code, message)
+                else:
+                    vm.power_state = vm.power_target
+                    if operation:
+                        operation.succeed(at)
             elif vm.phase == "deleting":
                 operation = self.core.world.operations.get(vm.operation_id or "")
                 if vm.planned_failure is not None:

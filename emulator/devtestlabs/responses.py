@@ -387,6 +387,21 @@ def apply_artifacts(request: ArmRequest) -> ArmResponse:
     return ArmResponse(202, None, request.async_headers(operation, location=True))
 
 
+def start_vm(request: ArmRequest) -> ArmResponse:
+    return _power(request, "start")
+
+
+def stop_vm(request: ArmRequest) -> ArmResponse:
+    return _power(request, "stop")
+
+
+def _power(request: ArmRequest, action: str) -> ArmResponse:
+    lab = _lab(request)
+    vm = request.core.devtestlabs.vm(lab, request.params["name"])
+    operation = request.core.devtestlabs.power(lab, vm, action, request.kind)
+    return ArmResponse(202, None, request.async_headers(operation, location=True))
+
+
 # ----- custom images ----------------------------------------------------------------------
 def list_images(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)

@@ -52,6 +52,8 @@ ROUTES: list[Route] = [
     _r("PATCH", _VM, r.patch_vm, T_VM, "write"),
     _r("DELETE", _VM, r.delete_vm, T_VM, "delete"),
     _r("POST", _VM + "/applyArtifacts", r.apply_artifacts, T_VM, "applyArtifacts/action"),
+    _r("POST", _VM + "/start", r.start_vm, T_VM, "start/action"),
+    _r("POST", _VM + "/stop", r.stop_vm, T_VM, "stop/action"),
     _r("GET", _LAB + "/customimages", r.list_images, T_IMG, "read"),
     _r("GET", _IMG, r.get_image, T_IMG, "read"),
     _r("PUT", _IMG, r.put_image, T_IMG, "write"),

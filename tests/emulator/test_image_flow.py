@@ -293,3 +293,18 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
         "westeurope", "Canonical", "ubuntu-24_04-lts", "server"
     )
     assert [v.name for v in versions][-1] == "24.04.202412010"
+
+
+def test_stop_and_start_a_lab_vm(emulator: LocalWorldClient) -> None:
+    dtl: Any = emulator.devtestlabs(SUB1)
+    dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "power-1", vm_body(image=UBUNTU_2204)
+    ).result()
+    dtl.virtual_machines.begin_stop(ALPHA_RG, ALPHA_LAB, "power-1").result()
+    assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
+        "Stopped"
+    )
+    dtl.virtual_machines.begin_start(ALPHA_RG, ALPHA_LAB, "power-1").result()
+    assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
+        "Running"
+    )

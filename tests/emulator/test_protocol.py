@@ -89,7 +89,7 @@ def test_token_for_another_audience_is_401(emulator: LocalWorldClient) -> None:
         ("GET", LAB + "/virtualmachines/ghost", None, API, (404, "ResourceNotFound")),
         ("GET", LAB + "/flyingsaucers/x/y/z", None, API, (404, "InvalidResourceType")),
         ("POST", LAB + "/virtualmachines", {}, API, (405, "MethodNotAllowed")),
-        ("POST", LAB + "/virtualmachines/x/start", {}, API, (501, "NotImplemented")),
+        ("POST", LAB + "/virtualmachines/x/redeploy", {}, API, (501, "NotImplemented")),
         ("GET", LAB + "/schedules", None, API, (501, "NotImplemented")),
     ],
 )  # fmt: skip
