@@ -836,6 +836,8 @@ class Engine:
                         instance.instance_id,
                     ),
                 )
+        if status == "Completed":
+            log.info("instance %s (%s) completed", instance.instance_id, instance.name)
         if status == "Running" and not continue_as_new:
             cached.history.extend(texts)
             for row in plan.tasks:
@@ -1042,6 +1044,7 @@ class Engine:
         self._notify(self._wake)
 
     def _terminate(self, instance: Instance, inbox_ids: list[int], reason: str) -> None:
+        log.info("instance %s (%s) terminated: %s", instance.instance_id, instance.name, reason)
         now = utcnow()
         with self.store.transaction() as conn:
             self._delete_inbox(conn, inbox_ids)
@@ -1140,6 +1143,9 @@ class Engine:
                 TASK_COMPLETED, utcnow(), TaskScheduledId=task_id, Result=df_codec.df_dumps(result)
             )
         except Exception as exc:
+            log.warning(
+                "activity %s (task %d) failed: %s: %s", info.name, task_id, type(exc).__name__, exc
+            )
             return event(
                 TASK_FAILED,
                 utcnow(),
