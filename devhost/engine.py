@@ -220,8 +220,7 @@ class _Step:
     activities: list[tuple[int, str, str | None]] = field(default_factory=list)
     timers: list[tuple[int, datetime]] = field(default_factory=list)
     cancelled_timers: list[int] = field(default_factory=list)
-    children: list[tuple[int, str, str, str | None, str | None]] = field(default_factory=list)
-    own_inbox: list[dict[str, Any]] = field(default_factory=list)
+    children: list[tuple[int, str, str, str | None]] = field(default_factory=list)
 
 
 class Engine:
@@ -754,7 +753,7 @@ class Engine:
             return
         child = child_id or f"{instance.instance_id}:{task.task_id}"
         child_input = json.dumps(task.input) if task.input is not None else None
-        plan.children.append((task.task_id, child, task.name, child_input, None))
+        plan.children.append((task.task_id, child, task.name, child_input))
         plan.scheduled.append(
             event(
                 SUB_CREATED,
@@ -813,7 +812,7 @@ class Engine:
             if current is None or current.execution_id != instance.execution_id:
                 return  # purged or restarted while replaying: drop this step
             self._delete_inbox(conn, inbox_ids)
-            texts = self._append_history(conn, instance, cached_len(cached), events)
+            texts = self._append_history(conn, instance, len(cached.history), events)
             self._write_plan(conn, instance, plan)
             if status == "Completed":
                 self._finish(conn, instance, status, output_text, custom_text, now)
@@ -890,7 +889,7 @@ class Engine:
                 "AND task_id = ?",
                 (*key, task_id),
             )
-        for task_id, child_id, name, child_input, _ in plan.children:
+        for task_id, child_id, name, child_input in plan.children:
             self._start_child(conn, instance, task_id, child_id, name, child_input)
 
     def _start_child(
@@ -1209,10 +1208,6 @@ class Engine:
                     f"expected {', '.join(wanted)}."
                 )
             time.sleep(0.02)
-
-
-def cached_len(cached: _Cached) -> int:
-    return len(cached.history)
 
 
 def summarize_event(ev: dict[str, Any], with_output: bool) -> dict[str, Any]:
