@@ -581,7 +581,10 @@ class Engine:
                     first.append(ev)
                     continue
             rest.append(ev)
-        plan.new_events = first + rest
+        # ExecutionStarted opens an execution's history (the SDK reads it at index 1).
+        starts = [e for e in rest if e["EventType"] == EXECUTION_STARTED]
+        rest = [e for e in rest if e["EventType"] != EXECUTION_STARTED]
+        plan.new_events = starts + first + rest
         hidden_after = next_id
 
         started = event(ORCHESTRATOR_STARTED, now)
