@@ -4,7 +4,8 @@ The location is a smart-HTTP(S) URL (the token from IMAGEFACTORY_GIT_TOKEN goes 
 auth with IMAGEFACTORY_GIT_USERNAME, never into the URL) or a local repository path.
 Fetched objects are kept in a bare repository under the cache directory, one per
 location, so later runs fetch only what is new; a commit already there is read without
-asking the server at all. Only objects are stored; the cache has no refs to go stale.
+asking the server at all. The fetched branch heads are kept as the cache's refs, so the
+next fetch tells the server what is already there and receives only what is new.
 """
 
 from __future__ import annotations
@@ -250,6 +251,9 @@ def _fetch(
         ) from exc
     except Exception as exc:  # protocol, network and TLS errors differ by library version
         raise GitSourceError(f"Cannot fetch {where}: {_one_line(exc)}.") from exc
+    for name, sha in heads.items():
+        if sha in repo.object_store:
+            repo.refs[name] = sha  # what the next fetch reports as already here
     if commit is not None:
         if _missing(repo, commit):
             raise GitSourceError(f"Commit {commit} is not on any branch of {where}.")

@@ -1,0 +1,166 @@
+"""Webhook deliveries as the providers send them, and hypothesis strategies over them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from shared.push_events import Provider
+from shared.settings import Settings
+from shared.webhook_auth import github_signature
+
+REPO_URL = "https://github.com/contoso/image-config.git"
+GITHUB_SECRET = "github-secret-\u00e9"
+GITLAB_TOKEN = "gitlab-token"
+ADO_SECRET = "ado-secret"
+ADO_USER = "factory"
+ADO_PASSWORD = "ado-password"
+
+
+def settings(**overrides: Any) -> Settings:
+    """Settings of a factory reading REPO_URL, branch main, folder `config`, every hook on."""
+    values: dict[str, Any] = {
+        "config_source": "git",
+        "config_location": REPO_URL,
+        "config_path": "config",
+        "config_branch": "main",
+        "github_secret": GITHUB_SECRET,
+        "gitlab_token": GITLAB_TOKEN,
+        "ado_secret": ADO_SECRET,
+        "ado_username": ADO_USER,
+        "ado_password": ADO_PASSWORD,
+        "webhook_max_bytes": 64 * 1024,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@dataclass
+class Delivery:
+    provider: Provider
+    headers: dict[str, str]
+    body: bytes
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def github_payload(
+    after: str,
+    before: str = "1" * 40,
+    *,
+    ref: str = "refs/heads/main",
+    paths: list[str] | None = None,
+    repo: str = REPO_URL,
+) -> dict[str, Any]:
+    return {
+        "ref": ref,
+        "before": before,
+        "after": after,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "repository": {
+            "full_name": "contoso/image-config",
+            "clone_url": repo,
+            "html_url": repo.removesuffix(".git"),
+        },
+        "commits": [{"id": after, "added": [], "modified": list(paths or ["config/factory.yaml"])}],
+    }
+
+
+def gitlab_payload(
+    after: str,
+    before: str = "1" * 40,
+    *,
+    ref: str = "refs/heads/main",
+    paths: list[str] | None = None,
+    repo: str = REPO_URL,
+) -> dict[str, Any]:
+    return {
+        "object_kind": "push",
+        "event_name": "push",
+        "before": before,
+        "after": after,
+        "ref": ref,
+        "checkout_sha": after,
+        "project": {"git_http_url": repo, "web_url": repo.removesuffix(".git")},
+        "commits": [{"id": after, "added": list(paths or ["config/factory.yaml"])}],
+        "total_commits_count": 1,
+    }
+
+
+def ado_payload(
+    after: str,
+    before: str = "1" * 40,
+    *,
+    ref: str = "refs/heads/main",
+    repo: str = REPO_URL,
+    event_type: str = "git.push",
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "eventType": event_type,
+        "publisherId": "tfs",
+        "resource": {
+            "commits": [{"commitId": after, "comment": "change"}],
+            "refUpdates": [{"name": ref, "oldObjectId": before, "newObjectId": after}],
+            "repository": {"name": "image-config", "remoteUrl": repo},
+            "pushId": 14,
+        },
+    }
+
+
+def sign(provider: Provider, payload: dict[str, Any] | bytes, **extra: str) -> Delivery:
+    """A delivery carrying the right credentials for `provider`."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if provider == "github":
+        headers |= {
+            "X-GitHub-Event": "push",
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": github_signature(GITHUB_SECRET, body),
+        }
+    elif provider == "gitlab":
+        headers |= {
+            "X-Gitlab-Event": "Push Hook",
+            "X-Gitlab-Token": GITLAB_TOKEN,
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+    else:
+        basic = base64.b64encode(f"{ADO_USER}:{ADO_PASSWORD}".encode()).decode()
+        headers |= {"Authorization": f"Basic {basic}", "X-ImageFactory-Secret": ADO_SECRET}
+    headers |= extra
+    return Delivery(provider, headers, body, payload if isinstance(payload, dict) else {})
+
+
+def payload_for(provider: Provider, after: str, **kwargs: Any) -> dict[str, Any]:
+    if provider == "github":
+        return github_payload(after, **kwargs)
+    if provider == "gitlab":
+        return gitlab_payload(after, **kwargs)
+    kwargs.pop("paths", None)
+    return ado_payload(after, **kwargs)
+
+
+# Strategies --------------------------------------------------------------------------------
+
+providers: st.SearchStrategy[Provider] = st.sampled_from(["github", "gitlab", "azure-devops"])
+commits = st.text(alphabet="0123456789abcdef", min_size=40, max_size=40).filter(
+    lambda s: s.strip("0") != ""
+)
+path_segments = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12
+).filter(lambda s: s not in (".", ".."))
+paths = st.lists(path_segments, min_size=1, max_size=4).map("/".join)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+secrets_text = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s)
