@@ -48,14 +48,17 @@ class DevHost:
         address: str = "127.0.0.1",
         state_dir: Path | str | None = None,
         settings_file: Path | str | None = None,
+        values: dict[str, str] | None = None,
         timers: bool = True,
         queues: bool = True,
     ) -> None:
+        """`values` are added to (and override) the settings file's `Values`."""
         self.app_dir = Path(app_dir).resolve()
         self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
         self.settings = AppSettings.load(
             self.app_dir, Path(settings_file) if settings_file else None
         )
+        self.settings.values.update(values or {})
         self.address = address
         self.requested_port = self.settings.port if port is None else port
         self.enable_timers = timers
