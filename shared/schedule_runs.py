@@ -35,8 +35,11 @@ def occurrence(expression: str, now: datetime, grace: timedelta = GRACE) -> date
             raise ValueError(f"schedule '{expression}' is an empty interval")
         return _EPOCH + ((moment - _EPOCH) // interval) * interval
     check_ncrontab(expression)
-    previous: datetime = croniter(expression, moment, second_at_beginning=True).get_prev(datetime)
-    return previous if previous.tzinfo else previous.replace(tzinfo=UTC)
+    times = croniter(expression, moment, second_at_beginning=True)
+    previous: datetime = times.get_prev(datetime)
+    following: datetime = times.get_next(datetime)  # the first after `previous`
+    latest = following if following <= moment else previous  # at or before `moment`
+    return latest if latest.tzinfo else latest.replace(tzinfo=UTC)
 
 
 def scheduled_run(settings: Settings, now: datetime) -> tuple[RunRequest, str]:
