@@ -223,6 +223,9 @@ def artifact_body(lab: LabState, source: ArtifactSourceSpec, art: ArtifactSpec) 
     }
 
 
+_BLOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,1023}$")
+
+
 # ----- OData $filter / $top / $orderby ----------------------------------------------------
 _CLAUSE = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s+(eq|ne)\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
 _STARTS = re.compile(
@@ -322,8 +325,13 @@ def generate_upload_uri(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     body = request.json_or_empty()
     blob_name = body.get("blobName")
-    if blob_name is not None and (not isinstance(blob_name, str) or "/" in blob_name.strip("/")):
-        raise InvalidParameter("The property 'blobName' must be a plain blob name.")
+    if blob_name is not None and (
+        not isinstance(blob_name, str) or not _BLOB_NAME.match(blob_name)
+    ):
+        raise InvalidParameter(
+            f"The blobName {blob_name!r} is not a plain blob name (letters, digits, '.', '_', "
+            "'-'; at most 1024 characters)."
+        )
     return ArmResponse(200, {"uploadUri": request.core.devtestlabs.upload_uri(lab, blob_name)})
 
 

@@ -308,3 +308,17 @@ def test_stop_and_start_a_lab_vm(emulator: LocalWorldClient) -> None:
     assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
         "Running"
     )
+
+
+def test_upload_uri_for_a_named_blob_allows_copy_and_metadata(
+    emulator: LocalWorldClient,
+) -> None:
+    dtl: Any = emulator.devtestlabs(SUB1)
+    # The SDK takes the blob name itself (a str), not a parameter object.
+    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="named.vhd").upload_uri
+    assert uri.split("?")[0].endswith("/afactorylab01/uploads/named.vhd")
+    blob = emulator.blob_from_url(uri)
+    blob.upload_blob(vhd.render([("lab-vm", "synthetic")]), blob_type="PageBlob")
+    blob.set_blob_metadata({"family": "named", "version": "1"})
+    assert blob.get_blob_properties().metadata == {"family": "named", "version": "1"}
+    assert blob.download_blob().readall().startswith(b"EMULATED-VHD/1\nlab-vm: synthetic\n")

@@ -81,6 +81,8 @@ def test_token_for_another_audience_is_401(emulator: LocalWorldClient) -> None:
          (400, "MissingRequiredProperty")),
         ("PUT", LAB + "/virtualmachines/x", {"tags": {"a": 1}, "properties": {}}, API,
          (400, "InvalidParameter")),
+        ("POST", LAB + "/generateUploadUri", {"blobName": "{'blobName': 'x.vhd'}"}, API,
+         (400, "InvalidParameter")),
         ("GET", lab_id(SUB1, FACTORY_RG, "no-such-lab"), None, API, (404, "ResourceNotFound")),
         ("GET", lab_id(SUB1, "no-such-rg", FACTORY_LAB), None, API,
          (404, "ResourceGroupNotFound")),
