@@ -63,7 +63,7 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         context.set_custom_status({"step": "test gate", "vm": vm.name})
         result = yield from _test_gate(context, job, blob)
         if result is not None:  # a version that failed its gate must not be distributed
-            yield call(context, DELETE_BLOB, BlobRef(lab=job.factory_lab, blob=blob).model_dump())
+            yield from _delete_blob(context, BlobRef(lab=job.factory_lab, blob=blob))
     if result is None and not deleted:
         result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
     final = result or StepResult(family=build.family, version=build.version, ok=True)
@@ -149,10 +149,11 @@ def _capture(
             }
         )
         yield call(context, FINISH_CAPTURE, labelled.model_dump())
-        if not ok:
-            yield call(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
     except Exception as exc:
+        yield from _delete_blob(context, BlobRef(lab=vm.lab, blob=blob))
         return _failed(job, "capture disk", exc)
+    if not ok:
+        yield from _delete_blob(context, BlobRef(lab=vm.lab, blob=blob))
     if waited.timed_out:
         return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
     if status.state != "success":
@@ -220,6 +221,15 @@ def _delete_vm(
     except Exception:
         return False
     return not waited.timed_out
+
+
+def _delete_blob(context: df.DurableOrchestrationContext, blob: BlobRef) -> Orchestration:
+    """Best effort: the sweeper removes what is left."""
+    try:
+        yield call(context, DELETE_BLOB, blob.model_dump())
+    except Exception:
+        return False
+    return True
 
 
 def _delete_image(context: df.DurableOrchestrationContext, image: ImageRef) -> Orchestration:

@@ -6,6 +6,7 @@ and which credential (DefaultAzureCredential, or the local world's token credent
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -13,7 +14,7 @@ from azure.core.credentials import TokenCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.storage.blob import BlobClient
-from azure.storage.queue import QueueClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from shared.settings import Settings, load_settings
 
@@ -36,10 +37,7 @@ def credential() -> TokenCredential:
 
 def _arm_options() -> dict[str, Any]:
     s = settings()
-    options: dict[str, Any] = {
-        "base_url": s.arm_endpoint,
-        "credential_scopes": [s.arm_endpoint.rstrip("/") + "/.default"],
-    }
+    options: dict[str, Any] = {"base_url": s.arm_endpoint}
     if s.ca_bundle:
         options["connection_verify"] = s.ca_bundle
     return options
@@ -63,13 +61,20 @@ def blob(sas_url: str) -> BlobClient:
     return BlobClient.from_blob_url(sas_url, **options)
 
 
-def queue(name: str, environ: dict[str, str] | None = None) -> QueueClient:
-    """A queue on the Functions storage connection (connection string or queue service URI)."""
-    import os
-
-    env = os.environ if environ is None else environ
-    setting = settings().queue_connection
+def blob_with_token(url: str) -> BlobClient:
+    """A blob addressed by its plain URL, authorised by the factory's own identity."""
     options: dict[str, Any] = {}
+    if settings().ca_bundle:
+        options["connection_verify"] = settings().ca_bundle
+    return BlobClient.from_blob_url(url, credential=credential(), **options)
+
+
+def queue(name: str) -> QueueClient:
+    """A queue on the Functions storage connection (connection string or queue service URI)."""
+    env = os.environ
+    setting = settings().queue_connection
+    # Base64, as the Functions queue trigger expects by default.
+    options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
     if settings().ca_bundle:
         options["connection_verify"] = settings().ca_bundle
     connection = env.get(setting)

@@ -11,7 +11,6 @@ from shared import labs_api, naming
 from shared.inventory import CatalogEntry
 from shared.plan import Build
 
-PREFIX = "imagefactory/"
 _FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
     "imagefactoryid",
     "family",
@@ -61,7 +60,7 @@ def list_entries(factory_lab: str, factory_id: str) -> list[CatalogEntry]:
     """Every complete catalog entry of this factory (an unfinished capture has no metadata)."""
     entries = []
     for blob in labs_api.list_vhds(factory_lab):
-        if not blob.startswith(PREFIX):
+        if not blob.startswith(naming.CATALOG_PREFIX):
             continue
         meta = labs_api.blob_metadata(factory_lab, blob)
         found = entry(meta, factory_id) if meta else None

@@ -287,7 +287,7 @@ def revoke_disk_read(disk: ResourceId) -> None:
 def upload_url(lab_id: str, blob_name: str) -> str:
     """A SAS URL (read, create, write) of `blob_name` in the lab's uploads container."""
     lab = Lab.of(lab_id)
-    result = lab.client.labs.generate_upload_uri(lab.group, lab.name, {"blobName": blob_name})
+    result = lab.client.labs.generate_upload_uri(lab.group, lab.name, blob_name=blob_name)
     container, _, query = str(result.upload_uri).partition("?")
     container = container.rstrip("/")
     if container.endswith("/" + blob_name):
@@ -343,11 +343,25 @@ def set_blob_metadata(lab_id: str, blob_name: str, metadata: dict[str, str]) -> 
 
 
 def delete_blob(lab_id: str, blob_name: str) -> bool:
-    client = azure_clients.blob(upload_url(lab_id, blob_name))
+    """Delete a blob from the lab's uploads container. False: it was not there.
+
+    An upload SAS may not delete, so this uses the factory's token (a storage data role on
+    the lab's account, if granted); without that role it releases the bytes by truncating
+    the blob to nothing, which the upload SAS allows.
+    """
+    sas_url = upload_url(lab_id, blob_name)
     try:
-        client.delete_blob()
+        azure_clients.blob_with_token(sas_url.split("?", 1)[0]).delete_blob()
+        return True
     except ResourceNotFoundError:
         return False
+    except HttpResponseError as exc:
+        if exc.status_code not in (401, 403):
+            raise
+    client = azure_clients.blob(sas_url)
+    if not client.exists():
+        return False
+    client.upload_blob(b"", overwrite=True, metadata={"released": "true"})
     return True
 
 

@@ -33,8 +33,12 @@ def build_id(family: str, version: str) -> str:
     return image_name(family, version)
 
 
+CATALOG_PREFIX = "catalog-"
+
+
 def catalog_blob_name(family: str, version: str) -> str:
-    return f"imagefactory/{family}/{image_name(family, version)}.vhd"
+    """The captured VHD in the factory lab's uploads container (a plain blob name)."""
+    return f"{CATALOG_PREFIX}{image_name(family, version)}.vhd"
 
 
 def vm_prefix(image: ImageDefinition) -> str:

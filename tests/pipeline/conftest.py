@@ -1,0 +1,69 @@
+"""Session fixtures: the example factory's local world (emulator + Azurite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from azure.mgmt.devtestlabs import DevTestLabsClient
+
+from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
+from emulator.runner import LocalWorld, WorldInfo
+from shared.local_credential import LocalTokenCredential
+from tests.pipeline.world import start_world
+
+
+@dataclass
+class World:
+    runner: LocalWorld
+    info: WorldInfo
+
+    @property
+    def queue_connection(self) -> str:
+        info = self.info
+        account = (
+            DEFAULT_ACCOUNT
+            if DEFAULT_ACCOUNT in info.storage_accounts
+            else info.storage_accounts[0]
+        )
+        endpoints = AzuriteEndpoints(
+            blob_port=info.blob_port,
+            queue_port=info.queue_port,
+            table_port=info.table_port,
+            ca_file=Path(info.ca_file),
+            accounts=tuple(info.storage_accounts),
+        )
+        return endpoints.connection_string(account)
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = requests.request(
+            method,
+            f"{self.info.endpoint}/_admin/{path}",
+            json=body,
+            verify=self.info.ca_file,
+            timeout=30,
+        )
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+    def devtestlabs(self, subscription: str) -> DevTestLabsClient:
+        return DevTestLabsClient(
+            LocalTokenCredential(),
+            subscription,
+            base_url=self.info.endpoint,
+            connection_verify=self.info.ca_file,
+            polling_interval=0,
+        )
+
+
+@pytest.fixture(scope="session")
+def example_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    runner, info = start_world(tmp_path_factory.mktemp("example-world"))
+    try:
+        yield World(runner, info)
+    finally:
+        runner.stop()

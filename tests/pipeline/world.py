@@ -1,0 +1,172 @@
+"""The example factory's local world for end-to-end tests: emulator + Azurite (in this
+process) and devhost running the real function_app.py (a child process, so it can be
+killed with -9 and restarted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from emulator.runner import LocalWorld, WorldInfo
+from emulator.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "factory"
+SCENARIO = ROOT / "examples" / "local-world.yaml"
+FUNCTION_KEY = "pipeline-test-key"
+CLOCK_SCALE = 6000.0  # one simulated minute takes 10 ms
+TIME_SCALE = 1 / 600  # the factory's timeouts: one configured minute takes 100 ms
+
+
+def start_world(state_dir: Path) -> tuple[LocalWorld, WorldInfo]:
+    world = LocalWorld(
+        scenario=load_scenario(SCENARIO), state_dir=state_dir, clock_scale=CLOCK_SCALE
+    )
+    return world, world.start()
+
+
+@dataclass
+class FactoryHost:
+    """devhost serving the factory's function_app.py against a local world."""
+
+    info: WorldInfo
+    queue_connection: str
+    work: Path
+    config_dir: Path = field(init=False)
+    process: subprocess.Popen[bytes] | None = None
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        self.config_dir = self.work / "config"
+        if not self.config_dir.exists():
+            shutil.copytree(EXAMPLE, self.config_dir)
+        self.state_dir = self.work / "devhost"
+        self.log = self.work / "devhost.log"
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "IsEncrypted": False,
+            "Values": {
+                "FUNCTIONS_WORKER_RUNTIME": "python",
+                "AzureWebJobsStorage": self.queue_connection,
+                "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+                "DEVHOST_CA_BUNDLE": self.info.ca_file,
+                "IMAGEFACTORY_ARM_ENDPOINT": self.info.endpoint,
+                "IMAGEFACTORY_CA_BUNDLE": self.info.ca_file,
+                "IMAGEFACTORY_CREDENTIAL": "local",
+                "IMAGEFACTORY_CONFIG_SOURCE": "directory",
+                "IMAGEFACTORY_CONFIG_LOCATION": str(self.config_dir),
+                "IMAGEFACTORY_POLL_SECONDS": "0.1",
+                "IMAGEFACTORY_TIME_SCALE": str(TIME_SCALE),
+                "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
+            },
+            "Host": {"LocalHttpPort": 0},
+        }
+
+    def start(self) -> FactoryHost:
+        self.work.mkdir(parents=True, exist_ok=True)
+        settings_file = self.work / "local.settings.json"
+        settings_file.write_text(json.dumps(self.settings(), indent=2), encoding="utf-8")
+        runtime = self.state_dir / "runtime.json"
+        runtime.unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "devhost",
+                    "--app-dir",
+                    str(ROOT),
+                    "--state-dir",
+                    str(self.state_dir),
+                    "start",
+                    "--port",
+                    "0",
+                    "--settings",
+                    str(settings_file),
+                    "--no-timers",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while not runtime.exists():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"devhost exited: {self.log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("devhost did not start within 60 s")
+            time.sleep(0.1)
+        self.url = json.loads(runtime.read_text())["url"].rstrip("/")
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no chance to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
+
+    # The factory's HTTP API, as an operator would call it ------------------------------
+
+    def start_run(self, **options: Any) -> str:
+        response = requests.post(
+            f"{self.url}/api/runs",
+            json=options,
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    def run_status(self, instance_id: str) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.url}/api/runs/{instance_id}",
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wait_run(self, instance_id: str, timeout: float = 240.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.run_status(instance_id)
+            if status["status"] not in ("Pending", "Running", "ContinuedAsNew"):
+                return status
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {instance_id} still {status}; log: {self.log_tail()}")
+            time.sleep(0.2)
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+def running_host(info: WorldInfo, queue_connection: str, work: Path) -> Iterator[FactoryHost]:
+    host = FactoryHost(info, queue_connection, work).start()
+    try:
+        yield host
+    finally:
+        host.stop()
