@@ -28,6 +28,8 @@ from emulator.lro import Operation, new_operation
 from emulator.scenario import Scenario
 from emulator.throttling import Throttle
 
+MAX_OPERATIONS = 10_000
+
 
 class ResourceGroupState(BaseModel):
     name: str
@@ -250,6 +252,17 @@ class Core:
         now = self.now()
         self.devtestlabs.advance(now)
         self.compute.advance(now)
+        if len(self.world.operations) > MAX_OPERATIONS:
+            self._prune_operations()
+
+    def _prune_operations(self) -> None:
+        """Forget the oldest finished operations (ARM keeps them for a while, not forever)."""
+        finished = sorted(
+            (op for op in self.world.operations.values() if op.done),
+            key=lambda op: op.end or op.start,
+        )
+        for op in finished[: len(self.world.operations) - MAX_OPERATIONS // 2]:
+            del self.world.operations[op.id]
 
     def save(self) -> None:
         if self.persistence is not None:
