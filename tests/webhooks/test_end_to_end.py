@@ -1,0 +1,300 @@
+"""End to end through devhost: push to the Git server, deliver the webhook, see the run.
+
+devhost runs the real function_app.py in its own process (its settings are process-wide
+environment variables) with the SDK's DurableOrchestrationClient against its Durable API.
+Only what the triggers guarantee is asserted: which `factory_run` instance exists and its
+input. How far the run itself gets is the pipeline's business (there is no Azure here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from dulwich.repo import Repo
+
+from scripts.push_demo import (
+    deliver_github,
+    github_push_payload,
+    init_repository,
+    read_tree,
+    toggle_vm_size,
+)
+from shared.config_source import load_config
+from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
+from shared.run_request import RunRequest
+from shared.schedule_runs import scheduled_run
+from shared.settings import load_settings
+from shared.webhook_auth import github_signature
+from tests.webhooks import payloads as p
+from tests.webhooks.conftest import CONFIG_FOLDER, GIT_TOKEN, ConfigRepo
+from tests.webhooks.gitserver import GitServer
+
+ROOT = Path(__file__).resolve().parents[2]
+MASTER_KEY = "webhooks-e2e-master-key"
+MAX_BYTES = 256 * 1024
+SCHEDULE = "0 0 2 * * *"
+
+
+@dataclass
+class Host:
+    url: str
+    repo: ConfigRepo
+    settings: dict[str, str]
+
+    def hook(self, provider: str) -> str:
+        return f"{self.url}/api/webhooks/{provider}"
+
+    def durable(self, path: str, **query: str) -> requests.Response:
+        params = {"code": MASTER_KEY, **query}
+        return requests.get(
+            f"{self.url}/runtime/webhooks/durabletask/{path}", params=params, timeout=30
+        )
+
+    def instances(self, prefix: str = "") -> dict[str, dict[str, Any]]:
+        response = self.durable("instances", instanceIdPrefix=prefix, showInput="true")
+        assert response.status_code == 200, response.text
+        return {i["instanceId"]: i for i in response.json()}
+
+    def run_input(self, instance_id: str) -> RunRequest:
+        response = self.durable(f"instances/{instance_id}", showInput="true")
+        assert response.status_code in (200, 202), response.text
+        status = response.json()
+        assert status["name"] == FACTORY_RUN
+        value = status["input"]
+        return RunRequest.model_validate(json.loads(value) if isinstance(value, str) else value)
+
+    def post(self, provider: str, delivery: p.Delivery) -> requests.Response:
+        return requests.post(
+            self.hook(provider), data=delivery.body, headers=delivery.headers, timeout=30
+        )
+
+
+@pytest.fixture(scope="module")
+def host(git_server: GitServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    work_dir = tmp_path_factory.mktemp("webhooks-e2e")
+    url, _ = git_server.create("e2e")
+    repo = ConfigRepo(git_server, url, work_dir / "work.git")
+    init_repository(repo.work, folder=CONFIG_FOLDER)
+    repo.push()
+    values = {
+        "FUNCTIONS_WORKER_RUNTIME": "python",
+        "DEVHOST_MASTER_KEY": MASTER_KEY,
+        "IMAGEFACTORY_CONFIG_SOURCE": "git",
+        "IMAGEFACTORY_CONFIG_LOCATION": url,
+        "IMAGEFACTORY_CONFIG_PATH": CONFIG_FOLDER,
+        "IMAGEFACTORY_CONFIG_BRANCH": "main",
+        "IMAGEFACTORY_GIT_TOKEN": GIT_TOKEN,
+        "IMAGEFACTORY_GIT_CACHE_DIR": str(work_dir / "git-cache"),
+        "IMAGEFACTORY_GITHUB_SECRET": p.GITHUB_SECRET,
+        "IMAGEFACTORY_GITLAB_TOKEN": p.GITLAB_TOKEN,
+        "IMAGEFACTORY_ADO_SECRET": p.ADO_SECRET,
+        "IMAGEFACTORY_ADO_USERNAME": p.ADO_USER,
+        "IMAGEFACTORY_ADO_PASSWORD": p.ADO_PASSWORD,
+        "IMAGEFACTORY_WEBHOOK_MAX_BYTES": str(MAX_BYTES),
+        "IMAGEFACTORY_SCHEDULE": SCHEDULE,
+        # No Azure here: the run fails fast when it reaches the management API.
+        "IMAGEFACTORY_ARM_ENDPOINT": "https://127.0.0.1:9",
+        "IMAGEFACTORY_CREDENTIAL": "local",
+    }
+    settings_file = work_dir / "local.settings.json"
+    settings_file.write_text(
+        json.dumps({"IsEncrypted": False, "Values": values, "Host": {"LocalHttpPort": 0}}),
+        encoding="utf-8",
+    )
+    state = work_dir / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEFACTORY_")}
+    log = (work_dir / "devhost.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devhost",
+            "--app-dir",
+            str(ROOT),
+            "--state-dir",
+            str(state),
+            "start",
+            "--port",
+            "0",
+            "--settings",
+            str(settings_file),
+            "--no-timers",
+            "--no-queues",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        runtime = state / "runtime.json"
+        deadline = time.monotonic() + 60
+        while not runtime.exists():
+            if process.poll() is not None:
+                log.flush()
+                output = (work_dir / "devhost.log").read_text(errors="replace")
+                raise RuntimeError(f"devhost exited:\n{output[-3000:]}")
+            assert time.monotonic() < deadline, "devhost did not start within 60 s"
+            time.sleep(0.05)
+        url_base = json.loads(runtime.read_text())["url"].rstrip("/")
+        yield Host(url_base, repo, values)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def push_change(host: Host) -> tuple[str, str, str]:
+    before, after, changed = toggle_vm_size(host.repo.work, folder=CONFIG_FOLDER)
+    host.repo.push()
+    return before, after, changed
+
+
+def test_a_signed_github_push_starts_one_run_over_exactly_that_commit(host: Host) -> None:
+    before, after, changed = push_change(host)
+    payload = github_push_payload(host.repo.url, before, after, modified=[changed])
+
+    first = deliver_github(host.hook("github"), p.GITHUB_SECRET, payload)
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert body["id"] == f"push-{after}" and body["started"] is True
+    assert body["statusQueryGetUri"] == first.headers["Location"]
+
+    run = host.run_input(f"push-{after}")
+    assert run.trigger.kind == "push" and run.trigger.commit == after
+    assert run.trigger.changed_paths == [changed]
+    assert (run.source.kind, run.source.location, run.source.commit) == (
+        "git",
+        host.repo.url,
+        after,
+    )
+    # The input is enough to read the configuration at exactly the pushed commit.
+    factory = load_config(
+        run.source, GIT_TOKEN, cache_dir=host.settings["IMAGEFACTORY_GIT_CACHE_DIR"]
+    )
+    assert factory.commit == after
+    sizes = {commit: vm_size(host, commit, changed) for commit in (before, after)}
+    assert sizes[before] != sizes[after]
+    assert factory.images["ubuntu2204-base"].vm_size == sizes[after]
+
+    # A redelivery (same body, new delivery id) finds the run and starts nothing.
+    again = deliver_github(host.hook("github"), p.GITHUB_SECRET, payload)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == f"push-{after}" and again.json()["started"] is False
+    assert list(host.instances(f"push-{after}")) == [f"push-{after}"]
+
+
+def vm_size(host: Host, commit: str, path: str) -> str:
+    """The vmSize line of an image file at `commit`, read from the pushing clone."""
+    with Repo(str(host.repo.work)) as repo:
+        text = read_tree(repo, commit)[path].decode()
+    match = re.search(r"^vmSize: (\S+)$", text, flags=re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_same_commit_from_another_provider_coalesces(host: Host) -> None:
+    before, after, changed = push_change(host)
+    gitlab = p.sign("gitlab", p.gitlab_payload(after, before, paths=[changed], repo=host.repo.url))
+    started = host.post("gitlab", gitlab)
+    assert started.status_code == 202, started.text
+    assert started.json()["id"] == f"push-{after}" and started.json()["started"] is True
+
+    ado = p.sign("azure-devops", p.ado_payload(after, before, repo=host.repo.url))
+    coalesced = host.post("azure-devops", ado)
+    assert coalesced.status_code == 200, coalesced.text
+    assert coalesced.json()["started"] is False
+    run = host.run_input(f"push-{after}")
+    assert run.trigger.commit == after and run.source.commit == after
+
+
+def test_refused_and_ignored_deliveries_start_nothing(host: Host) -> None:
+    before, after, changed = push_change(host)
+    payload = github_push_payload(host.repo.url, before, after, modified=[changed])
+    genuine = p.sign("github", payload)
+    existing = set(host.instances())
+
+    forged = p.sign("github", payload, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    wrong_secret = p.sign("github", payload)
+    wrong_secret.headers["X-Hub-Signature-256"] = github_signature("not-the-secret", genuine.body)
+    replayed = p.sign("github", {**payload, "after": "f" * 40})
+    replayed.headers["X-Hub-Signature-256"] = genuine.headers["X-Hub-Signature-256"]
+    oversized = p.sign("github", {**payload, "padding": "x" * MAX_BYTES})
+    malformed = p.sign("github", b'{"ref": "refs/heads/main", "after": ')
+    wrong_token = p.sign("gitlab", p.gitlab_payload(after, before, repo=host.repo.url))
+    wrong_token.headers["X-Gitlab-Token"] = "guess"
+    cases = [
+        ("github", forged, 401, "signature_invalid"),
+        ("github", wrong_secret, 401, "signature_invalid"),
+        ("github", replayed, 401, "signature_invalid"),
+        ("github", oversized, 413, "payload_too_large"),
+        ("github", malformed, 400, "malformed_payload"),
+        ("gitlab", wrong_token, 401, "token_invalid"),
+    ]
+    for provider, delivery, status, code in cases:
+        response = host.post(provider, delivery)
+        assert response.status_code == status, (code, response.text)
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["error"]["code"] == code
+        assert response.json()["error"]["message"].endswith(".")
+
+    outside = github_push_payload(host.repo.url, before, after, modified=["README.md"])
+    ignored = host.post("github", p.sign("github", outside))
+    assert (
+        ignored.status_code == 200 and ignored.json()["reason"]["code"] == "no_configuration_change"
+    )
+    ping = p.sign(
+        "github", {"zen": "Design for failure.", "hook_id": 7}, **{"X-GitHub-Event": "ping"}
+    )
+    pong = host.post("github", ping)
+    assert pong.status_code == 200 and pong.json()["reason"]["code"] == "pong"
+
+    assert set(host.instances()) == existing
+
+
+def test_the_timer_starts_a_run_named_by_its_occurrence(host: Host) -> None:
+    for instance_id, status in host.instances("push-").items():
+        if status["runtimeStatus"] in ("Pending", "Running"):
+            requests.post(
+                f"{host.url}/runtime/webhooks/durabletask/instances/{instance_id}/terminate",
+                params={"code": MASTER_KEY, "reason": "test"},
+                timeout=30,
+            )
+    deadline = time.monotonic() + 30
+    while any(s["runtimeStatus"] in ("Pending", "Running") for s in host.instances().values()):
+        assert time.monotonic() < deadline, "runs did not stop"
+        time.sleep(0.05)
+
+    config = load_settings(host.settings)
+    _, expected_before = scheduled_run(config, datetime.now(UTC))
+    fired = requests.post(
+        f"{host.url}/admin/functions/{SCHEDULED_RUN}", params={"code": MASTER_KEY}, timeout=30
+    )
+    assert fired.status_code == 202, fired.text
+    deadline = time.monotonic() + 30
+    while not (started := host.instances("schedule-")):
+        assert time.monotonic() < deadline, "the timer started no run"
+        time.sleep(0.05)
+    _, expected_after = scheduled_run(config, datetime.now(UTC))
+    [instance_id] = started
+    assert instance_id in {expected_before, expected_after}
+    run = host.run_input(instance_id)
+    assert run.trigger.kind == "schedule"
+    assert run.source == config.config_ref and run.source.commit is None
