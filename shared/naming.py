@@ -12,12 +12,12 @@ from shared.config import ImageDefinition, OsType
 VM_NAME_LIMIT = {OsType.WINDOWS: 15, OsType.LINUX: 62}
 VM_SUFFIX_LENGTH = 7  # "-" and six hex digits
 CUSTOM_IMAGE_NAME_LIMIT = 80
-_VERSION = re.compile(r"^\d{12}-[0-9a-f]{8}$")
+_VERSION = re.compile(r"^\d{14}-[0-9a-f]{8}$")
 
 
 def version_for(built_at: datetime, definition_hash: str) -> str:
-    """A UTC timestamp plus a short content hash, sortable as text: `202611241200-ab12cd34`."""
-    return f"{built_at.astimezone(UTC):%Y%m%d%H%M}-{definition_hash[:8]}"
+    """A UTC timestamp plus a short content hash, sortable as text: `20261124120000-ab12cd34`."""
+    return f"{built_at.astimezone(UTC):%Y%m%d%H%M%S}-{definition_hash[:8]}"
 
 
 def is_version(value: str) -> bool:

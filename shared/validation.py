@@ -326,7 +326,7 @@ def _check_labs(labs: list[_LabFacts], images: list[_ImageFacts]) -> list[Proble
                             fact.doc,
                             ("pinned", family, i),
                             f"'{version}' is not "
-                            "a version; expected the form 202611241200-ab12cd34",
+                            "a version; expected the form 20261124120000-ab12cd34",
                         )
                     )
     return problems
