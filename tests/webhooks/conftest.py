@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from dulwich import porcelain
 
 from scripts.push_demo import init_repository
+from shared.function_names import FACTORY_RUN
+from shared.run_request import RunRequest
 from tests.webhooks.gitserver import GitServer
+from tests.webhooks.payloads import Delivery
 
 GIT_TOKEN = "git-token-for-tests"
 CONFIG_FOLDER = "factory"
+MASTER_KEY = "webhooks-e2e-master-key"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -38,6 +52,42 @@ class ConfigRepo:
         )
 
 
+@dataclass
+class App:
+    """The Function App under devhost: its webhook routes and the Durable HTTP API."""
+
+    url: str
+    settings: dict[str, str]
+
+    def hook(self, provider: str) -> str:
+        return f"{self.url}/api/webhooks/{provider}"
+
+    def durable(self, path: str, **query: str) -> requests.Response:
+        params = {"code": MASTER_KEY, **query}
+        return requests.get(
+            f"{self.url}/runtime/webhooks/durabletask/{path}", params=params, timeout=30
+        )
+
+    def instances(self, prefix: str = "") -> dict[str, dict[str, Any]]:
+        response = self.durable("instances", instanceIdPrefix=prefix, showInput="true")
+        assert response.status_code == 200, response.text
+        return {i["instanceId"]: i for i in response.json()}
+
+    def run_input(self, instance_id: str) -> RunRequest:
+        """The input of a `factory_run` instance, as the status API shows it."""
+        response = self.durable(f"instances/{instance_id}", showInput="true")
+        assert response.status_code in (200, 202), response.text
+        status = response.json()
+        assert status["name"] == FACTORY_RUN
+        value = status["input"]
+        return RunRequest.model_validate(json.loads(value) if isinstance(value, str) else value)
+
+    def post(self, provider: str, delivery: Delivery) -> requests.Response:
+        return requests.post(
+            self.hook(provider), data=delivery.body, headers=delivery.headers, timeout=30
+        )
+
+
 @pytest.fixture(scope="module")
 def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
     with GitServer(tmp_path_factory.mktemp("git-server"), GIT_TOKEN) as server:
@@ -54,3 +104,62 @@ def config_repo(git_server: GitServer, tmp_path: Path) -> ConfigRepo:
     repo = ConfigRepo(git_server, url, work)
     repo.push()
     return repo
+
+
+@contextmanager
+def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
+    """devhost running the real function_app.py with `values` as app settings; its URL.
+
+    A process of its own: app settings are environment variables, and this process's
+    IMAGEFACTORY_* variables are not passed on.
+    """
+    settings_file = work_dir / "local.settings.json"
+    settings = {"FUNCTIONS_WORKER_RUNTIME": "python", "DEVHOST_MASTER_KEY": MASTER_KEY, **values}
+    settings_file.write_text(
+        json.dumps({"IsEncrypted": False, "Values": settings, "Host": {"LocalHttpPort": 0}}),
+        encoding="utf-8",
+    )
+    state = work_dir / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEFACTORY_")}
+    log_path = work_dir / "devhost.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devhost",
+                "--app-dir",
+                str(ROOT),
+                "--state-dir",
+                str(state),
+                "start",
+                "--port",
+                "0",
+                "--settings",
+                str(settings_file),
+                "--no-timers",
+                "--no-queues",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            runtime = state / "runtime.json"
+            deadline = time.monotonic() + 60
+            while not runtime.exists():
+                if process.poll() is not None:
+                    log.flush()
+                    output = log_path.read_text(errors="replace")
+                    raise RuntimeError(f"devhost exited:\n{output[-3000:]}")
+                assert time.monotonic() < deadline, "devhost did not start within 60 s"
+                time.sleep(0.05)
+            yield str(json.loads(runtime.read_text())["url"]).rstrip("/")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

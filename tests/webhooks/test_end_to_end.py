@@ -8,18 +8,11 @@ input. How far the run itself gets is the pipeline's business (there is no Azure
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -33,53 +26,28 @@ from scripts.push_demo import (
     toggle_vm_size,
 )
 from shared.config_source import load_config
-from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
-from shared.run_request import RunRequest
+from shared.function_names import SCHEDULED_RUN
 from shared.schedule_runs import scheduled_run
 from shared.settings import load_settings
 from shared.webhook_auth import github_signature
 from tests.webhooks import payloads as p
-from tests.webhooks.conftest import CONFIG_FOLDER, GIT_TOKEN, ConfigRepo
+from tests.webhooks.conftest import (
+    CONFIG_FOLDER,
+    GIT_TOKEN,
+    MASTER_KEY,
+    App,
+    ConfigRepo,
+    devhost_process,
+)
 from tests.webhooks.gitserver import GitServer
 
-ROOT = Path(__file__).resolve().parents[2]
-MASTER_KEY = "webhooks-e2e-master-key"
 MAX_BYTES = 256 * 1024
 SCHEDULE = "0 0 2 * * *"
 
 
 @dataclass
-class Host:
-    url: str
+class Host(App):
     repo: ConfigRepo
-    settings: dict[str, str]
-
-    def hook(self, provider: str) -> str:
-        return f"{self.url}/api/webhooks/{provider}"
-
-    def durable(self, path: str, **query: str) -> requests.Response:
-        params = {"code": MASTER_KEY, **query}
-        return requests.get(
-            f"{self.url}/runtime/webhooks/durabletask/{path}", params=params, timeout=30
-        )
-
-    def instances(self, prefix: str = "") -> dict[str, dict[str, Any]]:
-        response = self.durable("instances", instanceIdPrefix=prefix, showInput="true")
-        assert response.status_code == 200, response.text
-        return {i["instanceId"]: i for i in response.json()}
-
-    def run_input(self, instance_id: str) -> RunRequest:
-        response = self.durable(f"instances/{instance_id}", showInput="true")
-        assert response.status_code in (200, 202), response.text
-        status = response.json()
-        assert status["name"] == FACTORY_RUN
-        value = status["input"]
-        return RunRequest.model_validate(json.loads(value) if isinstance(value, str) else value)
-
-    def post(self, provider: str, delivery: p.Delivery) -> requests.Response:
-        return requests.post(
-            self.hook(provider), data=delivery.body, headers=delivery.headers, timeout=30
-        )
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +58,6 @@ def host(git_server: GitServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
     init_repository(repo.work, folder=CONFIG_FOLDER)
     repo.push()
     values = {
-        "FUNCTIONS_WORKER_RUNTIME": "python",
-        "DEVHOST_MASTER_KEY": MASTER_KEY,
         "IMAGEFACTORY_CONFIG_SOURCE": "git",
         "IMAGEFACTORY_CONFIG_LOCATION": url,
         "IMAGEFACTORY_CONFIG_PATH": CONFIG_FOLDER,
@@ -109,56 +75,8 @@ def host(git_server: GitServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "IMAGEFACTORY_ARM_ENDPOINT": "https://127.0.0.1:9",
         "IMAGEFACTORY_CREDENTIAL": "local",
     }
-    settings_file = work_dir / "local.settings.json"
-    settings_file.write_text(
-        json.dumps({"IsEncrypted": False, "Values": values, "Host": {"LocalHttpPort": 0}}),
-        encoding="utf-8",
-    )
-    state = work_dir / "state"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEFACTORY_")}
-    log = (work_dir / "devhost.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devhost",
-            "--app-dir",
-            str(ROOT),
-            "--state-dir",
-            str(state),
-            "start",
-            "--port",
-            "0",
-            "--settings",
-            str(settings_file),
-            "--no-timers",
-            "--no-queues",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        runtime = state / "runtime.json"
-        deadline = time.monotonic() + 60
-        while not runtime.exists():
-            if process.poll() is not None:
-                log.flush()
-                output = (work_dir / "devhost.log").read_text(errors="replace")
-                raise RuntimeError(f"devhost exited:\n{output[-3000:]}")
-            assert time.monotonic() < deadline, "devhost did not start within 60 s"
-            time.sleep(0.05)
-        url_base = json.loads(runtime.read_text())["url"].rstrip("/")
-        yield Host(url_base, repo, values)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    with devhost_process(work_dir, values) as url_base:
+        yield Host(url_base, values, repo)
 
 
 def push_change(host: Host) -> tuple[str, str, str]:
