@@ -3,6 +3,7 @@
 - `GET  /_admin/health`                        -> {"status": "ok"}
 - `GET  /_admin/info`                          -> endpoints, CA file, ports
 - `POST /_admin/reset`                         -> state back to the scenario
+- `POST /_admin/restart`                       -> reload state from SQLite (persistence on)
 - `GET  /_admin/state`                         -> snapshot of the whole world
 - `GET  /_admin/requests`, `DELETE` to zero    -> counts by method/resource type/operation
 - `GET  /_admin/faults`, `POST` (a fault rule), `DELETE` (all), `DELETE /_admin/faults/<id>`
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from emulator.core import Core
+from emulator.exceptions import ArmError
 from emulator.scenario import FaultSpec, Throttling
 
 
@@ -60,6 +62,12 @@ class AdminApi:
         if path == "/_admin/reset" and method == "POST":
             core.reset()
             return _reply(200, {"reset": True})
+        if path == "/_admin/restart" and method == "POST":
+            try:
+                core.restart()
+            except ArmError as error:
+                return _reply(error.status, error.body())
+            return _reply(200, {"restarted": True})
         if path == "/_admin/state" and method == "GET":
             return _reply(200, core.snapshot())
         if path == "/_admin/requests":

@@ -22,7 +22,12 @@ from emulator.blobstore import BlobStore
 from emulator.clock import SimClock, parse_scale
 from emulator.compute.models import ComputeBackend
 from emulator.devtestlabs.models import DevTestLabsBackend, LabState, LabVm
-from emulator.exceptions import ResourceGroupNotFound, ServiceUnavailable, SubscriptionNotFound
+from emulator.exceptions import (
+    Conflict,
+    ResourceGroupNotFound,
+    ServiceUnavailable,
+    SubscriptionNotFound,
+)
 from emulator.faults import Faults
 from emulator.lro import Operation, new_operation
 from emulator.scenario import Scenario
@@ -268,6 +273,19 @@ class Core:
         if self.persistence is not None:
             self.world.sim_now = self.now()
             self.persistence.save(self.world)
+
+    def restart(self) -> None:
+        """Behave like a process restart: state reloads from SQLite; buckets start full."""
+        if self.persistence is None:
+            raise Conflict("The emulator runs without persistence, so a restart would lose state.")
+        with self.lock:
+            self.save()
+            loaded = self.persistence.load()
+            if loaded is not None:
+                self.world = loaded
+                if loaded.sim_now is not None:
+                    self.clock.restore(loaded.sim_now)
+            self.throttle.configure(self.throttle.config)
 
     def reset(self) -> None:
         """Back to the scenario: no VMs, images or operations; faults and counters cleared."""

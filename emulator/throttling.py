@@ -30,6 +30,10 @@ class Throttle:
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
+    @property
+    def config(self) -> Throttling:
+        return self._config
+
     def configure(self, config: Throttling) -> None:
         with self._lock:
             self._config = config

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from emulator.azurite import AzuriteEndpoints
 from emulator.clock import SimClock, parse_scale
@@ -117,5 +118,18 @@ def test_restart_keeps_state_with_persistence(
         assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "in-flight").provisioning_state == (
             "Succeeded"
         )
+        # The same on demand, without stopping the process.
+        dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "kept")
+        assert client.admin("POST", "restart") == {"restarted": True}
+        client.admin("POST", "clock", {"advance": 3600})
+        names = [vm.name for vm in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)]
+        assert names == ["in-flight"]
     finally:
         world.stop()
+
+
+def test_restart_without_persistence_is_refused(emulator: LocalWorldClient) -> None:
+    with pytest.raises(requests.HTTPError) as refused:
+        emulator.admin("POST", "restart")
+    response: Any = refused.value.response
+    assert response.status_code == 409
