@@ -113,6 +113,9 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # The Azure SDKs log every HTTP request at INFO; keep the console readable.
+        logging.getLogger("azure").setLevel(logging.WARNING)
     host = DevHost(
         args.app_dir,
         port=args.port,
