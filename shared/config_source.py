@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import Factory
-from shared.git_source import DEFAULT_USERNAME, read_git
+from shared.git_source import read_git
 from shared.run_request import ConfigSourceRef
+from shared.settings import load_settings
 from shared.validation import load_directory, load_files
 
 
@@ -14,18 +15,25 @@ def load_config(
     ref: ConfigSourceRef,
     git_token: str | None = None,
     *,
-    git_username: str = DEFAULT_USERNAME,
+    git_username: str | None = None,
     ca_bundle: str | None = None,
     cache_dir: str | None = None,
 ) -> Factory:
     """The validated configuration at `ref` (raises ConfigInvalid with every problem).
 
     A Git source is read at `ref.commit` (or the head of `ref.branch`), and that commit id
-    goes into the Factory; a Git failure raises GitSourceError with one sentence.
+    goes into the Factory; a Git failure raises GitSourceError with one sentence. The Git
+    user name, CA bundle and cache folder not given come from the app settings
+    (IMAGEFACTORY_GIT_USERNAME, IMAGEFACTORY_CA_BUNDLE, IMAGEFACTORY_GIT_CACHE_DIR).
     """
     if ref.kind == "directory":
         return load_directory(Path(ref.location) / ref.path, commit=ref.commit)
+    settings = load_settings()
     snapshot = read_git(
-        ref, token=git_token, username=git_username, ca_bundle=ca_bundle, cache_dir=cache_dir
+        ref,
+        token=git_token,
+        username=git_username or settings.git_username,
+        ca_bundle=ca_bundle or settings.ca_bundle,
+        cache_dir=cache_dir or settings.git_cache_dir,
     )
     return load_files(snapshot.files, commit=snapshot.commit)
