@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import azure.durable_functions as df
+from azure.core.exceptions import ResourceExistsError
 
 from shared import azure_clients
 from shared.function_names import ENQUEUE_RETIREMENT, RETIREMENT_QUEUE
@@ -18,11 +20,8 @@ bp = df.Blueprint()
 def enqueue_retirement(payload: dict[str, Any]) -> int:
     batch = RetirementBatch.model_validate(payload)
     queue = azure_clients.queue(RETIREMENT_QUEUE)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         queue.create_queue()
-    except Exception as exc:  # already there
-        if "QueueAlreadyExists" not in str(exc):
-            raise
     for message in batch.messages:
         queue.send_message(message.model_dump_json())
     return len(batch.messages)

@@ -61,4 +61,4 @@ class Progress:
         """The run's output: the report. The custom status keeps the final counts."""
         self._status["phase"] = "invalid configuration" if report.problems else "done"
         self._publish()
-        return report.model_dump(mode="json")
+        return report.model_dump(mode="json", by_alias=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,14 +286,33 @@ def revoke_disk_read(disk: ResourceId) -> None:
 # --- blobs in a lab's uploads container ---------------------------------------------------
 
 
+_UPLOAD_SAS_REUSE_SECONDS = 300
+_upload_sas: dict[str, tuple[float, str, str]] = {}
+_upload_lock = threading.Lock()
+
+
 def upload_url(lab_id: str, blob_name: str) -> str:
-    """A SAS URL (read, create, write) of `blob_name` in the lab's uploads container."""
-    lab = Lab.of(lab_id)
-    result = lab.client.labs.generate_upload_uri(lab.group, lab.name, blob_name=blob_name)
-    container, _, query = str(result.upload_uri).partition("?")
-    container = container.rstrip("/")
-    if container.endswith("/" + blob_name):
-        return f"{container}?{query}"
+    """A SAS URL (read, create, write) of `blob_name` in the lab's uploads container.
+
+    The SAS DevTest Labs returns is for the whole container, so it is reused for a few
+    minutes for every blob of that lab instead of asking again per blob.
+    """
+    key = lab_id.lower()
+    now = time.monotonic()
+    with _upload_lock:
+        cached = _upload_sas.get(key)
+    if cached is None or cached[0] < now:
+        lab = Lab.of(lab_id)
+        result = lab.client.labs.generate_upload_uri(lab.group, lab.name, blob_name=blob_name)
+        path, _, query = str(result.upload_uri).partition("?")
+        container = path.rstrip("/")
+        if container.endswith("/" + blob_name):
+            container = container[: -len(blob_name) - 1]
+        reuse = _UPLOAD_SAS_REUSE_SECONDS if "sr=c" in query.split("&") else 0
+        cached = (now + reuse, container, query)
+        with _upload_lock:
+            _upload_sas[key] = cached
+    _, container, query = cached
     return f"{container}/{blob_name}?{query}"
 
 

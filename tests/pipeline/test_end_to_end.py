@@ -1,16 +1,27 @@
-"""The example factory end to end: emulator + Azurite + devhost + the real function_app.py."""
+"""The example factory end to end: emulator + Azurite + devhost + the real function_app.py.
+
+One world, several runs in order, as an operator would live them: the first run builds
+and distributes everything; an unchanged run writes nothing; a changed definition
+rebuilds itself and its layered child only; forced rebuilds push old versions out
+through the retirement queue; a hand-made image survives it all.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from shared import tags
 from shared.arm_ids import parse_lab_id
 from shared.validation import load_directory, select_images
 from tests.pipeline.conftest import World
-from tests.pipeline.world import EXAMPLE, FactoryHost, running_host
+from tests.pipeline.world import FactoryHost, running_host
+
+HAND_MADE = "golden-by-hand"
 
 
 @pytest.fixture
@@ -18,34 +29,140 @@ def host(example_world: World, tmp_path: Path) -> Iterator[FactoryHost]:
     yield from running_host(example_world.info, example_world.queue_connection, tmp_path)
 
 
-def _images(world: World, lab_id: str) -> list[dict[str, object]]:
-    lab = parse_lab_id(lab_id)
-    client = world.devtestlabs(lab.subscription)
-    return [
-        {"name": i.name, "tags": i.tags or {}, "state": i.provisioning_state}
-        for i in client.custom_images.list(lab.resource_group, lab.name)
-    ]
+def _labs(world: World) -> dict[str, dict[str, Any]]:
+    """Every lab of the emulator's world by name, from the admin snapshot."""
+    snapshot = world.admin("GET", "state")["world"]
+    return {
+        lab["name"]: lab
+        for sub in snapshot["subscriptions"].values()
+        for group in sub["resource_groups"].values()
+        for lab in group["labs"].values()
+    }
 
 
-def _vms(world: World, lab_id: str) -> list[str]:
-    lab = parse_lab_id(lab_id)
-    client = world.devtestlabs(lab.subscription)
-    return [v.name for v in client.virtual_machines.list(lab.resource_group, lab.name)]
+def _family_images(lab: dict[str, Any], family: str) -> list[str]:
+    return sorted(
+        name
+        for name, image in lab["images"].items()
+        if image["tags"].get(tags.FAMILY) == family and image["phase"] != "deleting"
+    )
 
 
-def test_example_factory_end_to_end(example_world: World, host: FactoryHost) -> None:
-    run = host.start_run()
-    status = host.wait_run(run)
-    assert status["status"] == "Completed", (status, host.log_tail())
-    report = status["report"]
-    assert not report["failed"], "\n".join(
+def _failures(report: dict[str, Any]) -> str:
+    return "\n".join(
         f"{f['family']} {f['lab']}: {f['step']}: {f['reason']}" for f in report["failed"]
     )
-    factory = load_directory(EXAMPLE)
-    assert {b["family"] for b in report["built"]} == set(factory.images)
 
-    for target in factory.labs.values():
-        names = {i["name"] for i in _images(example_world, target.lab)}
+
+def _complete(host: FactoryHost, **options: Any) -> dict[str, Any]:
+    status = host.wait_run(host.start_run(**options))
+    assert status["status"] == "Completed", (status, host.log_tail())
+    report: dict[str, Any] = status["report"]
+    assert not report["failed"], _failures(report)
+    return report
+
+
+def _wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _place_hand_made_image(world: World, lab_id: str) -> None:
+    """A custom image made by a person: no factory tags. The factory must never touch it."""
+    lab = parse_lab_id(lab_id)
+    client = world.devtestlabs(lab.subscription)
+    upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name="mine.vhd")
+    from azure.storage.blob import BlobClient
+
+    BlobClient.from_blob_url(upload.upload_uri, connection_verify=world.info.ca_file).upload_blob(
+        b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n", overwrite=True
+    )
+    client.custom_images.begin_create_or_update(
+        lab.resource_group,
+        lab.name,
+        HAND_MADE,
+        {
+            "location": "westeurope",
+            "tags": {"owner": "a person"},
+            "properties": {"vhd": {"imageName": "mine.vhd", "sysPrep": True, "osType": "Windows"}},
+        },
+        polling_interval=0,
+    ).result()
+
+
+def test_example_factory_lifecycle(example_world: World, host: FactoryHost) -> None:
+    factory = load_directory(host.config_dir)
+    dev_weu = factory.labs["dev-weu"].lab
+    _place_hand_made_image(example_world, dev_weu)
+
+    # 1. The first run builds every image and puts it in every lab that selects it.
+    report = _complete(host)
+    plan = report["plan"]
+    assert {b["family"] for b in report["built"]} == set(factory.images)
+    vm_of = {b["family"]: b["vmName"] for b in plan["builds"]}
+    labs = _labs(example_world)
+    for key, target in factory.labs.items():
+        lab = labs[parse_lab_id(target.lab).name]
         for family in select_images(target.images, factory.images):
-            assert any(n.startswith(f"{family}-") for n in names), (target.lab, family, names)
-    assert not _vms(example_world, factory.settings.factory_lab)
+            names = _family_images(lab, family)
+            assert len(names) == 1, (key, family, names)
+            header = lab["images"][names[0]]["source_header"]
+            # The VHD chains back to the build: its build VM in the factory lab, and the
+            # copy made into this lab's storage.
+            assert f"/labs/factory-lab/virtualmachines/{vm_of[family]}" in header, header
+            assert f"imported-from-blob: {lab['storage_account']}/uploads/{names[0]}.vhd" in header
+    factory_lab = labs["factory-lab"]
+    assert not factory_lab["vms"], "a build VM was left behind"
+    # The layered image built from its parent's image in the factory lab.
+    devtools = _family_images(labs["dev-weu"], "win2022-devtools")[0]
+    assert (
+        "/labs/factory-lab/virtualmachines/" + vm_of["win2022-base"]
+        in (labs["dev-weu"]["images"][devtools]["source_header"])
+    )
+
+    # 2. Nothing changed: no build, no copy, and not a single ARM write.
+    example_world.admin("DELETE", "requests")
+    report = _complete(host)
+    assert report["built"] == [] and report["distributed"] == []
+    counts = example_world.admin("GET", "requests")
+    assert not {m: n for m, n in counts["byMethod"].items() if m in ("PUT", "PATCH", "DELETE")}
+    posts = {op for op in counts["byOperation"] if op.endswith("/action")}
+    assert posts <= {
+        "Microsoft.DevTestLab/labs/listVhds/action",
+        "Microsoft.DevTestLab/labs/generateUploadUri/action",
+    }, posts
+
+    # 3. One definition changes: it and its layered child rebuild, nothing else.
+    definition = host.config_dir / "images" / "win2022-base.yaml"
+    definition.write_text(
+        definition.read_text().replace(
+            "  - name: windows-7zip\n",
+            "  - name: windows-7zip\n  - name: windows-notepadplusplus\n",
+        )
+    )
+    report = _complete(host)
+    assert {b["family"]: b["reason"] for b in report["plan"]["builds"]} == {
+        "win2022-base": "definition changed",
+        "win2022-devtools": "parent rebuilt",
+    }
+
+    # 4. Another forced rebuild: dev-weu keeps 2 versions, qa-weu the default 3.
+    report = _complete(host, images=["win2022-base"], force=True)
+    assert report["retirementsQueued"] >= 1
+    newest = {b["family"]: b["version"] for b in report["plan"]["builds"]}
+
+    def retired_down() -> bool:
+        lab = _labs(example_world)["dev-weu"]
+        return len(_family_images(lab, "win2022-base")) == 2
+
+    _wait_for(retired_down, "dev-weu to keep 2 versions of win2022-base")
+    labs = _labs(example_world)
+    kept = _family_images(labs["dev-weu"], "win2022-base")
+    assert f"win2022-base-{newest['win2022-base']}" in kept
+    assert len(_family_images(labs["qa-weu"], "win2022-base")) == 3
+    # The hand-made image is still there, untouched.
+    assert HAND_MADE in labs["dev-weu"]["images"]
+    assert labs["dev-weu"]["images"][HAND_MADE]["phase"] == "ready"
+    assert not labs["factory-lab"]["vms"]
