@@ -211,6 +211,26 @@ class LabState(BaseModel):
     def compute_resource_group(self) -> str:
         return self.vm_creation_resource_group or f"{self.name}-{self.unique_identifier[:6]}"
 
+    @property
+    def virtual_network_name(self) -> str:
+        return f"Dtl{self.name}"
+
+    @property
+    def subnet_name(self) -> str:
+        return f"Dtl{self.name}Subnet"
+
+    @property
+    def virtual_network_id(self) -> str:
+        return f"{self.id}/virtualnetworks/{self.virtual_network_name}".lower()
+
+    @property
+    def network_id(self) -> str:
+        """The Microsoft.Network virtual network behind the lab's network."""
+        return (
+            f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}"
+            f"/providers/microsoft.network/virtualnetworks/{self.virtual_network_name}"
+        ).lower()
+
 
 def _require(body: dict[str, Any], *path: str) -> Any:
     value: Any = body
@@ -464,6 +484,7 @@ class DevTestLabsBackend:
             raise MissingRequiredProperty(
                 "The request body needs 'properties.password' or 'properties.sshKey'."
             )
+        self._check_network(lab, props)
         runs = self._artifact_runs(lab, os_type, props.get("artifacts"), request)
         self._check_limits(lab, vcpus, request)
         unique = str(uuid.uuid4())
@@ -510,6 +531,20 @@ class DevTestLabsBackend:
         vm.operation_id = operation.id
         lab.vms[name.lower()] = vm
         return vm, operation
+
+    def _check_network(self, lab: LabState, props: dict[str, Any]) -> None:
+        network = props.get("labVirtualNetworkId")
+        if network and str(network).lower() != lab.virtual_network_id:
+            raise InvalidParameter(
+                f"The virtual network '{network}' is not a network of lab '{lab.name}'; use "
+                f"'{lab.virtual_network_id}'."
+            )
+        subnet = props.get("labSubnetName")
+        if subnet and str(subnet).lower() != lab.subnet_name.lower():
+            raise InvalidParameter(
+                f"The subnet '{subnet}' is not a subnet of lab '{lab.name}'; use "
+                f"'{lab.subnet_name}'."
+            )
 
     def _check_limits(self, lab: LabState, vcpus: int, request: RequestKind) -> None:
         if lab.max_vms_allowed_per_lab is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from emulator.devtestlabs.exceptions import InvalidFilter
 from emulator.devtestlabs.models import CustomImage, LabState, LabVm
-from emulator.exceptions import InvalidParameter
+from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
 from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
@@ -45,6 +45,16 @@ def lab_body(lab: LabState) -> dict[str, Any]:
     }
 
 
+def default_network(vm: LabVm) -> str:
+    lab_id, _, _ = vm.id.partition("/virtualmachines/")
+    return f"{lab_id}/virtualnetworks/dtl{lab_id.rsplit('/', 1)[-1]}"
+
+
+def default_subnet(vm: LabVm) -> str:
+    lab_name = vm.id.partition("/virtualmachines/")[0].rsplit("/", 1)[-1]
+    return f"Dtl{lab_name}Subnet"
+
+
 def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
     expand = expand.lower()
     props: dict[str, Any] = {
@@ -55,8 +65,8 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "size": vm.size,
         "userName": vm.user_name,
         "isAuthenticationWithSshKey": vm.is_ssh,
-        "labSubnetName": vm.lab_subnet_name,
-        "labVirtualNetworkId": vm.lab_virtual_network_id,
+        "labSubnetName": vm.lab_subnet_name or default_subnet(vm),
+        "labVirtualNetworkId": (vm.lab_virtual_network_id or default_network(vm)).lower(),
         "disallowPublicIpAddress": vm.disallow_public_ip,
         "artifactDeploymentStatus": vm.deployment_status(),
         "allowClaim": vm.allow_claim,
@@ -450,6 +460,82 @@ def delete_image(request: ArmRequest) -> ArmResponse:
         return ArmResponse(204)
     operation = request.core.devtestlabs.delete_image(lab, image, request.kind)
     return ArmResponse(202, None, request.async_headers(operation, location=True))
+
+
+# ----- virtual networks, policies ------------------------------------------------------------
+def network_body(lab: LabState) -> dict[str, Any]:
+    subnet_id = f"{lab.network_id}/subnets/{lab.subnet_name}".lower()
+    return {
+        "id": lab.virtual_network_id,
+        "name": lab.virtual_network_name,
+        "type": "Microsoft.DevTestLab/labs/virtualNetworks",
+        "location": lab.location,
+        "properties": {
+            "allowedSubnets": [
+                {
+                    "resourceId": subnet_id,
+                    "labSubnetName": lab.subnet_name,
+                    "allowPublicIp": "Allow",
+                }
+            ],
+            "externalProviderResourceId": lab.network_id,
+            "externalSubnets": [{"id": subnet_id, "name": lab.subnet_name}],
+            "subnetOverrides": [
+                {
+                    "resourceId": subnet_id,
+                    "labSubnetName": lab.subnet_name,
+                    "useInVmCreationPermission": "Allow",
+                    "usePublicIpAddressPermission": "Allow",
+                }
+            ],
+            "createdDate": iso(lab.created),
+            "provisioningState": "Succeeded",
+            "uniqueIdentifier": lab.unique_identifier,
+        },
+    }
+
+
+def list_networks(request: ArmRequest) -> ArmResponse:
+    return page(apply_query([network_body(_lab(request))], request))
+
+
+def get_network(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    if request.params["name"].lower() != lab.virtual_network_name.lower():
+        raise ResourceNotFound(
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualnetworks/"
+            f"{request.params['name']}' under resource group '{lab.resource_group}' was not found."
+        )
+    return ArmResponse(200, network_body(lab))
+
+
+def _policies(lab: LabState) -> list[dict[str, Any]]:
+    if lab.max_vms_allowed_per_lab is None:
+        return []
+    return [
+        {
+            "id": f"{lab.id}/policysets/default/policies/labvmcount",
+            "name": "LabVmCount",
+            "type": "Microsoft.DevTestLab/labs/policySets/policies",
+            "location": lab.location,
+            "properties": {
+                "description": "MaxVmsAllowedPerLab",
+                "status": "Enabled",
+                "factName": "LabVmCount",
+                "threshold": str(lab.max_vms_allowed_per_lab),
+                "evaluatorType": "MaxValuePolicy",
+                "createdDate": iso(lab.created),
+                "provisioningState": "Succeeded",
+            },
+        }
+    ]
+
+
+def list_policies(request: ArmRequest) -> ArmResponse:
+    lab = _lab(request)
+    if request.params["policySet"].lower() != "default":
+        raise ResourceNotFound(f"The policy set '{request.params['policySet']}' was not found.")
+    return page(apply_query(_policies(lab), request))
 
 
 # ----- gallery images, artifact sources, artifacts ---------------------------------------

@@ -22,6 +22,8 @@ T_IMG = "Microsoft.DevTestLab/labs/customimages"
 T_GAL = "Microsoft.DevTestLab/labs/galleryimages"
 T_SRC = "Microsoft.DevTestLab/labs/artifactsources"
 T_ART = "Microsoft.DevTestLab/labs/artifactsources/artifacts"
+T_NET = "Microsoft.DevTestLab/labs/virtualnetworks"
+T_POL = "Microsoft.DevTestLab/labs/policysets/policies"
 
 
 def _r(method: str, pattern: str, handler: Handler, rtype: str, action: str) -> Route:
@@ -60,6 +62,9 @@ ROUTES: list[Route] = [
     _r("PATCH", _IMG, r.patch_image, T_IMG, "write"),
     _r("DELETE", _IMG, r.delete_image, T_IMG, "delete"),
     _r("GET", _LAB + "/galleryimages", r.list_gallery_images, T_GAL, "read"),
+    _r("GET", _LAB + "/virtualnetworks", r.list_networks, T_NET, "read"),
+    _r("GET", _LAB + "/virtualnetworks/{name}", r.get_network, T_NET, "read"),
+    _r("GET", _LAB + "/policysets/{policySet}/policies", r.list_policies, T_POL, "read"),
     _r("GET", _LAB + "/artifactsources", r.list_sources, T_SRC, "read"),
     _r("GET", _SRC, r.get_source, T_SRC, "read"),
     _r("GET", _SRC + "/artifacts", r.list_artifacts, T_ART, "read"),

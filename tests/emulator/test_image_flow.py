@@ -322,3 +322,22 @@ def test_upload_uri_for_a_named_blob_allows_copy_and_metadata(
     blob.set_blob_metadata({"family": "named", "version": "1"})
     assert blob.get_blob_properties().metadata == {"family": "named", "version": "1"}
     assert blob.download_blob().readall().startswith(b"EMULATED-VHD/1\nlab-vm: synthetic\n")
+
+
+def test_lab_network_and_policy_are_readable_and_checked(emulator: LocalWorldClient) -> None:
+    dtl: Any = emulator.devtestlabs(SUB1)
+    networks = list(dtl.virtual_networks.list(ALPHA_RG, ALPHA_LAB))
+    assert [n.name for n in networks] == ["Dtlteam-alpha"]
+    subnet = networks[0].subnet_overrides[0].lab_subnet_name
+    body = vm_body(image=UBUNTU_2204)
+    props: Any = body["properties"]
+    props["labVirtualNetworkId"] = networks[0].id
+    props["labSubnetName"] = subnet
+    vm = dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "net-1", body).result()
+    assert vm.lab_virtual_network_id == networks[0].id
+    props["labSubnetName"] = "elsewhere"
+    with pytest.raises(HttpResponseError) as refused:
+        dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "net-2", body)
+    assert refused.value.status_code == 400 and "elsewhere" in str(refused.value)
+    policies = list(dtl.policies.list(ALPHA_RG, ALPHA_LAB, "default"))
+    assert [(p.fact_name, p.threshold) for p in policies] == [("LabVmCount", "20")]
