@@ -71,7 +71,7 @@ class DevHost:
     # Lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> DevHost:
-        self.settings.apply_environment()
+        self._exported = self.settings.apply_environment()
         self.app: LoadedApp = load_app(self.app_dir)
         for name, reason in self.app.unsupported.items():
             log.warning("function %s is not run: %s", name, reason)
@@ -120,6 +120,8 @@ class DevHost:
         self.store.close()
         runtime = self.state_dir / RUNTIME_FILE
         runtime.unlink(missing_ok=True)
+        for name in self._exported:
+            os.environ.pop(name, None)
 
     def __enter__(self) -> DevHost:
         return self.start()

@@ -157,10 +157,15 @@ class AppSettings:
             host=HostOptions.from_json(_read_json(app_dir / HOST_FILE)),
         )
 
-    def apply_environment(self) -> None:
-        """Export `Values` as environment variables (existing variables win)."""
-        for name, value in self.values.items():
-            os.environ.setdefault(name, value)
+    def apply_environment(self) -> list[str]:
+        """Export `Values` as environment variables (existing variables win).
+
+        Returns the names it set, so a host that stops can take them back.
+        """
+        added = [name for name in self.values if name not in os.environ]
+        for name in added:
+            os.environ[name] = self.values[name]
+        return added
 
     def get(self, name: str) -> str | None:
         """A setting for devhost's own use: `Values` first, then the environment."""
