@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from devhost.host import DevHost
 from devhost.settings import AppSettings, SettingsError, expand_development_storage, parse_timespan
+from tests.devhost.conftest import copy_app
 
 
 def test_development_storage_means_azurite_defaults() -> None:
@@ -75,3 +78,11 @@ def test_invalid_settings_file_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "local.settings.json").write_text('{"Values": {', encoding="utf-8")
     with pytest.raises(SettingsError, match=r"local.settings.json is not valid JSON \(line 1\)"):
         AppSettings.load(tmp_path)
+
+
+def test_host_exports_values_and_takes_them_back(tmp_path: Path) -> None:
+    app_dir = copy_app(tmp_path / "app")
+    assert "DEVHOST_TEST_MARKER" not in os.environ
+    with DevHost(app_dir, port=0, queues=False, timers=False, values={"DEVHOST_TEST_MARKER": "on"}):
+        assert os.environ["DEVHOST_TEST_MARKER"] == "on"
+    assert "DEVHOST_TEST_MARKER" not in os.environ
