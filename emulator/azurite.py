@@ -9,12 +9,15 @@ SAS tokens and (with `--oauth basic`) JWT-shaped bearer tokens.
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,19 @@ DEFAULT_ACCOUNT = "devstoreaccount1"
 DEFAULT_ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to stop Azurite when the process that started it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class AzuriteError(RuntimeError):
@@ -156,10 +172,14 @@ class Azurite:
         if self.log_file is None:
             command.append("--silent")
             output = subprocess.DEVNULL
-            self._process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+            self._process = subprocess.Popen(
+                command, env=env, stdout=output, stderr=output, preexec_fn=_die_with_parent
+            )
         else:
             with self.log_file.open("ab") as log:
-                self._process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+                self._process = subprocess.Popen(
+                    command, env=env, stdout=log, stderr=log, preexec_fn=_die_with_parent
+                )
         self._wait_ready(timeout)
         return self.endpoints
 
