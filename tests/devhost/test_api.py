@@ -170,3 +170,38 @@ def test_activity_called_by_its_python_name_gets_a_hint(devhost: DevHost) -> Non
     status = wait_status(devhost, instance_id)
     assert status["runtimeStatus"] == "Failed"
     assert "is registered as 'Renamed'" in status["output"]
+
+
+def test_start_and_wait_then_purge_by_filter(devhost: DevHost) -> None:
+    rpc = f"{devhost.base_url}/durabletask"
+    instance_id = f"wait-{uuid.uuid4().hex[:8]}"
+    waited = requests.post(
+        f"{rpc}/orchestrators/chaining/{instance_id}",
+        params={"timeout": "30", "pollingInterval": "1"},
+        json='"waited"',
+        timeout=60,
+    )
+    assert waited.status_code == 200, waited.text
+    assert waited.json() == ["Hello waited-1!", "Hello waited-2!", "Hello waited-3!"]
+    created = devhost.store.instance(instance_id)
+    assert created is not None
+    missing_from = requests.delete(f"{rpc}/instances/", timeout=30)
+    assert missing_from.status_code == 400
+    purged = requests.delete(
+        f"{rpc}/instances/",
+        params={"createdTimeFrom": created.created_at, "createdTimeTo": created.created_at},
+        timeout=30,
+    )
+    assert purged.status_code == 200, purged.text
+    assert purged.json()["instancesDeleted"] >= 1
+    assert devhost.store.instance(instance_id) is None
+
+
+def test_unsupported_operations_say_so(devhost: DevHost, start: Start) -> None:
+    instance_id = start("chaining", "x")
+    wait_status(devhost, instance_id)
+    response = requests.post(
+        f"{devhost.base_url}/durabletask/instances/{instance_id}/rewind", timeout=30
+    )
+    assert response.status_code == 501
+    assert response.json()["Message"] == "devhost does not implement the 'rewind' operation."
