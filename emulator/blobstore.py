@@ -57,6 +57,14 @@ class BlobStore:
         except ResourceNotFoundError:
             return None
 
+    def blob_type(self, account: str, container: str, blob: str) -> str | None:
+        """`PageBlob`, `BlockBlob` or `AppendBlob`; None when the blob does not exist."""
+        try:
+            client = self.service(account).get_blob_client(container, blob)
+            return str(client.get_blob_properties().blob_type)
+        except ResourceNotFoundError:
+            return None
+
     def exists(self, account: str, container: str, blob: str) -> bool:
         return bool(self.service(account).get_blob_client(container, blob).exists())
 

@@ -907,7 +907,14 @@ class DevTestLabsBackend:
             raise InvalidParameter("The property 'properties.vhd.osType' must be Windows or Linux.")
         image_name = str(vhd_props["imageName"])
         blob_name = image_name.rsplit("/uploads/", 1)[-1].split("?", 1)[0]
-        data = self.core.blobs().read(lab.storage_account, UPLOADS_CONTAINER, blob_name)
+        blobs = self.core.blobs()
+        kind = blobs.blob_type(lab.storage_account, UPLOADS_CONTAINER, blob_name)
+        data = blobs.read(lab.storage_account, UPLOADS_CONTAINER, blob_name) if kind else None
+        if kind is not None and "page" not in kind.lower():
+            raise dtl.VhdNotFound(
+                f"The blob '{blob_name}' in the '{UPLOADS_CONTAINER}' container of lab "
+                f"'{lab.name}' is a {kind}; a custom image needs a page blob VHD."
+            )
         if data is None:
             raise dtl.VhdNotFound(
                 f"The VHD '{blob_name}' was not found in the '{UPLOADS_CONTAINER}' container of "

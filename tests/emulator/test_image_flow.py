@@ -341,3 +341,32 @@ def test_lab_network_and_policy_are_readable_and_checked(emulator: LocalWorldCli
     assert refused.value.status_code == 400 and "elsewhere" in str(refused.value)
     policies = list(dtl.policies.list(ALPHA_RG, ALPHA_LAB, "default"))
     assert [(p.fact_name, p.threshold) for p in policies] == [("LabVmCount", "20")]
+
+
+def test_lab_to_lab_copy_with_upload_uris_and_page_blob_rule(emulator: LocalWorldClient) -> None:
+    source_lab: Any = emulator.devtestlabs(SUB1)
+    target_lab: Any = emulator.devtestlabs(SUB2)
+    source_uri = source_lab.labs.generate_upload_uri(
+        FACTORY_RG, FACTORY_LAB, blob_name="catalog-1.vhd"
+    ).upload_uri
+    content = vhd.render([("lab-vm", "catalog-source")])
+    emulator.blob_from_url(source_uri).upload_blob(content, blob_type="PageBlob")
+    target_uri = target_lab.labs.generate_upload_uri(
+        BRAVO_RG, BRAVO_LAB, blob_name="catalog-1.vhd"
+    ).upload_uri
+    target = emulator.blob_from_url(target_uri)
+    assert target.start_copy_from_url(source_uri)["copy_status"] == "success"
+    assert target.download_blob().readall() == content
+
+    block_uri = target_lab.labs.generate_upload_uri(
+        BRAVO_RG, BRAVO_LAB, blob_name="block.vhd"
+    ).upload_uri
+    emulator.blob_from_url(block_uri).upload_blob(content)
+    with pytest.raises(HttpResponseError) as refused:
+        target_lab.custom_images.begin_create_or_update(
+            BRAVO_RG,
+            BRAVO_LAB,
+            "from-block",
+            {"properties": {"vhd": {"imageName": "block.vhd", "osType": "Linux"}}},
+        )
+    assert "page blob" in str(refused.value)
