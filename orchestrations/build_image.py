@@ -12,7 +12,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, call, monitor
+from orchestrations.steps import Orchestration, best_effort, call, monitor
 from shared import catalog, naming, tags
 from shared.function_names import (
     BUILD_IMAGE,
@@ -63,7 +63,9 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         context.set_custom_status({"step": "test gate", "vm": vm.name})
         result = yield from _test_gate(context, job, blob)
         if result is not None:  # a version that failed its gate must not be distributed
-            yield from _delete_blob(context, BlobRef(lab=job.factory_lab, blob=blob))
+            yield from best_effort(
+                context, DELETE_BLOB, BlobRef(lab=job.factory_lab, blob=blob).model_dump()
+            )
     if result is None and not deleted:
         result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
     final = result or StepResult(family=build.family, version=build.version, ok=True)
@@ -150,10 +152,10 @@ def _capture(
         )
         yield call(context, FINISH_CAPTURE, labelled.model_dump())
     except Exception as exc:
-        yield from _delete_blob(context, BlobRef(lab=vm.lab, blob=blob))
+        yield from best_effort(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
         return _failed(job, "capture disk", exc)
     if not ok:
-        yield from _delete_blob(context, BlobRef(lab=vm.lab, blob=blob))
+        yield from best_effort(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
     if waited.timed_out:
         return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
     if status.state != "success":
@@ -189,14 +191,14 @@ def _test_gate(
     except Exception as exc:
         return _failed(job, "test gate", exc)
     if waited.timed_out or waited.status != "succeeded":
-        yield from _delete_image(context, image)
+        yield from best_effort(context, DELETE_IMAGE, image.model_dump())
         return _failed(job, "test gate", f"the gate image ended {waited.status}")
     test_vm = VmRef(lab=job.factory_lab, name=job.test_vm_name, build_id=build.build_id)
     result = yield from _provision(
         context, job, test_vm, job.test_artifacts, None, gate_image, role="test"
     )
     yield from _delete_vm(context, job, test_vm)
-    yield from _delete_image(context, image)
+    yield from best_effort(context, DELETE_IMAGE, image.model_dump())
     if result is not None:
         return result.model_copy(update={"step": "test gate"})
     return None
@@ -221,23 +223,6 @@ def _delete_vm(
     except Exception:
         return False
     return not waited.timed_out
-
-
-def _delete_blob(context: df.DurableOrchestrationContext, blob: BlobRef) -> Orchestration:
-    """Best effort: the sweeper removes what is left."""
-    try:
-        yield call(context, DELETE_BLOB, blob.model_dump())
-    except Exception:
-        return False
-    return True
-
-
-def _delete_image(context: df.DurableOrchestrationContext, image: ImageRef) -> Orchestration:
-    try:
-        yield call(context, DELETE_IMAGE, image.model_dump())
-    except Exception:
-        return False
-    return True
 
 
 def _failed(job: BuildInput, step: str, reason: object) -> StepResult:

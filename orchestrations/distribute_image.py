@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, call, monitor
+from orchestrations.steps import Orchestration, best_effort, call, monitor
 from shared import naming
 from shared.function_names import (
     CREATE_CUSTOM_IMAGE,
     CUSTOM_IMAGE_STATUS,
     DELETE_BLOB,
+    DELETE_IMAGE,
     DISTRIBUTE_IMAGE,
     LAB_COPY_STATUS,
     START_LAB_COPY,
@@ -43,6 +44,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
         blob=blob,
     )
     image = ImageRef(lab=dist.lab, name=dist.image_name, factory_id=job.factory_id)
+    copied_blob = BlobRef(lab=dist.lab, blob=blob).model_dump()
 
     def result(step: str = "", reason: str = "") -> dict[str, object]:
         outcome = StepResult(
@@ -67,11 +69,11 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             job.poll_seconds,
         )
     except Exception as exc:
-        yield from _cleanup(context, dist.lab, blob)
+        yield from best_effort(context, DELETE_BLOB, copied_blob)
         return result("copy VHD", _first_line(exc))
     status = CopyStatus.model_validate(copied.status)
     if copied.timed_out or status.state != "success":
-        yield from _cleanup(context, dist.lab, blob)
+        yield from best_effort(context, DELETE_BLOB, copied_blob)
         reason = f"timed out at {status.progress}" if copied.timed_out else status.detail
         return result("copy VHD", reason or status.state)
 
@@ -95,23 +97,15 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             job.poll_seconds,
         )
     except Exception as exc:
-        yield from _cleanup(context, dist.lab, blob)
+        yield from best_effort(context, DELETE_BLOB, copied_blob)
         return result("create custom image", _first_line(exc))
-    yield from _cleanup(context, dist.lab, blob)
-    if created.timed_out:
-        return result("create custom image", "timed out")
-    if created.status != "succeeded":
-        return result("create custom image", f"the image ended {created.status}")
+    yield from best_effort(context, DELETE_BLOB, copied_blob)
+    if created.timed_out or created.status != "succeeded":
+        # An image in an unknown or failed state is removed rather than left half-made.
+        yield from best_effort(context, DELETE_IMAGE, image.model_dump())
+        reason = "timed out" if created.timed_out else f"the image ended {created.status}"
+        return result("create custom image", reason)
     return result()
-
-
-def _cleanup(context: df.DurableOrchestrationContext, lab: str, blob: str) -> Orchestration:
-    """Delete the copied VHD (best effort: the sweeper removes what is left)."""
-    try:
-        yield call(context, DELETE_BLOB, BlobRef(lab=lab, blob=blob).model_dump())
-    except Exception:
-        return False
-    return True
 
 
 def _first_line(exc: BaseException) -> str:

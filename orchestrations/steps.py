@@ -90,3 +90,14 @@ def bounded(
                 results[job.key] = task.result
                 running.remove(entry)
     return results
+
+
+def best_effort(
+    context: df.DurableOrchestrationContext, activity: str, payload: Any
+) -> Generator[Any, Any, bool]:
+    """Run a clean-up activity; its failure is not the run's (the sweeper finishes the job)."""
+    try:
+        yield call(context, activity, payload)
+    except Exception:
+        return False
+    return True

@@ -67,3 +67,13 @@ def example_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(runner, info)
     finally:
         runner.stop()
+
+
+@pytest.fixture
+def fresh_world(tmp_path: Path) -> Iterator[World]:
+    """A world of its own, for tests that inject faults or kill processes."""
+    runner, info = start_world(tmp_path / "world")
+    try:
+        yield World(runner, info)
+    finally:
+        runner.stop()

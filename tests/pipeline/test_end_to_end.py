@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.mgmt.devtestlabs.models import CustomImage, CustomImagePropertiesCustom
+from azure.storage.blob import BlobClient
 
 from shared import tags
 from shared.arm_ids import parse_lab_id
@@ -74,20 +76,20 @@ def _place_hand_made_image(world: World, lab_id: str) -> None:
     lab = parse_lab_id(lab_id)
     client = world.devtestlabs(lab.subscription)
     upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name="mine.vhd")
-    from azure.storage.blob import BlobClient
-
-    BlobClient.from_blob_url(upload.upload_uri, connection_verify=world.info.ca_file).upload_blob(
-        b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n", overwrite=True
-    )
+    BlobClient.from_blob_url(
+        str(upload.upload_uri), connection_verify=world.info.ca_file
+    ).upload_blob(b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n", overwrite=True)
     client.custom_images.begin_create_or_update(
         lab.resource_group,
         lab.name,
         HAND_MADE,
-        {
-            "location": "westeurope",
-            "tags": {"owner": "a person"},
-            "properties": {"vhd": {"imageName": "mine.vhd", "sysPrep": True, "osType": "Windows"}},
-        },
+        CustomImage(
+            location="westeurope",
+            tags={"owner": "a person"},
+            vhd=CustomImagePropertiesCustom(
+                image_name="mine.vhd", sys_prep=True, os_type="Windows"
+            ),
+        ),
         polling_interval=0,
     ).result()
 
