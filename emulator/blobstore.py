@@ -61,7 +61,8 @@ class BlobStore:
         """`PageBlob`, `BlockBlob` or `AppendBlob`; None when the blob does not exist."""
         try:
             client = self.service(account).get_blob_client(container, blob)
-            return str(client.get_blob_properties().blob_type)
+            kind = client.get_blob_properties().blob_type
+            return str(getattr(kind, "value", kind))
         except ResourceNotFoundError:
             return None
 
