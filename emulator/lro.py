@@ -51,6 +51,14 @@ class Operation(BaseModel):
         self.error_code = code
         self.error_message = message
 
+    def cancel(self, now: dt.datetime, message: str) -> None:
+        if self.done:
+            return
+        self.status = "Canceled"
+        self.end = now
+        self.error_code = "Canceled"
+        self.error_message = message
+
     def status_path(self) -> str:
         return (
             f"/subscriptions/{self.subscription}/providers/{self.provider}"
@@ -73,7 +81,7 @@ class Operation(BaseModel):
         }
         if self.end is not None:
             body["endTime"] = iso(self.end)
-        if self.status == "Failed":
+        if self.status in ("Failed", "Canceled"):
             body["error"] = {"code": self.error_code, "message": self.error_message}
         if self.status == "Succeeded" and self.result is not None:
             body["properties"] = {"output": self.result}

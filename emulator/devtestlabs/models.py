@@ -632,6 +632,7 @@ class DevTestLabsBackend:
             existing = self.core.world.operations.get(vm.operation_id)
             if existing is not None:
                 return existing
+        self._cancel_running(vm.operation_id, now, f"virtual machine '{vm.name}'")
         vm.phase = "deleting"
         vm.provisioning_state = "Deleting"
         factor = self.core.faults.slow_factor(request)
@@ -673,6 +674,13 @@ class DevTestLabsBackend:
         )
         vm.operation_id = operation.id
         return operation
+
+    def _cancel_running(self, operation_id: str | None, now: dt.datetime, what: str) -> None:
+        operation = self.core.world.operations.get(operation_id or "")
+        if operation is not None and not operation.done:
+            operation.cancel(
+                now, f"The operation was canceled because the {what} is being deleted."
+            )
 
     def _start_artifact(self, vm: LabVm, at: dt.datetime) -> None:
         run = vm.artifacts[vm.current_artifact]
@@ -938,6 +946,7 @@ class DevTestLabsBackend:
             existing = self.core.world.operations.get(image.operation_id)
             if existing is not None:
                 return existing
+        self._cancel_running(image.operation_id, now, f"custom image '{image.name}'")
         image.phase = "deleting"
         image.provisioning_state = "Deleting"
         factor = self.core.faults.slow_factor(request)

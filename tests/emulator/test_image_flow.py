@@ -370,3 +370,17 @@ def test_lab_to_lab_copy_with_upload_uris_and_page_blob_rule(emulator: LocalWorl
             {"properties": {"vhd": {"imageName": "block.vhd", "osType": "Linux"}}},
         )
     assert "page blob" in str(refused.value)
+
+
+def test_deleting_a_vm_mid_build_cancels_its_creation(emulator: LocalWorldClient) -> None:
+    emulator.admin("POST", "faults", {"kind": "slow", "factor": 1000, "method": "PUT"})
+    dtl: Any = emulator.devtestlabs(SUB1)
+    creating = dtl.virtual_machines.begin_create_or_update(
+        ALPHA_RG, ALPHA_LAB, "abandoned", vm_body(image=UBUNTU_2204)
+    )
+    deleting = dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "abandoned")
+    with pytest.raises(HttpResponseError) as canceled:
+        creating.result()
+    assert canceled.value.error is not None and canceled.value.error.code == "Canceled"
+    deleting.result()
+    assert [vm.name for vm in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)] == []
