@@ -31,6 +31,7 @@ from typing import Any
 import azure.functions as func
 from azure.functions import _durable_functions as df_codec
 
+from devhost import guard
 from devhost.loader import FunctionInfo, LoadedApp
 from devhost.settings import HostOptions
 from devhost.store import Instance, Store, TaskRow
@@ -232,8 +233,12 @@ class Engine:
         store: Store,
         options: HostOptions,
         invoke: Callable[[FunctionInfo, dict[str, Any]], Any],
+        determinism_guard: bool = True,
     ) -> None:
         self.app = app
+        self.guard = determinism_guard
+        if determinism_guard:
+            guard.install()
         self.store = store
         self.options = options
         self.invoke = invoke
@@ -609,8 +614,13 @@ class Engine:
         error: str | None = None
         details = ""
         state: dict[str, Any] = {}
+        violations: list[str] = []
         try:
-            result = info.func(func.OrchestrationContext(context_json))
+            if self.guard:
+                with guard.guarding(instance.name) as violations:
+                    result = info.func(func.OrchestrationContext(context_json))
+            else:
+                result = info.func(func.OrchestrationContext(context_json))
             state = json.loads(result)
         except Exception as exc:
             message = str(exc)
@@ -624,6 +634,9 @@ class Engine:
             cause = exc.__cause__ or exc
             error = f"{type(cause).__name__}: {cause}" if exc.__cause__ else message
             details = "".join(traceback.format_exception(cause))
+        if violations and error is None:
+            # The orchestrator caught the guard's exception; the call still was not replay-safe.
+            error = f"{guard.NonDeterministicCall.__name__}: {violations[0]}"
         self.stats.replays += 1
         self.stats.events_replayed += len(cached.history) + len(call_events)
         self.stats.replay_cpu_seconds += time.thread_time() - cpu_before

@@ -78,7 +78,14 @@ class DevHost:
         self.keys: Keys = self.settings.keys(self.state_dir)
         self.store = Store(self.state_dir / DB_FILE)
         self.invoker = shared_invoker(str(self.app_dir))
-        self.engine = Engine(self.app, self.store, self.settings.host, self.invoke)
+        guard_setting = (self.settings.get("DEVHOST_ORCHESTRATOR_GUARD") or "on").lower()
+        self.engine = Engine(
+            self.app,
+            self.store,
+            self.settings.host,
+            self.invoke,
+            determinism_guard=guard_setting not in ("off", "false", "0"),
+        )
         self.routes = sorted(
             (
                 http.Route.compile(info, self._route_prefix())

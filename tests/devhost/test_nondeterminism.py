@@ -54,3 +54,23 @@ def test_unchanged_code_replays_fine(
     status = wait_status(devhost, instance_id)
     assert status["runtimeStatus"] == "Completed"
     assert status["output"] == "finished"
+
+
+def test_sleeping_in_an_orchestrator_is_caught_even_if_swallowed(
+    devhost: DevHost, start: Start
+) -> None:
+    status = wait_status(devhost, start("sleepy"))
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == (
+        "Orchestrator function 'sleepy' failed: NonDeterministicCall: orchestrator 'sleepy' "
+        "called time.sleep(), which is not replay-safe; use context.create_timer."
+    )
+
+
+def test_random_ids_in_an_orchestrator_are_caught(devhost: DevHost, start: Start) -> None:
+    status = wait_status(devhost, start("random_id"))
+    assert status["runtimeStatus"] == "Failed"
+    assert (
+        "called uuid.uuid4(), which is not replay-safe; use context.new_uuid()"
+        in (status["output"])
+    )

@@ -6,10 +6,12 @@ talks to devhost's Durable HTTP API); orchestrators and activities follow the sa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -242,6 +244,22 @@ def changing(context: df.DurableOrchestrationContext) -> Any:
     yield context.call_activity(BEHAVIOUR["first"], "step one")
     yield context.wait_for_external_event("go")
     return "finished"
+
+
+@app.orchestration_trigger(context_name="context")
+def sleepy(context: df.DurableOrchestrationContext) -> Any:
+    """Not replay-safe: sleeps in the orchestrator (and hides the error)."""
+    first = yield context.call_activity("hello", "sleepy")
+    with contextlib.suppress(Exception):
+        time.sleep(0.01)
+    return first
+
+
+@app.orchestration_trigger(context_name="context")
+def random_id(context: df.DurableOrchestrationContext) -> Any:
+    """Not replay-safe: a random id in the orchestrator."""
+    return str(uuid.uuid4())
+    yield  # a generator, as orchestrators are
 
 
 # Activities -------------------------------------------------------------------------------
