@@ -71,6 +71,8 @@ class DevHost:
     # Lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> DevHost:
+        # A runtime.json left by a killed process must not look like this one.
+        (self.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
         self._exported = self.settings.apply_environment()
         self.app: LoadedApp = load_app(self.app_dir)
         for name, reason in self.app.unsupported.items():
