@@ -154,10 +154,12 @@ class DevHost:
 
     def _write_runtime(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        (self.state_dir / RUNTIME_FILE).write_text(
+        partial = self.state_dir / (RUNTIME_FILE + ".tmp")
+        partial.write_text(
             json.dumps({"url": self.base_url, "pid": os.getpid(), "appDir": str(self.app_dir)}),
             encoding="utf-8",
         )
+        os.replace(partial, self.state_dir / RUNTIME_FILE)  # readers never see half a file
 
     # Keys and URLs ------------------------------------------------------------------------
 
