@@ -48,6 +48,7 @@ def test_check_status_response_links_work(devhost: DevHost) -> None:
     links = response.json()
     assert response.headers["Location"] == links["statusQueryGetUri"]
     assert links["statusQueryGetUri"].startswith(f"{devhost.base_url}/runtime/webhooks/")
+    assert "taskHub=DevhostTests" in links["statusQueryGetUri"]  # host.json hubName
     status = wait_status(devhost, links["id"])
     assert status["runtimeStatus"] == "Completed"
     # The webhook URLs need the master key; without it they are refused.
