@@ -78,7 +78,11 @@ def _place_hand_made_image(world: World, lab_id: str) -> None:
     upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name="mine.vhd")
     BlobClient.from_blob_url(
         str(upload.upload_uri), connection_verify=world.info.ca_file
-    ).upload_blob(b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n", overwrite=True)
+    ).upload_blob(
+        b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n".ljust(512, b"\0"),
+        overwrite=True,
+        blob_type="PageBlob",
+    )
     client.custom_images.begin_create_or_update(
         lab.resource_group,
         lab.name,
