@@ -148,18 +148,28 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
         try:
             runtime = state / "runtime.json"
             deadline = time.monotonic() + 60
-            while not runtime.exists():
+            while (url := _runtime_url(runtime)) is None:
                 if process.poll() is not None:
                     log.flush()
                     output = log_path.read_text(errors="replace")
                     raise RuntimeError(f"devhost exited:\n{output[-3000:]}")
                 assert time.monotonic() < deadline, "devhost did not start within 60 s"
                 time.sleep(0.05)
-            yield str(json.loads(runtime.read_text())["url"]).rstrip("/")
+            yield url
         finally:
+            # devhost finishes the activities in flight before it exits; runs that reach for
+            # an Azure that is not there retry for a while, and their state is thrown away.
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def _runtime_url(runtime: Path) -> str | None:
+    """devhost's URL once its runtime file is there and complete (it is written, not moved)."""
+    try:
+        return str(json.loads(runtime.read_text(encoding="utf-8"))["url"]).rstrip("/")
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return None

@@ -9,13 +9,10 @@ input. How far the run itself gets is the pipeline's business (there is no Azure
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
-import requests
 from dulwich.repo import Repo
 
 from scripts.push_demo import (
@@ -26,15 +23,11 @@ from scripts.push_demo import (
     toggle_vm_size,
 )
 from shared.config_source import load_config
-from shared.function_names import SCHEDULED_RUN
-from shared.schedule_runs import scheduled_run
-from shared.settings import load_settings
 from shared.webhook_auth import github_signature
 from tests.webhooks import payloads as p
 from tests.webhooks.conftest import (
     CONFIG_FOLDER,
     GIT_TOKEN,
-    MASTER_KEY,
     App,
     ConfigRepo,
     devhost_process,
@@ -185,34 +178,3 @@ def test_refused_and_ignored_deliveries_start_nothing(host: Host) -> None:
     assert pong.status_code == 200 and pong.json()["reason"]["code"] == "pong"
 
     assert set(host.instances()) == existing
-
-
-def test_the_timer_starts_a_run_named_by_its_occurrence(host: Host) -> None:
-    for instance_id, status in host.instances("push-").items():
-        if status["runtimeStatus"] in ("Pending", "Running"):
-            requests.post(
-                f"{host.url}/runtime/webhooks/durabletask/instances/{instance_id}/terminate",
-                params={"code": MASTER_KEY, "reason": "test"},
-                timeout=30,
-            )
-    deadline = time.monotonic() + 30
-    while any(s["runtimeStatus"] in ("Pending", "Running") for s in host.instances().values()):
-        assert time.monotonic() < deadline, "runs did not stop"
-        time.sleep(0.05)
-
-    config = load_settings(host.settings)
-    _, expected_before = scheduled_run(config, datetime.now(UTC))
-    fired = requests.post(
-        f"{host.url}/admin/functions/{SCHEDULED_RUN}", params={"code": MASTER_KEY}, timeout=30
-    )
-    assert fired.status_code == 202, fired.text
-    deadline = time.monotonic() + 30
-    while not (started := host.instances("schedule-")):
-        assert time.monotonic() < deadline, "the timer started no run"
-        time.sleep(0.05)
-    _, expected_after = scheduled_run(config, datetime.now(UTC))
-    [instance_id] = started
-    assert instance_id in {expected_before, expected_after}
-    run = host.run_input(instance_id)
-    assert run.trigger.kind == "schedule"
-    assert run.source == config.config_ref and run.source.commit is None
