@@ -84,3 +84,9 @@ def queue(name: str) -> QueueClient:
     if not service:
         raise RuntimeError(f"no storage connection: set {setting} or {setting}__queueServiceUri")
     return QueueClient(service, name, credential=credential(), **options)
+
+
+def reset() -> None:
+    """Forget the cached settings, credential and clients (after the settings change)."""
+    for cached in (settings, credential, devtestlabs, compute):
+        cached.cache_clear()

@@ -1,0 +1,64 @@
+"""The manual HTTP API: function-key auth, clear JSON 4xx, dry runs that only plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.pipeline.conftest import World
+from tests.pipeline.world import FUNCTION_KEY, FactoryHost, running_host
+
+
+@pytest.fixture
+def host(example_world: World, tmp_path: Path) -> Iterator[FactoryHost]:
+    yield from running_host(example_world.info, example_world.queue_connection, tmp_path)
+
+
+def test_start_needs_the_function_key(host: FactoryHost) -> None:
+    response = requests.post(f"{host.url}/api/runs", json={}, timeout=30)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fragment"),
+    [
+        (b"{not json", "InvalidJson", "the body is not JSON"),
+        (b'{"images": "win2022-base"}', "InvalidOptions", "images"),
+        (b'{"forse": true}', "InvalidOptions", "forse"),
+    ],
+)
+def test_bad_requests_get_a_json_reason(
+    host: FactoryHost, body: bytes, code: str, fragment: str
+) -> None:
+    response = requests.post(
+        f"{host.url}/api/runs",
+        data=body,
+        headers={"x-functions-key": FUNCTION_KEY, "content-type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code and fragment in error["message"]
+
+
+def test_unknown_run_is_404(host: FactoryHost) -> None:
+    status = requests.get(
+        f"{host.url}/api/runs/no-such-run", headers={"x-functions-key": FUNCTION_KEY}, timeout=30
+    )
+    assert status.status_code == 404
+    assert status.json()["error"]["code"] == "RunNotFound"
+
+
+def test_dry_run_plans_and_changes_nothing(example_world: World, host: FactoryHost) -> None:
+    example_world.admin("DELETE", "requests")
+    status = host.wait_run(host.start_run(dryRun=True, images=["ubuntu2204-base"], force=True))
+    assert status["status"] == "Completed", status
+    report = status["report"]
+    assert report["dryRun"] is True
+    assert [b["family"] for b in report["plan"]["builds"]] == ["ubuntu2204-base"]
+    assert report["built"] == [] and report["distributed"] == []
+    methods = example_world.admin("GET", "requests")["byMethod"]
+    assert not {m for m in methods if m in ("PUT", "PATCH", "DELETE")}, methods

@@ -1,0 +1,173 @@
+"""The retirement worker's and the orphan sweeper's logic against the emulator (real SDKs):
+they delete only what carries this factory's id, and doing it twice deletes nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from azure.mgmt.devtestlabs.models import (
+    CustomImage,
+    CustomImagePropertiesCustom,
+    GalleryImageReference,
+    LabVirtualMachine,
+)
+from azure.storage.blob import BlobClient
+
+from shared import azure_clients, naming, tags
+from shared.arm_ids import parse_lab_id
+from shared.payloads import RetirementRequest
+from shared.retire import retire, sweep
+from shared.validation import load_directory
+from tests.pipeline.conftest import World
+from tests.pipeline.test_end_to_end import _labs
+from tests.pipeline.world import EXAMPLE
+
+FACTORY = load_directory(EXAMPLE)
+FACTORY_ID = FACTORY.settings.factory_id
+QA = FACTORY.labs["qa-weu"].lab
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def configured(fresh_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The factory's settings point at this world (as app settings would)."""
+    monkeypatch.setenv("IMAGEFACTORY_ARM_ENDPOINT", fresh_world.info.endpoint)
+    monkeypatch.setenv("IMAGEFACTORY_CA_BUNDLE", fresh_world.info.ca_file)
+    monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
+    azure_clients.reset()
+    yield fresh_world
+    azure_clients.reset()
+
+
+def _vhd(world: World, lab_id: str, blob: str, metadata: dict[str, str] | None = None) -> None:
+    lab = parse_lab_id(lab_id)
+    client = world.devtestlabs(lab.subscription)
+    upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name=blob)
+    BlobClient.from_blob_url(
+        str(upload.upload_uri), connection_verify=world.info.ca_file
+    ).upload_blob(
+        b"EMULATED-VHD/1\nos-type: Linux\nsize-gb: 1\n".ljust(512, b"\0"),
+        overwrite=True,
+        blob_type="PageBlob",
+        metadata=metadata,
+    )
+
+
+def _image(world: World, lab_id: str, name: str, image_tags: dict[str, str]) -> None:
+    lab = parse_lab_id(lab_id)
+    _vhd(world, lab_id, f"{name}.vhd")
+    world.devtestlabs(lab.subscription).custom_images.begin_create_or_update(
+        lab.resource_group,
+        lab.name,
+        name,
+        CustomImage(
+            location="westeurope",
+            tags=image_tags,
+            vhd=CustomImagePropertiesCustom(
+                image_name=f"{name}.vhd", sys_prep=False, os_type="Linux"
+            ),
+        ),
+        polling_interval=0,
+    ).result()
+
+
+def _vm(world: World, lab_id: str, name: str, vm_tags: dict[str, str]) -> None:
+    lab = parse_lab_id(lab_id)
+    world.devtestlabs(lab.subscription).virtual_machines.begin_create_or_update(
+        lab.resource_group,
+        lab.name,
+        name,
+        LabVirtualMachine(
+            location="westeurope",
+            tags=vm_tags,
+            size="Standard_D2s_v5",
+            user_name="someone",
+            password="Not-a-real-one-42",
+            gallery_image_reference=GalleryImageReference(
+                publisher="Canonical",
+                offer="0001-com-ubuntu-server-jammy",
+                sku="22_04-lts-gen2",
+                os_type="Linux",
+                version="latest",
+            ),
+        ),
+        polling_interval=0,
+    ).result()
+
+
+def _owned(family: str, version: str, owner: str = FACTORY_ID) -> dict[str, str]:
+    return {tags.FACTORY: owner, tags.FAMILY: family, tags.VERSION: version}
+
+
+def test_retirement_keeps_the_newest_and_only_touches_its_own(configured: World) -> None:
+    versions = ["20261101000000-aaaaaaaa", "20261102000000-bbbbbbbb", "20261103000000-cccccccc"]
+    for version in versions:
+        _image(
+            configured,
+            QA,
+            naming.image_name("ubuntu2204-base", version),
+            _owned("ubuntu2204-base", version),
+        )
+    _image(
+        configured,
+        QA,
+        "ubuntu2204-base-foreign",
+        _owned("ubuntu2204-base", "20200101000000-dddddddd", "other"),
+    )
+    request = RetirementRequest(
+        lab=QA, family="ubuntu2204-base", factory_id=FACTORY_ID, selected=True, defined=True, keep=1
+    )
+
+    assert retire(request) == [naming.image_name("ubuntu2204-base", v) for v in versions[:2]]
+    assert retire(request) == []  # idempotent: already being deleted
+    images = _labs(configured)["qa-weu"]["images"]
+    assert (
+        "ubuntu2204-base-foreign" in images
+        and images["ubuntu2204-base-foreign"]["phase"] == "ready"
+    )
+    assert images[naming.image_name("ubuntu2204-base", versions[2])]["phase"] == "ready"
+
+
+def test_retirement_of_an_unreadable_lab_fails_so_the_host_retries(configured: World) -> None:
+    missing = QA.replace("/labs/qa-weu", "/labs/no-such-lab")
+    request = RetirementRequest(
+        lab=missing, family="x", factory_id=FACTORY_ID, selected=True, defined=True, keep=1
+    )
+    with pytest.raises(RuntimeError, match="cannot read lab"):
+        retire(request)
+
+
+def test_sweeper_deletes_only_expired_vms_and_stale_blobs_of_this_factory(
+    configured: World,
+) -> None:
+    lab = FACTORY.settings.factory_lab
+    past, future = (NOW - timedelta(hours=1)).isoformat(), (NOW + timedelta(hours=5)).isoformat()
+    _vm(configured, lab, "orphan-1", {**_owned("gone", "v"), tags.EXPIRES_AT: past})
+    _vm(configured, lab, "busy-1", {**_owned("gone", "v"), tags.EXPIRES_AT: future})
+    _vm(configured, lab, "theirs-1", {**_owned("gone", "v", "other"), tags.EXPIRES_AT: past})
+    _vm(configured, lab, "person-1", {"owner": "someone"})
+    removed = [f"2026110{d}000000-0000000{d}" for d in range(1, 6)]
+    for version in removed:
+        meta = {
+            "imagefactoryid": FACTORY_ID,
+            "family": "oldfamily",
+            "version": version,
+            "definitionhash": "0" * 64,
+            "base": "x@1",
+            "commit": "",
+            "buildid": naming.build_id("oldfamily", version),
+            "created": NOW.isoformat(),
+        }
+        _vhd(configured, lab, naming.catalog_blob_name("oldfamily", version), meta)
+
+    report = sweep(FACTORY, NOW)
+    assert report.vms == [f"{lab}/orphan-1"]
+    keep = FACTORY.settings.retention.keep
+    assert sorted(report.blobs) == [
+        naming.catalog_blob_name("oldfamily", v) for v in removed[: 5 - keep]
+    ]
+    vms = _labs(configured)["factory-lab"]["vms"]
+    assert {"busy-1", "theirs-1", "person-1"} <= set(vms)
+    assert sweep(FACTORY, NOW).blobs == []
