@@ -33,7 +33,7 @@ from emulator.lro import Operation, new_operation
 from emulator.scenario import Scenario
 from emulator.throttling import Throttle
 
-MAX_OPERATIONS = 10_000
+MAX_OPERATIONS = 2_000
 
 
 class ResourceGroupState(BaseModel):
