@@ -68,9 +68,9 @@ def test_faults_are_reported_and_contained(fresh_world: World, tmp_path: Path) -
         "qa-weu": ["win2022-base"],
         "data-eus": ["ubuntu2204-base"],
     }
-    for lab, families in delivered.items():
+    for name, families in delivered.items():
         for family in families:
-            assert len(_family_images(labs[lab], family)) == 1, (lab, family)
+            assert len(_family_images(labs[name], family)) == 1, (name, family)
     assert not _family_images(labs["dev-weu"], "win2022-devtools")
     assert not _family_images(labs["qa-weu"], "ubuntu2204-base")
     # No build or test VM is left anywhere.
