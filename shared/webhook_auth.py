@@ -120,8 +120,8 @@ def verify_azure_devops(
                 "service hook.",
             )
         user, received_password = credentials
-        # Both comparisons always run, so the time taken says nothing about which one failed.
-        user_ok = _equal(user, username or "") if username is not None else True
+        # The password is compared even when the user name is wrong: no early exit to time.
+        user_ok = username is None or _equal(user, username)
         password_ok = _equal(received_password, password)
         if not (user_ok and password_ok):
             raise WebhookAuthError(

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
 from shared.plan import Trigger
 from shared.push_events import (
     GITHUB_EVENT,
@@ -131,8 +133,8 @@ def _check_size(headers: Mapping[str, str], body: bytes, limit: int) -> None:
         )
 
 
-def _secret(value: Any) -> str | None:
-    return None if value is None else str(value.get_secret_value())
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def _authenticate(
