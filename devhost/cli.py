@@ -68,9 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     fire = sub.add_parser("fire", help="run a timer or queue function now (devhost must run)")
     fire.add_argument("function")
     fire.add_argument("--input", default="", help="the message body for a queue function")
+    fire.add_argument("--settings", type=Path, help="the settings file devhost was started with")
     fire_timer = sub.add_parser("fire-timer", help="fire a timer function now (alias of fire)")
     fire_timer.add_argument("function")
     fire_timer.add_argument("--input", default="")
+    fire_timer.add_argument("--settings", type=Path, help="the settings file devhost uses")
     return parser
 
 
@@ -278,7 +280,7 @@ def cmd_fire(args: argparse.Namespace, console: Console) -> int:
     if runtime is None:
         console.print("[red]devhost is not running for this app; start it with `devhost start`.[/]")
         return EXIT_ERROR
-    settings = AppSettings.load(args.app_dir)
+    settings = AppSettings.load(args.app_dir, args.settings)
     key = settings.keys(_state_dir(args)).master_key
     request = urllib.request.Request(
         f"{runtime['url']}/admin/functions/{args.function}",
