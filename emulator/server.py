@@ -164,8 +164,8 @@ class EmulatorApp:
             if provider:
                 supported = API_VERSIONS.get(provider.lower())
                 if supported is None:
-                    raise NoRegisteredProviderFound(
-                        f"The emulator has no resource provider '{provider}'."
+                    raise NotImplementedByEmulator(
+                        f"The emulator does not implement the resource provider '{provider}'."
                     )
                 if api_version not in supported:
                     raise NoRegisteredProviderFound(

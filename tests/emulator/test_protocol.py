@@ -93,6 +93,8 @@ def test_token_for_another_audience_is_401(emulator: LocalWorldClient) -> None:
         ("POST", LAB + "/virtualmachines", {}, API, (405, "MethodNotAllowed")),
         ("POST", LAB + "/virtualmachines/x/redeploy", {}, API, (501, "NotImplemented")),
         ("GET", LAB + "/schedules", None, API, (501, "NotImplemented")),
+        ("GET", f"/subscriptions/{SUB1}/providers/Microsoft.Network/virtualNetworks", None,
+         "api-version=2024-05-01", (501, "NotImplemented")),
     ],
 )  # fmt: skip
 def test_bad_requests_get_arm_errors(
