@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.devtestlabs.models import LabVm, _version_key
-from emulator.exceptions import ResourceNotFound
+from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
 
@@ -152,7 +152,14 @@ def _version_body(request: ArmRequest, version: str) -> dict[str, Any]:
 
 def list_image_versions(request: ArmRequest) -> ArmResponse:
     image = _gallery(request)
-    versions = sorted(image.versions, key=_version_key)
+    order = request.query.get("$orderby", "").split()
+    descending = len(order) > 1 and order[1].lower() == "desc"
+    versions = sorted(image.versions, key=_version_key, reverse=descending)
+    top = request.query.get("$top")
+    if top is not None:
+        if not top.isdigit() or int(top) < 1:
+            raise InvalidParameter(f"The value '{top}' of $top is not a positive integer.")
+        versions = versions[: int(top)]
     return ArmResponse(200, [_version_body(request, v) for v in versions])
 
 

@@ -293,6 +293,10 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
         "westeurope", "Canonical", "ubuntu-24_04-lts", "server"
     )
     assert [v.name for v in versions][-1] == "24.04.202412010"
+    newest = compute.virtual_machine_images.list(
+        "westeurope", "Canonical", "ubuntu-24_04-lts", "server", top=1, orderby="name desc"
+    )
+    assert [v.name for v in newest] == ["24.04.202412010"]
 
 
 def test_stop_and_start_a_lab_vm(emulator: LocalWorldClient) -> None:
