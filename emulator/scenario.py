@@ -73,11 +73,6 @@ class FaultSpec(_Strict):
     factor: float = Field(default=10.0, gt=0)
 
 
-class ImageVersion(_Strict):
-    version: str
-    size_gb: int = 127
-
-
 class GalleryImage(_Strict):
     name: str
     publisher: str
