@@ -55,6 +55,8 @@ ORCHESTRATOR_STARTED = 12
 ORCHESTRATOR_COMPLETED = 13
 EVENT_RAISED = 15
 CONTINUE_AS_NEW = 16
+EXECUTION_SUSPENDED = 19
+EXECUTION_RESUMED = 20
 
 EVENT_NAMES = {
     0: "ExecutionStarted",
@@ -378,13 +380,24 @@ class Engine:
         self._notify(self._wake)
 
     def terminate(self, instance_id: str, reason: str | None) -> None:
+        self._control(instance_id, "terminate", reason)
+
+    def suspend(self, instance_id: str, reason: str | None) -> None:
+        """Hold the instance: events wait in its inbox until it is resumed."""
+        self._control(instance_id, "suspend", reason)
+
+    def resume(self, instance_id: str, reason: str | None) -> None:
+        self._control(instance_id, "resume", reason)
+
+    def _control(self, instance_id: str, operation: str, reason: str | None) -> None:
+        """Queue a terminate, suspend or resume request; the dispatcher applies it in order."""
         with self.store.transaction() as conn:
             instance = self._require(instance_id, conn)
             if instance.is_terminal:
                 raise EngineError(410, f"Instance '{instance_id}' is already {instance.status}.")
             conn.execute(
                 "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, NULL, ?)",
-                (instance_id, json.dumps({"devhost": "terminate", "reason": reason or ""})),
+                (instance_id, json.dumps({"devhost": operation, "reason": reason or ""})),
             )
         self._notify(self._wake)
 
@@ -472,11 +485,14 @@ class Engine:
                     continue
                 started = time.monotonic()
                 try:
-                    self.step(instance_id)
+                    progressed = self.step(instance_id)
                 except Exception:
                     log.exception("step of instance %s failed; it will be retried", instance_id)
                     self._cache.pop(instance_id, None)
                     self._next_allowed[instance_id] = time.monotonic() + 1.0
+                    continue
+                if not progressed:  # suspended: look again later (a resume wakes it)
+                    self._next_allowed[instance_id] = time.monotonic() + 0.5
                     continue
                 took = time.monotonic() - started
                 self._next_allowed[instance_id] = time.monotonic() + (
@@ -507,20 +523,32 @@ class Engine:
         self._cache[instance.instance_id] = cached
         return cached
 
-    def step(self, instance_id: str) -> None:
-        """Deliver every waiting event of one instance and replay it once."""
+    def step(self, instance_id: str) -> bool:
+        """Deliver every waiting event of one instance and replay it once.
+
+        Returns False when nothing could be done (a suspended instance holds its events).
+        """
         inbox = self.store.inbox(instance_id)
         if not inbox:
-            return
+            return False
         ids = [row_id for row_id, _, _ in inbox]
         instance = self.store.instance(instance_id)
         if instance is None or instance.is_terminal:
             self._discard_inbox(ids)
-            return
+            return True
         if any(e.get("devhost") == "terminate" for _, _, e in inbox):
             reason = next(e["reason"] for _, _, e in inbox if e.get("devhost") == "terminate")
             self._terminate(instance, ids, reason)
-            return
+            return True
+        controls = [(row_id, e) for row_id, _, e in inbox if "devhost" in e]
+        if controls:
+            instance = self._suspend_or_resume(instance, controls)
+            inbox = [row for row in inbox if "devhost" not in row[2]]
+            ids = [row_id for row_id, _, _ in inbox]
+        if instance.status == "Suspended":
+            return bool(controls)
+        if not inbox:
+            return True
         info = self.app.get(instance.name, "orchestrationTrigger")
         if info is None:
             self._fail(
@@ -531,7 +559,7 @@ class Engine:
                 "",
                 None,
             )
-            return
+            return True
         cached = self._load(instance)
         now = utcnow()
         plan = _Step()
@@ -653,7 +681,7 @@ class Engine:
                 custom_text,
                 started,
             )
-            return
+            return True
 
         actions = flatten_actions(state.get("actions") or [])
         consuming = [a for a in actions if a.get("actionType") != WAIT_FOR_EVENT]
@@ -735,7 +763,7 @@ class Engine:
                 custom_text,
                 started,
             )
-            return
+            return True
 
         done = bool(state.get("isDone"))
         self._commit(
@@ -752,6 +780,35 @@ class Engine:
             continue_as_new=continue_as_new,
             continue_input=continue_input,
         )
+        return True
+
+    def _suspend_or_resume(
+        self, instance: Instance, controls: list[tuple[int, dict[str, Any]]]
+    ) -> Instance:
+        """Apply suspend and resume requests in order; record them in the history."""
+        status = instance.status
+        events: list[dict[str, Any]] = []
+        now = utcnow()
+        for _, control in controls:
+            if control["devhost"] == "suspend" and status != "Suspended":
+                status = "Suspended"
+                events.append(event(EXECUTION_SUSPENDED, now, Reason=control.get("reason")))
+            elif control["devhost"] == "resume" and status == "Suspended":
+                status = "Running"
+                events.append(event(EXECUTION_RESUMED, now, Reason=control.get("reason")))
+        with self.store.transaction() as conn:
+            self._delete_inbox(conn, [row_id for row_id, _ in controls])
+            self._append_history(conn, instance, instance.history_len, events)
+            conn.execute(
+                "UPDATE instances SET status = ?, updated_at = ?, history_len = history_len + ? "
+                "WHERE instance_id = ?",
+                (status, iso(now), len(events), instance.instance_id),
+            )
+        self._cache.pop(instance.instance_id, None)
+        log.info("instance %s is %s", instance.instance_id, status)
+        updated = self.store.instance(instance.instance_id)
+        assert updated is not None
+        return updated
 
     def _schedule(
         self,

@@ -303,8 +303,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             engine.raise_event(instance_id, parts[3], text or None)
             self._send(202)
             return
-        if operation == "terminate" and len(parts) == 3:
-            engine.terminate(instance_id, query.get("reason"))
+        if operation in ("terminate", "suspend", "resume") and len(parts) == 3:
+            getattr(engine, operation)(instance_id, query.get("reason"))
             self._send(202)
             return
         self._error(501, f"devhost does not implement the '{operation}' operation.")

@@ -206,3 +206,21 @@ def test_unsupported_operations_say_so(devhost: DevHost, start: Start) -> None:
     )
     assert response.status_code == 501
     assert response.json()["Message"] == "devhost does not implement the 'rewind' operation."
+
+
+def test_suspend_holds_events_until_resume(devhost: DevHost, start: Start) -> None:
+    instance_id = start("approval", {"timeout_ms": 60_000})
+    devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    rpc = f"{devhost.base_url}/durabletask/instances/{instance_id}"
+    assert requests.post(f"{rpc}/suspend?reason=hold", timeout=30).status_code == 202
+    devhost.engine.wait_for(instance_id, 30, statuses=("Suspended",))
+    raised = requests.post(f"{rpc}/raiseEvent/Approval", json="yes", timeout=30)
+    assert raised.status_code == 202
+    held = requests.get(rpc, timeout=30)
+    assert held.status_code == 202
+    assert held.json()["runtimeStatus"] == "Suspended"
+    assert requests.post(f"{rpc}/resume?reason=go", timeout=30).status_code == 202
+    status = wait_status(devhost, instance_id)
+    assert status["output"] == {"outcome": "decided", "decision": "yes"}
+    kinds = [e["EventType"] for e in devhost.store.history(instance_id)]
+    assert kinds.index(19) < kinds.index(20) < kinds.index(15)  # suspended, resumed, event
