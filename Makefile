@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck unit bench schema clean
+.PHONY: run test lint typecheck unit bench schema clean deps plan
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ deps: $(STAMP) $(NODE_STAMP)
 
 run: deps
 	$(BIN)/imagefactory validate examples/factory
+	$(BIN)/imagefactory local-run --config examples/factory --scenario examples/local-world.yaml
+
+plan: deps
 	$(BIN)/imagefactory plan examples/factory --inventory examples/inventory.json --now 2026-11-24T12:00:00Z
 
 lint: $(STAMP)
