@@ -10,6 +10,7 @@ next fetch tells the server what is already there and receives only what is new.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tempfile
@@ -22,6 +23,7 @@ from typing import cast
 from dulwich.client import HTTPUnauthorized, get_transport_and_path
 from dulwich.config import ConfigDict
 from dulwich.errors import NotGitRepository
+from dulwich.file import FileLocked
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import BaseRepo, Repo
@@ -204,7 +206,10 @@ def _cache_repo(location: str, cache_dir: str | Path | None) -> Repo:
         if (path / "objects").is_dir():
             return Repo(str(path))
         path.mkdir(parents=True, exist_ok=True)
-        return Repo.init_bare(str(path))
+        try:
+            return Repo.init_bare(str(path))
+        except FileExistsError:  # another process made it just now
+            return Repo(str(path))
 
 
 def _fetch(
@@ -253,7 +258,10 @@ def _fetch(
         raise GitSourceError(f"Cannot fetch {where}: {_one_line(exc)}.") from exc
     for name, sha in heads.items():
         if sha in repo.object_store:
-            repo.refs[name] = sha  # what the next fetch reports as already here
+            # What the next fetch reports as already here; only a hint, so another process
+            # updating the same cache at this moment is no error.
+            with contextlib.suppress(FileLocked, OSError):
+                repo.refs[name] = sha
     if commit is not None:
         if _missing(repo, commit):
             raise GitSourceError(f"Commit {commit} is not on any branch of {where}.")
