@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,20 @@ def test_only_configuration_files_are_read(tmp_path: Path) -> None:
     files = read_git(ConfigSourceRef(kind="git", location=str(repo))).files
     assert "README.md" not in files
     assert not [f for f in files if f.endswith(".txt") or f.count("/") > 1]
+
+
+def test_concurrent_reads_share_one_cache(config_repo: ConfigRepo, tmp_path: Path) -> None:
+    """Activities of parallel runs read through the same cache at once."""
+    _, after, _ = toggle_vm_size(config_repo.work, folder=CONFIG_FOLDER)
+    config_repo.push()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        snapshots = list(
+            pool.map(
+                lambda commit: read_git(
+                    ref(config_repo, commit), token=GIT_TOKEN, cache_dir=tmp_path / "cache"
+                ),
+                [after, None] * 3,
+            )
+        )
+    assert {s.commit for s in snapshots} == {after}
+    assert len({tuple(sorted(s.files.items())) for s in snapshots}) == 1
