@@ -21,7 +21,7 @@ deps: $(STAMP) $(NODE_STAMP)
 
 run: deps
 	$(BIN)/imagefactory validate examples/factory
-	$(BIN)/imagefactory local-run --config examples/factory --scenario examples/local-world.yaml
+	$(BIN)/python -m scripts.local_run --config examples/factory --scenario examples/local-world.yaml
 
 plan: deps
 	$(BIN)/imagefactory plan examples/factory --inventory examples/inventory.json --now 2026-11-24T12:00:00Z

@@ -10,6 +10,7 @@ from shared import azure_clients, catalog, labs_api
 from shared.config import GalleryImage
 from shared.config_source import load_config as read_config
 from shared.function_names import INVENTORY_CATALOG, INVENTORY_LAB, LOAD_CONFIG, RESOLVE_GALLERY
+from shared.git_source import GitSourceError
 from shared.payloads import (
     CatalogListing,
     CatalogRequest,
@@ -33,9 +34,10 @@ def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         factory = read_config(ConfigSourceRef.model_validate(payload), settings.git_token)
     except ConfigInvalid as exc:
-        return LoadedConfig(problems=[str(p) for p in exc.problems], pace=pace).model_dump(
-            mode="json"
-        )
+        problems = [str(p) for p in exc.problems]
+        return LoadedConfig(problems=problems, pace=pace).model_dump(mode="json")
+    except GitSourceError as exc:
+        return LoadedConfig(problems=[str(exc)], pace=pace).model_dump(mode="json")
     return LoadedConfig(factory=factory, pace=pace).model_dump(mode="json")
 
 

@@ -91,26 +91,6 @@ def _cmd_import_legacy(args: argparse.Namespace, out: Console, err: Console) -> 
     return EXIT_OK
 
 
-def _cmd_local_run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from shared.local_run import LocalPaths, local_run
-
-    root = Path(args.project).resolve()
-    paths = LocalPaths(
-        root=root,
-        state=root / ".local",
-        config=Path(args.config).resolve(),
-        scenario=Path(args.scenario).resolve(),
-    )
-    load_directory(paths.config)  # refuse an invalid configuration before starting anything
-    options = {"images": args.image or [], "force": args.force, "dryRun": args.dry_run}
-    try:
-        report = local_run(paths, options, out)
-    except RuntimeError as exc:
-        err.print(f"imagefactory: {exc}", highlight=False, markup=False)
-        return EXIT_INVALID
-    return EXIT_INVALID if report.failed or report.problems else EXIT_OK
-
-
 def _read_inventory(path: str) -> Inventory:
     try:
         return Inventory.model_validate_json(Path(path).read_text(encoding="utf-8"))
@@ -171,22 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--factory-lab", help="resource id of the factory lab (default: the first lab)"
     )
     legacy.set_defaults(run=_cmd_import_legacy)
-
-    local = sub.add_parser(
-        "local-run",
-        help="run the factory end to end on this machine (emulator, Azurite, devhost)",
-    )
-    local.add_argument("--project", default=".", help="the project folder (function_app.py)")
-    local.add_argument(
-        "--config", default="examples/factory", help="the configuration repository to build"
-    )
-    local.add_argument(
-        "--scenario", default="examples/local-world.yaml", help="the emulator's world"
-    )
-    local.add_argument("--image", action="append", help="only this image (repeatable)")
-    local.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    local.add_argument("--dry-run", action="store_true", help="plan only; change nothing")
-    local.set_defaults(run=_cmd_local_run)
 
     for tool in LOCAL_WORLD_TOOLS:
         sub.add_parser(tool, help=f"run the local {tool} (see `imagefactory {tool} --help`)")

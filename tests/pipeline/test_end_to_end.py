@@ -154,7 +154,7 @@ def test_example_factory_lifecycle(example_world: World, host: FactoryHost) -> N
         "win2022-devtools": "parent rebuilt",
     }
 
-    # 4. Another forced rebuild: dev-weu keeps 2 versions, qa-weu the default 3.
+    # 4. Another forced rebuild: dev-weu and qa-weu keep 2 versions, data-eus 4.
     report = _complete(host, images=["win2022-base"], force=True)
     assert report["retirementsQueued"] >= 1
     newest = {b["family"]: b["version"] for b in report["plan"]["builds"]}
@@ -167,7 +167,7 @@ def test_example_factory_lifecycle(example_world: World, host: FactoryHost) -> N
     labs = _labs(example_world)
     kept = _family_images(labs["dev-weu"], "win2022-base")
     assert f"win2022-base-{newest['win2022-base']}" in kept
-    assert len(_family_images(labs["qa-weu"], "win2022-base")) == 3
+    assert len(_family_images(labs["qa-weu"], "win2022-base")) == 2
     # The hand-made image is still there, untouched.
     assert HAND_MADE in labs["dev-weu"]["images"]
     assert labs["dev-weu"]["images"][HAND_MADE]["phase"] == "ready"

@@ -1,13 +1,22 @@
-"""`imagefactory local-run`: the whole factory on this machine, as `make run` shows it.
+"""`make run`: the whole factory on this machine.
 
-Starts the emulator (with Azurite) and devhost as processes, starts a run through the
-factory's own HTTP API, shows its progress live and prints the report. State persists
-under `.local/`, so a second run finds the first run's images: change detection and
-retirement at work.
+    python -m scripts.local_run [--config examples/factory] [--scenario examples/local-world.yaml]
+
+1. Makes the local configuration repository `.local/config.git` from `--config` (the
+   first time only; `make clean` starts over) and starts the emulator (with Azurite) and
+   devhost as processes, the Function App reading that repository as it would in Azure.
+2. Starts a run through the factory's HTTP API, shows its progress live, prints the report.
+3. Pushes: commits a change to one image definition and delivers the signed GitHub
+   webhook to the Function App; follows the run it starts, over exactly that commit.
+
+State persists under `.local/`, so a second `make run` finds the first run's images: the
+first run changes nothing (change detection), the push rebuilds one image and the oldest
+version beyond a lab's `keep` is retired.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -24,10 +33,19 @@ import requests
 from rich.console import Console
 from rich.live import Live
 
+from scripts.push_demo import (
+    deliver_github,
+    github_push_payload,
+    init_repository,
+    toggle_vm_size,
+)
 from shared.payloads import RunReport
 from shared.report_render import progress_view, render_report
+from shared.validation import ConfigInvalid, load_directory
 
 DEMO_KEY = "local-demo-function-key"
+DEMO_SECRET = "local-demo-webhook-secret"
+PUSHED_IMAGE = "ubuntu2204-base"
 EMULATOR_CLOCK = "1m=100ms"  # a 40-minute Windows build takes about 4 seconds
 TIME_SCALE = 1 / 60  # a configured minute of timeout lasts one second here
 START_TIMEOUT = 120.0
@@ -37,8 +55,12 @@ START_TIMEOUT = 120.0
 class LocalPaths:
     root: Path  # the project (holds function_app.py)
     state: Path  # .local/
-    config: Path  # the configuration repository the factory reads
+    config: Path  # the configuration the local repository starts from
     scenario: Path
+
+    @property
+    def repository(self) -> Path:
+        return self.state / "config.git"
 
     @property
     def world(self) -> Path:
@@ -104,8 +126,9 @@ def _settings(paths: LocalPaths, world: dict[str, Any]) -> dict[str, Any]:
             "IMAGEFACTORY_ARM_ENDPOINT": world["endpoint"],
             "IMAGEFACTORY_CA_BUNDLE": ca,
             "IMAGEFACTORY_CREDENTIAL": "local",
-            "IMAGEFACTORY_CONFIG_SOURCE": "directory",
-            "IMAGEFACTORY_CONFIG_LOCATION": str(paths.config),
+            "IMAGEFACTORY_CONFIG_SOURCE": "git",
+            "IMAGEFACTORY_CONFIG_LOCATION": str(paths.repository),
+            "IMAGEFACTORY_GITHUB_SECRET": DEMO_SECRET,
             "IMAGEFACTORY_POLL_SECONDS": "0.5",
             "IMAGEFACTORY_TIME_SCALE": str(TIME_SCALE),
             "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
@@ -147,12 +170,30 @@ def local_world(paths: LocalPaths, console: Console) -> Iterator[str]:
             yield url
 
 
-def run_once(url: str, console: Console, options: dict[str, Any]) -> RunReport:
+def start_run(url: str, options: dict[str, Any]) -> str:
     headers = {"x-functions-key": DEMO_KEY}
     response = requests.post(f"{url}/api/runs", json=options, headers=headers, timeout=30)
     if response.status_code != 202:
         raise RuntimeError(f"starting the run failed: {response.status_code} {response.text}")
-    run_id = response.json()["id"]
+    return str(response.json()["id"])
+
+
+def push(url: str, paths: LocalPaths, console: Console) -> str:
+    """Commit a change to one image and deliver the signed push webhook; the run's id."""
+    before, after, changed = toggle_vm_size(paths.repository, PUSHED_IMAGE)
+    console.print(f"Pushed {after[:12]} to {paths.repository}: {changed} changed")
+    payload = github_push_payload(str(paths.repository), before, after, modified=[changed])
+    response = deliver_github(f"{url}/api/webhooks/github", DEMO_SECRET, payload)
+    answer = response.json()
+    if response.status_code >= 400 or not answer.get("id"):
+        raise RuntimeError(f"the push webhook was refused: {response.text}")
+    started = "started" if answer.get("started") else "already known"
+    console.print(f"Webhook delivered: {response.status_code}, run {answer['id']} {started}")
+    return str(answer["id"])
+
+
+def follow(url: str, run_id: str, console: Console) -> RunReport:
+    headers = {"x-functions-key": DEMO_KEY}
     status: dict[str, Any] = {}
     with Live(console=console, refresh_per_second=4, transient=False) as live:
         while True:
@@ -166,10 +207,48 @@ def run_once(url: str, console: Console, options: dict[str, Any]) -> RunReport:
     return RunReport.model_validate(status["report"])
 
 
-def local_run(paths: LocalPaths, options: dict[str, Any], console: Console) -> RunReport:
+def local_run(paths: LocalPaths, console: Console) -> list[RunReport]:
     paths.state.mkdir(parents=True, exist_ok=True)
+    head = init_repository(paths.repository, source=paths.config)
+    console.print(f"Configuration repository {paths.repository} at {head[:12]}")
+    reports = []
     with local_world(paths, console) as url:
-        report = run_once(url, console, options)
-        console.print()
-        render_report(report, console)
-        return report
+        console.rule("A run over the head of main")
+        reports.append(follow(url, start_run(url, {}), console))
+        render_report(reports[-1], console)
+        console.rule("A push to the configuration repository")
+        reports.append(follow(url, push(url, paths, console), console))
+        render_report(reports[-1], console)
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the image factory on this machine.")
+    parser.add_argument("--config", default="examples/factory", help="the starting configuration")
+    parser.add_argument(
+        "--scenario", default="examples/local-world.yaml", help="the emulator's world"
+    )
+    args = parser.parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    root = Path(__file__).resolve().parent.parent
+    paths = LocalPaths(
+        root=root,
+        state=root / ".local",
+        config=Path(args.config).resolve(),
+        scenario=Path(args.scenario).resolve(),
+    )
+    try:
+        load_directory(paths.config)
+    except ConfigInvalid as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return 1
+    try:
+        reports = local_run(paths, console)
+    except RuntimeError as exc:
+        console.print(f"local run failed: {exc}", markup=False, highlight=False)
+        return 1
+    return 1 if any(r.failed or r.problems for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
