@@ -6,6 +6,7 @@
 - `POST /_admin/restart`                       -> reload state from SQLite (persistence on)
 - `GET  /_admin/state`                         -> snapshot of the whole world
 - `GET  /_admin/requests`, `DELETE` to zero    -> counts by method/resource type/operation
+- `GET  /_admin/secrets`                       -> VM passwords received (memory only)
 - `GET  /_admin/faults`, `POST` (a fault rule), `DELETE` (all), `DELETE /_admin/faults/<id>`
 - `GET  /_admin/clock`, `POST {"advance": s}` or `{"scale": x}`
 - `POST /_admin/quota` `{"subscription", "location", "vcpus"}`
@@ -70,6 +71,8 @@ class AdminApi:
             return _reply(200, {"restarted": True})
         if path == "/_admin/state" and method == "GET":
             return _reply(200, core.snapshot())
+        if path == "/_admin/secrets" and method == "GET":
+            return _reply(200, {"passwords": list(core.secrets_received)})
         if path == "/_admin/requests":
             if method == "GET":
                 return _reply(200, core.counter.snapshot())

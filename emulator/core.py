@@ -185,6 +185,9 @@ class Core:
         self.counter = RequestCounter()
         self._blobs = blobs
         self.persistence = persistence
+        # VM admin passwords received, in memory only (never persisted): tests check that
+        # a client keeps them out of its own stores.
+        self.secrets_received: list[str] = []
         self.devtestlabs = DevTestLabsBackend(self)
         self.compute = ComputeBackend(self)
         loaded = persistence.load() if persistence else None

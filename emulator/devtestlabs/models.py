@@ -484,6 +484,8 @@ class DevTestLabsBackend:
             raise MissingRequiredProperty(
                 "The request body needs 'properties.password' or 'properties.sshKey'."
             )
+        if props.get("password"):
+            self.core.secrets_received.append(str(props["password"]))
         self._check_network(lab, props)
         runs = self._artifact_runs(lab, os_type, props.get("artifacts"), request)
         self._check_limits(lab, vcpus, request)
