@@ -160,14 +160,15 @@ def test_example_factory_lifecycle(example_world: World, host: FactoryHost) -> N
     newest = {b["family"]: b["version"] for b in report["plan"]["builds"]}
 
     def retired_down() -> bool:
-        lab = _labs(example_world)["dev-weu"]
-        return len(_family_images(lab, "win2022-base")) == 2
+        labs = _labs(example_world)
+        return all(
+            len(_family_images(labs[lab], "win2022-base")) == 2 for lab in ("dev-weu", "qa-weu")
+        )
 
-    _wait_for(retired_down, "dev-weu to keep 2 versions of win2022-base")
+    _wait_for(retired_down, "dev-weu and qa-weu to keep 2 versions of win2022-base")
     labs = _labs(example_world)
     kept = _family_images(labs["dev-weu"], "win2022-base")
     assert f"win2022-base-{newest['win2022-base']}" in kept
-    assert len(_family_images(labs["qa-weu"], "win2022-base")) == 2
     # The hand-made image is still there, untouched.
     assert HAND_MADE in labs["dev-weu"]["images"]
     assert labs["dev-weu"]["images"][HAND_MADE]["phase"] == "ready"

@@ -49,7 +49,7 @@ PLANTED = [
     ("labs/data-eus.yaml", 3, "images: selects no image: none of 'ubuntu-*' matches"),
     ("labs/dev-weu.yaml", 7, "retention.keep: expected a number of at least 1, got -1"),
     ("labs/qa-weu.yaml", 2, "lab: '/subscriptions/6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c/"),
-    ("labs/qa-weu.yaml", 8, "pinned.win2022-base[0]: 'v1' is not a version"),
+    ("labs/qa-weu.yaml", 10, "pinned.win2022-base[0]: 'v1' is not a version"),
 ]
 
 
