@@ -46,6 +46,7 @@ class FactoryHost:
     config_dir: Path = field(init=False)
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
+    values: dict[str, str] = field(default_factory=dict)  # app settings to add or override
 
     def __post_init__(self) -> None:
         self.config_dir = self.work / "config"
@@ -70,6 +71,7 @@ class FactoryHost:
                 "IMAGEFACTORY_POLL_SECONDS": "0.1",
                 "IMAGEFACTORY_TIME_SCALE": str(TIME_SCALE),
                 "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
+                **self.values,
             },
             "Host": {"LocalHttpPort": 0},
         }

@@ -1,0 +1,42 @@
+"""A run over a Git configuration repository: the commit goes into the report and onto
+every image the run makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.push_demo import init_repository
+from shared import tags
+from tests.pipeline.conftest import World
+from tests.pipeline.test_end_to_end import _labs
+from tests.pipeline.world import FactoryHost
+
+
+def test_the_commit_is_in_the_report_and_the_image_tags(fresh_world: World, tmp_path: Path) -> None:
+    repository = tmp_path / "config.git"
+    head = init_repository(repository)
+    host = FactoryHost(
+        fresh_world.info,
+        fresh_world.queue_connection,
+        tmp_path / "host",
+        values={
+            "IMAGEFACTORY_CONFIG_SOURCE": "git",
+            "IMAGEFACTORY_CONFIG_LOCATION": str(repository),
+        },
+    ).start()
+    try:
+        status = host.wait_run(host.start_run(images=["ubuntu2204-base"]))
+    finally:
+        host.stop()
+    assert status["status"] == "Completed", status
+    report = status["report"]
+    assert report["commit"] == head
+    assert [b["family"] for b in report["built"]] == ["ubuntu2204-base"]
+    images = [
+        image
+        for lab in _labs(fresh_world).values()
+        for image in lab["images"].values()
+        if image["tags"].get(tags.FAMILY) == "ubuntu2204-base"
+    ]
+    assert len(images) == 2  # qa-weu and data-eus
+    assert all(image["tags"][tags.COMMIT] == head for image in images)
