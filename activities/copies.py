@@ -6,6 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities._scope import run_scoped
 from shared import labs_api
 from shared.function_names import (
     CAPTURE_STATUS,
@@ -28,6 +29,7 @@ def _status(state: labs_api.CopyState) -> dict[str, Any]:
 
 @bp.function_name(START_CAPTURE)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def start_capture(payload: dict[str, Any]) -> str:
     """Read SAS on the build VM's OS disk, then a server-side copy into the catalog."""
     request = CaptureRequest.model_validate(payload)
@@ -38,6 +40,7 @@ def start_capture(payload: dict[str, Any]) -> str:
 
 @bp.function_name(CAPTURE_STATUS)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = BlobRef.model_validate(payload)
     return _status(labs_api.copy_state(ref.lab, ref.blob))
@@ -45,6 +48,7 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(FINISH_CAPTURE)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def finish_capture(payload: dict[str, Any]) -> bool:
     """Revoke the disk's read SAS and label the catalog blob (it now counts as captured)."""
     request = CaptureRequest.model_validate(payload)
@@ -56,6 +60,7 @@ def finish_capture(payload: dict[str, Any]) -> bool:
 
 @bp.function_name(START_LAB_COPY)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def start_lab_copy(payload: dict[str, Any]) -> str:
     """Copy a catalog VHD into another lab's uploads, server-side (any region/subscription)."""
     request = LabCopyRequest.model_validate(payload)
@@ -65,6 +70,7 @@ def start_lab_copy(payload: dict[str, Any]) -> str:
 
 @bp.function_name(LAB_COPY_STATUS)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = BlobRef.model_validate(payload)
     return _status(labs_api.copy_state(ref.lab, ref.blob))
@@ -72,6 +78,7 @@ def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(DELETE_BLOB)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def delete_blob(payload: dict[str, Any]) -> bool:
     ref = BlobRef.model_validate(payload)
     return labs_api.delete_blob(ref.lab, ref.blob)

@@ -6,6 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities._scope import run_scoped
 from shared import labs_api
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
 from shared.payloads import ImageRef, ImageRequest
@@ -15,6 +16,7 @@ bp = df.Blueprint()
 
 @bp.function_name(CREATE_CUSTOM_IMAGE)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
     return labs_api.begin_create_image_from_vhd(
@@ -24,6 +26,7 @@ def create_custom_image(payload: dict[str, Any]) -> str:
 
 @bp.function_name(CUSTOM_IMAGE_STATUS)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def custom_image_status(payload: dict[str, Any]) -> str:
     ref = ImageRef.model_validate(payload)
     return labs_api.image_state(ref.lab, ref.name)
@@ -31,6 +34,7 @@ def custom_image_status(payload: dict[str, Any]) -> str:
 
 @bp.function_name(DELETE_IMAGE)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def delete_image(payload: dict[str, Any]) -> bool:
     ref = ImageRef.model_validate(payload)
     return labs_api.begin_delete_image(ref.lab, ref.name, ref.factory_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities._scope import run_scoped
 from shared import azure_clients, catalog, labs_api
 from shared.config import GalleryImage
 from shared.config_source import load_config as read_config
@@ -27,6 +28,7 @@ bp = df.Blueprint()
 
 @bp.function_name(LOAD_CONFIG)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
     settings = azure_clients.settings()
@@ -43,12 +45,14 @@ def load_config(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(INVENTORY_LAB)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def inventory_lab(payload: dict[str, Any]) -> dict[str, Any]:
     return labs_api.inventory(LabRef.model_validate(payload).lab).model_dump(mode="json")
 
 
 @bp.function_name(INVENTORY_CATALOG)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
     request = CatalogRequest.model_validate(payload)
     entries = catalog.list_entries(request.factory_lab, request.factory_id)
@@ -57,6 +61,7 @@ def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(RESOLVE_GALLERY)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
     wanted = [GalleryImage.model_validate(image) for image in request.images]

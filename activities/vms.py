@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.mgmt.devtestlabs.models import GalleryImageReference
 
+from activities._scope import run_scoped
 from shared import labs_api
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, VM_STATUS
 from shared.payloads import BuildVmRequest, VmRef, VmStatus
@@ -16,6 +17,7 @@ bp = df.Blueprint()
 
 @bp.function_name(CREATE_BUILD_VM)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def create_build_vm(payload: dict[str, Any]) -> str:
     """Start the VM; the admin password is generated inside and never returned."""
     request = BuildVmRequest.model_validate(payload)
@@ -41,6 +43,7 @@ def create_build_vm(payload: dict[str, Any]) -> str:
 
 @bp.function_name(VM_STATUS)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = VmRef.model_validate(payload)
     state = labs_api.vm_state(ref.lab, ref.name)
@@ -54,6 +57,7 @@ def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.function_name(DELETE_VM)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def delete_vm(payload: dict[str, Any]) -> bool:
     """Start deleting this build's VM; False once it is gone."""
     ref = VmRef.model_validate(payload)
@@ -62,6 +66,7 @@ def delete_vm(payload: dict[str, Any]) -> bool:
 
 @bp.function_name(DELETE_EXPIRED_VM)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def delete_expired_vm(payload: dict[str, Any]) -> bool:
     """Start deleting an expired VM of this factory (never one without its id tag)."""
     ref = VmRef.model_validate(payload)

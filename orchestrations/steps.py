@@ -13,6 +13,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_id_of
+
 # Transient failures (throttling that outlasts the SDK's own retries, a restarted host)
 # are retried by the orchestrator with backoff; the activities themselves are idempotent.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=4)
@@ -21,7 +23,10 @@ Orchestration = Generator[Any, Any, Any]
 
 
 def call(context: df.DurableOrchestrationContext, name: str, payload: Any) -> Any:
-    """An activity task with the standard retry policy."""
+    """An activity task with the standard retry policy; a dict payload carries the run id
+    (the instance id up to its first ':'), so the activity logs under its run."""
+    if isinstance(payload, dict):
+        payload = {**payload, RUN_ID_PAYLOAD_KEY: run_id_of(context.instance_id)}
     return context.call_activity_with_retry(name, RETRY, payload)
 
 

@@ -55,4 +55,5 @@ def test_function_app_composes_only() -> None:
         "activities",
         "orchestrations",
         "triggers",
+        "shared.telemetry",
     }

@@ -17,6 +17,7 @@ from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
 from shared.ncrontab import NcrontabError
 from shared.schedule_runs import scheduled_run
 from shared.settings import load_settings
+from shared.telemetry import run_scope
 from triggers.start import ACTIVE
 
 log = logging.getLogger(__name__)
@@ -41,5 +42,6 @@ async def scheduled_factory_run(
     if busy:
         log.info("scheduled run %s not started: %s is still running", instance_id, busy[0])
         return
-    await client.start_new(FACTORY_RUN, instance_id, request.model_dump(mode="json"))
-    log.info("scheduled run %s started (past due: %s)", instance_id, timer.past_due)
+    with run_scope(instance_id):
+        await client.start_new(FACTORY_RUN, instance_id, request.model_dump(mode="json"))
+        log.info("scheduled run %s started (past due: %s)", instance_id, timer.past_due)

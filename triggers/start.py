@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from shared.function_names import FACTORY_RUN
 from shared.run_request import RunRequest
+from shared.telemetry import run_scope
+
+log = logging.getLogger(__name__)
 
 ACTIVE = {
     df.OrchestrationRuntimeStatus.Pending,
@@ -33,9 +37,11 @@ async def start_run(
     202 and the Durable status URLs either way; `started` says whether this call started it.
     """
     started = False
-    if not await is_active(client, instance_id):
-        await client.start_new(FACTORY_RUN, instance_id, run.model_dump(mode="json"))
-        started = True
+    with run_scope(instance_id):
+        if not await is_active(client, instance_id):
+            await client.start_new(FACTORY_RUN, instance_id, run.model_dump(mode="json"))
+            started = True
+        log.info("run %s %s", instance_id, "started" if started else "is already going")
     urls = client.get_client_response_links(request, instance_id)
     body = {"id": instance_id, "started": started, **urls}
     return func.HttpResponse(
