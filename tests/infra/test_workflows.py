@@ -1,0 +1,135 @@
+"""The GitHub workflows parse, and what they call exists: CLI commands, Make targets, paths,
+the plan's JSON fields; and Azure sign-in needs no stored secret."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def runs(workflow: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in steps(workflow))
+
+
+def uses(workflow: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(workflow) if s.get("uses", "").split("@")[0].lower() == action]
+
+
+def cli_commands() -> set[str]:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert isinstance(sub.choices, dict)
+    return set(sub.choices)
+
+
+@pytest.mark.parametrize("name", ["validate.yml", "deploy.yml"])
+def test_workflow_parses_with_pinned_actions(name: str) -> None:
+    workflow = load(name)
+    assert workflow["on"] and workflow["jobs"]
+    for step in steps(workflow):
+        assert ("run" in step) != ("uses" in step), step
+        if "uses" in step:
+            assert re.search(r"@v\d+$", step["uses"]), f"unpinned action {step['uses']}"
+    for command in re.findall(r"\bimagefactory (\w[\w-]*)", runs(workflow)):
+        assert command in cli_commands(), command
+
+
+def test_validate_runs_on_configuration_pull_requests_and_posts_the_plan() -> None:
+    workflow = load("validate.yml")
+    config = Path(workflow["env"]["CONFIG_PATH"])
+    assert (ROOT / config / "factory.yaml").is_file()
+    assert (ROOT / workflow["env"]["INVENTORY"]).is_file()
+    paths = workflow["on"]["pull_request"]["paths"]
+    assert f"{config}/**" in paths
+    assert workflow["permissions"]["pull-requests"] == "write"
+    (python,) = uses(workflow, "actions/setup-python")
+    assert python["with"]["python-version"] == "3.11"
+    commands = runs(workflow)
+    assert "pip install ." in commands
+    assert 'imagefactory validate "$CONFIG_PATH"' in commands
+    assert re.search(r"imagefactory plan .*--json", commands)
+    (script,) = uses(workflow, "actions/github-script")
+    assert "createComment" in script["with"]["script"]
+
+
+def test_the_comment_reads_fields_the_plan_has() -> None:
+    workflow = load("validate.yml")
+    (script,) = uses(workflow, "actions/github-script")
+    fields = set(re.findall(r"\bplan\.(\w+)\.length", script["with"]["script"]))
+    assert fields
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            [
+                "plan",
+                str(ROOT / workflow["env"]["CONFIG_PATH"]),
+                "--inventory",
+                str(ROOT / workflow["env"]["INVENTORY"]),
+                "--json",
+            ]
+        )
+    assert code == 0
+    plan = json.loads(out.getvalue())
+    assert fields <= {k for k, v in plan.items() if isinstance(v, list)}
+
+
+def test_deploy_tests_then_deploys_with_openid_connect() -> None:
+    text = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text, "Azure sign-in uses OpenID Connect, not a stored secret"
+    workflow = load("deploy.yml")
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in workflow["on"]
+    assert "make test" in runs(workflow)
+    assert re.search(r"^test:", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "test"
+    assert deploy["permissions"]["id-token"] == "write"
+    (login,) = uses(workflow, "azure/login")
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    commands = runs(workflow)
+    assert "az deployment group create" in commands
+    assert "--template-file infra/main.json" in commands
+    assert (ROOT / "infra" / "main.json").is_file()
+    (functions,) = uses(workflow, "azure/functions-action")
+    assert functions["with"]["sku"] == "flexconsumption"
+    assert functions["with"]["package"] == "dist/app"
+
+
+def test_the_package_holds_what_the_host_runs() -> None:
+    commands = runs(load("deploy.yml"))
+    copied = set()
+    for line in commands.splitlines():
+        if line.strip().startswith("cp "):
+            copied |= {w for w in line.split()[1:-1] if not w.startswith("-")}
+    assert copied >= {"function_app.py", "host.json", "requirements.txt"}
+    for name in copied:
+        assert (ROOT / name).exists(), name
+    # Every package function_app.py imports (and everything they import) is in the package.
+    imported = set(re.findall(r"^import (\w+)$", (ROOT / "function_app.py").read_text(), re.M))
+    assert imported <= copied
+    assert "shared" in copied
+    assert not {"devhost", "emulator", "tests"} & copied
