@@ -70,4 +70,4 @@ def delete_vm(payload: dict[str, Any]) -> bool:
 def delete_expired_vm(payload: dict[str, Any]) -> bool:
     """Start deleting an expired VM of this factory (never one without its id tag)."""
     ref = VmRef.model_validate(payload)
-    return labs_api.begin_delete_owned_vm(ref.lab, ref.name, str(payload["factoryId"]))
+    return labs_api.begin_delete_owned_vm(ref.lab, ref.name, ref.factory_id)

@@ -89,9 +89,11 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
         return progress.finish(report)
 
     # 4. builds, wave by wave; parents reach the factory lab before their children build
-    failed: dict[str, StepResult] = {}
+    failed: dict[str, StepResult] = {}  # families not built (failed, or skipped for a parent)
+    unfed: dict[str, StepResult] = {}  # parents that did not reach the factory lab
     built: list[StepResult] = []
     distributed: list[StepResult] = []
+    dist_failures: list[StepResult] = []
     factory_lab = factory.settings.factory_lab.lower()
     handled: set[tuple[str, str, str]] = set()
     for number, wave in enumerate(plan.waves(), start=1):
@@ -108,15 +110,17 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
             if result.ok:
                 distributed.append(result)
             else:
-                failed.setdefault(result.family, result)
-        ready = [b for b in wave if (b.parent or "") not in failed]
-        blocked = [b for b in wave if (b.parent or "") in failed]
-        for build in blocked:
-            parent = failed[build.parent or ""]
-            failed[build.family] = _skip(
-                build, f"its parent {parent.family} failed: {parent.reason}"
-            )
-        results = yield from _build(context, factory, pace, ready, progress)
+                dist_failures.append(result)
+                unfed.setdefault(result.family, result)
+        for build in wave:
+            cause = failed.get(build.parent or "") or unfed.get(build.parent or "")
+            if cause is not None:
+                failed[build.family] = _skip(
+                    build, f"its parent {cause.family} failed: {cause.reason}"
+                )
+        results = yield from _build(
+            context, factory, pace, [b for b in wave if b.family not in failed], progress
+        )
         for result in results:
             if result.ok:
                 built.append(result)
@@ -139,31 +143,32 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     ]
     results = yield from _distribute(context, factory, pace, plan, remaining, progress)
     distributed += [r for r in results if r.ok]
-    dist_failures = [r for r in results if not r.ok]
+    dist_failures += [r for r in results if not r.ok]
 
-    # 6. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs
+    # 6. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
+    # Neither fails the run: what is not done now is done by the next run or the sweeper.
     progress.phase("retire")
     messages = retirement_requests(factory, plan, distributed)
     queued = 0
-    if messages:
-        queued = yield call(
-            context,
-            ENQUEUE_RETIREMENT,
-            RetirementBatch(messages=messages).model_dump(mode="json"),
-        )
-    cleanup_tasks = [
-        call(
-            context,
-            DELETE_EXPIRED_VM,
-            {
-                **VmRef(lab=c.lab, name=c.vm_name).model_dump(),
-                "factoryId": factory.settings.factory_id,
-            },
-        )
-        for c in plan.cleanups
-    ]
-    if cleanup_tasks:
-        yield context.task_all(cleanup_tasks)
+    try:
+        if messages:
+            batch = RetirementBatch(messages=messages)
+            queued = yield call(context, ENQUEUE_RETIREMENT, batch.model_dump(mode="json"))
+        cleanups = [
+            call(
+                context,
+                DELETE_EXPIRED_VM,
+                VmRef(
+                    lab=c.lab, name=c.vm_name, factory_id=factory.settings.factory_id
+                ).model_dump(),
+            )
+            for c in plan.cleanups
+        ]
+        if cleanups:
+            yield context.task_all(cleanups)
+    except Exception as exc:
+        warning = f"retirement or clean-up did not complete: {exc}".splitlines()[0]
+        report = report.model_copy(update={"warnings": [warning]})
 
     # 7. report
     report = report.model_copy(

@@ -63,6 +63,7 @@ class VmRef(Record):
     lab: str
     name: str
     build_id: str = ""
+    factory_id: str = ""
 
 
 class VmStatus(Record):
@@ -181,4 +182,5 @@ class RunReport(Record):
     failed: list[StepResult] = Field(default_factory=list)
     skipped: list[StepResult] = Field(default_factory=list)
     retirements_queued: int = 0
+    warnings: list[str] = Field(default_factory=list, description="work left to later runs")
     inventory_errors: list[LabInventory] = Field(default_factory=list)

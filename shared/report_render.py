@@ -97,6 +97,8 @@ def render_report(report: RunReport, console: Console) -> None:
                 skip.reason,
             )
     console.print(table)
+    for warning in report.warnings:
+        console.print(Text(warning, style="yellow"))
     for lab in report.inventory_errors:
         console.print(Text(f"could not read {lab_label(lab.lab)}: {lab.error}", style="red"))
     console.print(
