@@ -40,8 +40,15 @@ def _delegate(module: str, args: Sequence[str]) -> int:
     return EXIT_OK  # not reached
 
 
+def _config_dir(path: str) -> Path:
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UsageError(f"{path} is not a folder; give the folder that holds factory.yaml")
+    return folder
+
+
 def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    factory = load_directory(Path(args.path))
+    factory = load_directory(_config_dir(args.path))
     out.print(
         f"{args.path}: valid: {len(factory.images)} image definition(s), "
         f"{len(factory.labs)} lab target(s)."
@@ -50,7 +57,7 @@ def _cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
-    factory = load_directory(Path(args.path))
+    factory = load_directory(_config_dir(args.path))
     inventory = _read_inventory(args.inventory) if args.inventory else Inventory()
     trigger = Trigger(
         kind="manual",
@@ -79,7 +86,10 @@ def _cmd_schema(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cmd_import_legacy(args: argparse.Namespace, out: Console, err: Console) -> int:
     from shared.legacy_import import import_legacy
 
-    report = import_legacy(Path(args.path), Path(args.out), factory_lab=args.factory_lab)
+    try:
+        report = import_legacy(Path(args.path), Path(args.out), factory_lab=args.factory_lab)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
     for line in report.written:
         out.print(f"wrote {line}")
     for line in report.unconverted:
@@ -99,9 +109,8 @@ def _read_inventory(path: str) -> Inventory:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(
-            f"the inventory file {path} is not valid: {where}: {first['msg']}"
-        ) from exc
+        reason = f"{where}: {first['msg']}" if where else first["msg"]
+        raise UsageError(f"the inventory file {path} is not valid: {reason}") from exc
 
 
 def _utc(value: str) -> datetime:

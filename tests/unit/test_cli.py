@@ -79,3 +79,13 @@ def test_console_script_is_installed() -> None:
         [str(script), "validate", str(EXAMPLE)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_missing_folders_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert main(["import-legacy", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder; give the folder that holds factory.yaml" in err
+    assert "has no Configuration/GoldenImages folder to import" in err
