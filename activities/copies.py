@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import azure.durable_functions as df
+from azure.core.exceptions import ResourceNotFoundError
 
 from activities._scope import run_scoped
 from shared import labs_api
@@ -13,10 +14,11 @@ from shared.function_names import (
     DELETE_BLOB,
     FINISH_CAPTURE,
     LAB_COPY_STATUS,
+    LABEL_CATALOG,
     START_CAPTURE,
     START_LAB_COPY,
 )
-from shared.payloads import BlobRef, CaptureRequest, CopyStatus, LabCopyRequest
+from shared.payloads import BlobRef, CaptureRequest, CopyStatus, LabCopyRequest, LabelRequest
 
 bp = df.Blueprint()
 
@@ -34,7 +36,7 @@ def start_capture(payload: dict[str, Any]) -> str:
     """Read SAS on the build VM's OS disk, then a server-side copy into the catalog."""
     request = CaptureRequest.model_validate(payload)
     disk = labs_api.os_disk(request.lab, request.vm)
-    source = labs_api.grant_disk_read(disk)
+    source = labs_api.grant_disk_read(disk, request.grant_seconds)
     return labs_api.start_copy(source, request.lab, request.blob, metadata={})
 
 
@@ -50,11 +52,23 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def finish_capture(payload: dict[str, Any]) -> bool:
-    """Revoke the disk's read SAS and label the catalog blob (it now counts as captured)."""
+    """Revoke the disk's read SAS. False: the VM is gone (and its grant with it)."""
     request = CaptureRequest.model_validate(payload)
-    labs_api.revoke_disk_read(labs_api.os_disk(request.lab, request.vm))
-    if request.metadata:
-        labs_api.set_blob_metadata(request.lab, request.blob, request.metadata)
+    try:
+        disk = labs_api.os_disk(request.lab, request.vm)
+    except ResourceNotFoundError:
+        return False
+    labs_api.revoke_disk_read(disk)
+    return True
+
+
+@bp.function_name(LABEL_CATALOG)
+@bp.activity_trigger(input_name="payload")
+@run_scoped
+def label_catalog(payload: dict[str, Any]) -> bool:
+    """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
+    request = LabelRequest.model_validate(payload)
+    labs_api.set_blob_metadata(request.lab, request.blob, request.metadata)
     return True
 
 

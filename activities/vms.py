@@ -9,7 +9,7 @@ from azure.mgmt.devtestlabs.models import GalleryImageReference
 
 from activities._scope import run_scoped
 from shared import labs_api
-from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, VM_STATUS
+from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
 from shared.payloads import BuildVmRequest, VmRef, VmStatus
 
 bp = df.Blueprint()
@@ -52,6 +52,7 @@ def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
         detail=state.detail,
         artifacts_applied=state.artifacts_applied,
         artifacts_total=state.artifacts_total,
+        power_state=state.power_state,
     ).model_dump(mode="json")
 
 
@@ -59,9 +60,20 @@ def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def delete_vm(payload: dict[str, Any]) -> bool:
-    """Start deleting this build's VM; False once it is gone."""
+    """Start deleting the VM this run made for this build; False once it is gone (or if it
+    is not ours: then it is not ours to delete)."""
     ref = VmRef.model_validate(payload)
-    return labs_api.begin_delete_vm(ref.lab, ref.name, ref.build_id)
+    return labs_api.begin_delete_vm(ref.lab, ref.name, ref.owner_tags())
+
+
+@bp.function_name(STOP_VM)
+@bp.activity_trigger(input_name="payload")
+@run_scoped
+def stop_vm(payload: dict[str, Any]) -> bool:
+    """Start stopping a VM this run made (a capture needs it stopped)."""
+    ref = VmRef.model_validate(payload)
+    labs_api.begin_stop_vm(ref.lab, ref.name)
+    return True
 
 
 @bp.function_name(DELETE_EXPIRED_VM)

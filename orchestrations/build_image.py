@@ -1,5 +1,6 @@
-"""build_image: create the build VM, wait for its artifacts, capture its disk into the
-catalog, run the optional test gate, and always delete the VM.
+"""build_image: create the build VM, wait for its artifacts and for it to stop, capture
+its disk into the catalog, always delete the VM, run the optional test gate, and only
+then label the catalog blob: an unlabelled blob is not a version.
 
 It never raises: the result says which step failed and why, so one image failing does
 not fail the run.
@@ -12,7 +13,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, best_effort, call, monitor
+from orchestrations.steps import Orchestration, Waited, best_effort, call, monitor
 from shared import catalog, naming, tags
 from shared.function_names import (
     BUILD_IMAGE,
@@ -24,7 +25,9 @@ from shared.function_names import (
     DELETE_IMAGE,
     DELETE_VM,
     FINISH_CAPTURE,
+    LABEL_CATALOG,
     START_CAPTURE,
+    STOP_VM,
     VM_STATUS,
 )
 from shared.payloads import (
@@ -35,12 +38,19 @@ from shared.payloads import (
     CopyStatus,
     ImageRef,
     ImageRequest,
+    LabelRequest,
     StepResult,
     VmRef,
     VmStatus,
 )
+from shared.telemetry import run_id_of
 
 bp = df.Blueprint()
+
+DONE_VM = ("ready", "failed", "missing")
+DONE_COPY = ("success", "failed", "missing")
+DONE_IMAGE = ("succeeded", "failed", "canceled", "missing")
+GRANT_MARGIN_SECONDS = 600
 
 
 @bp.function_name(BUILD_IMAGE)
@@ -48,28 +58,46 @@ bp = df.Blueprint()
 def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
     job = BuildInput.model_validate(context.get_input())
     build = job.build
-    vm = VmRef(lab=job.factory_lab, name=build.vm_name, build_id=build.build_id)
-    blob = naming.catalog_blob_name(build.family, build.version)
+    vm = _vm(context, job, build.vm_name)
+    blob = BlobRef(lab=job.factory_lab, blob=naming.catalog_blob_name(build.family, build.version))
 
     context.set_custom_status({"step": "create build VM", "vm": vm.name})
     result = yield from _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image)
+    if result is None:
+        context.set_custom_status({"step": "stop build VM", "vm": vm.name})
+        result = yield from _stop(context, job, vm)
     if result is None:
         context.set_custom_status({"step": "capture", "vm": vm.name})
         result = yield from _capture(context, job, vm, blob)
     # The build VM goes away whatever happened above: success, failure or timeout.
     context.set_custom_status({"step": "delete build VM", "vm": vm.name})
     deleted = yield from _delete_vm(context, job, vm)
+    if result is None and not deleted:
+        result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
     if result is None and job.test_artifacts:
         context.set_custom_status({"step": "test gate", "vm": vm.name})
         result = yield from _test_gate(context, job, blob)
-        if result is not None:  # a version that failed its gate must not be distributed
-            yield from best_effort(
-                context, DELETE_BLOB, BlobRef(lab=job.factory_lab, blob=blob).model_dump()
-            )
-    if result is None and not deleted:
-        result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
-    final = result or StepResult(family=build.family, version=build.version, ok=True)
-    return final.model_dump(mode="json")
+    if result is None:
+        metadata = catalog.metadata(build, job.factory_id, job.commit, context.current_utc_datetime)
+        label = LabelRequest(lab=blob.lab, blob=blob.blob, metadata=metadata)
+        try:
+            yield call(context, LABEL_CATALOG, label.model_dump())
+        except Exception as exc:
+            result = _failed(job, "label catalog", exc)
+    if result is not None:  # an unlabelled capture is no version: remove it
+        yield from best_effort(context, DELETE_BLOB, blob.model_dump())
+        return result.model_dump(mode="json")
+    return StepResult(family=build.family, version=build.version, ok=True).model_dump(mode="json")
+
+
+def _vm(context: df.DurableOrchestrationContext, job: BuildInput, name: str) -> VmRef:
+    return VmRef(
+        lab=job.factory_lab,
+        name=name,
+        build_id=job.build.build_id,
+        factory_id=job.factory_id,
+        run_id=run_id_of(context.instance_id),
+    )
 
 
 def _provision(
@@ -86,6 +114,7 @@ def _provision(
     now = context.current_utc_datetime
     vm_tags = {
         **job.image_tags,
+        **vm.owner_tags(),
         tags.ROLE: role,
         tags.CREATED_AT: now.isoformat(),
         tags.EXPIRES_AT: (now + timedelta(hours=job.vm_ttl_hours)).isoformat(),
@@ -105,14 +134,7 @@ def _provision(
     step = f"create {role} VM"
     try:
         yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json"))
-        waited = yield from monitor(
-            context,
-            VM_STATUS,
-            vm.model_dump(),
-            lambda s: s["state"] in ("ready", "failed", "missing"),
-            job.timeouts["vm_create"] + job.timeouts["artifacts"],
-            job.poll_seconds,
-        )
+        waited = yield from _watch(context, job, vm, lambda s: s["state"] in DONE_VM)
     except Exception as exc:
         return _failed(job, step, exc)
     status = VmStatus.model_validate(waited.status)
@@ -123,39 +145,48 @@ def _provision(
     return None
 
 
+def _stop(context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef) -> Orchestration:
+    """A disk is captured from a stopped VM: sysprep/deprovision stop it; else stop it."""
+    try:
+        status = VmStatus.model_validate((yield call(context, VM_STATUS, vm.model_dump())))
+        if status.stopped:
+            return None
+        yield call(context, STOP_VM, vm.model_dump())
+        waited = yield from _watch(
+            context,
+            job,
+            vm,
+            lambda s: s["state"] != "ready" or VmStatus.model_validate(s).stopped,
+        )
+    except Exception as exc:
+        return _failed(job, "stop build VM", exc)
+    status = VmStatus.model_validate(waited.status)
+    if waited.timed_out or not status.stopped:
+        return _failed(job, "stop build VM", f"the VM did not stop ({status.detail})")
+    return None
+
+
 def _capture(
-    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, blob: str
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, blob: BlobRef
 ) -> Orchestration:
-    """Copy the stopped VM's OS disk into the catalog, then label it. None: captured."""
-    build = job.build
-    request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob, metadata={})
+    """Copy the stopped VM's OS disk into the catalog, then revoke the read SAS."""
+    grant = int(job.timeouts["disk_copy"]) + GRANT_MARGIN_SECONDS
+    request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob.blob, grant_seconds=grant)
     try:
         yield call(context, START_CAPTURE, request.model_dump())
         waited = yield from monitor(
             context,
             CAPTURE_STATUS,
-            BlobRef(lab=vm.lab, blob=blob).model_dump(),
-            lambda s: s["state"] in ("success", "failed", "missing"),
+            blob.model_dump(),
+            lambda s: s["state"] in DONE_COPY,
             job.timeouts["disk_copy"],
             job.poll_seconds,
         )
-        status = CopyStatus.model_validate(waited.status)
-        ok = not waited.timed_out and status.state == "success"
-        labelled = request.model_copy(
-            update={
-                "metadata": catalog.metadata(
-                    build, job.factory_id, job.commit, context.current_utc_datetime
-                )
-                if ok
-                else {}
-            }
-        )
-        yield call(context, FINISH_CAPTURE, labelled.model_dump())
     except Exception as exc:
-        yield from best_effort(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
+        yield from best_effort(context, FINISH_CAPTURE, request.model_dump())
         return _failed(job, "capture disk", exc)
-    if not ok:
-        yield from best_effort(context, DELETE_BLOB, BlobRef(lab=vm.lab, blob=blob).model_dump())
+    yield from best_effort(context, FINISH_CAPTURE, request.model_dump())
+    status = CopyStatus.model_validate(waited.status)
     if waited.timed_out:
         return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
     if status.state != "success":
@@ -164,18 +195,25 @@ def _capture(
 
 
 def _test_gate(
-    context: df.DurableOrchestrationContext, job: BuildInput, blob: str
+    context: df.DurableOrchestrationContext, job: BuildInput, blob: BlobRef
 ) -> Orchestration:
     """A VM from the new image runs the test artifacts. None: passed."""
     build = job.build
     gate_image = f"{naming.image_name(build.family, build.version)}-gate"
     image = ImageRef(lab=job.factory_lab, name=gate_image, factory_id=job.factory_id)
+    # Not a version of the family: only the factory id, the build and the role.
+    gate_tags = {
+        tags.FACTORY: job.factory_id,
+        tags.BUILD_ID: build.build_id,
+        tags.RUN: run_id_of(context.instance_id),
+        tags.ROLE: "test",
+    }
     request = ImageRequest(
         lab=job.factory_lab,
         name=gate_image,
-        blob=blob,
+        blob=blob.blob,
         os=job.os,
-        tags={**job.image_tags, tags.ROLE: "test"},
+        tags=gate_tags,
         note=f"Test gate image of {build.build_id}",
     )
     try:
@@ -184,18 +222,24 @@ def _test_gate(
             context,
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
-            lambda s: s in ("succeeded", "failed", "missing"),
+            lambda s: s in DONE_IMAGE,
             job.timeouts["image_create"],
             job.poll_seconds,
         )
     except Exception as exc:
+        yield from best_effort(context, DELETE_IMAGE, image.model_dump())
         return _failed(job, "test gate", exc)
     if waited.timed_out or waited.status != "succeeded":
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
         return _failed(job, "test gate", f"the gate image ended {waited.status}")
-    test_vm = VmRef(lab=job.factory_lab, name=job.test_vm_name, build_id=build.build_id)
+    test_vm = _vm(context, job, job.test_vm_name)
+    gate_job = job.model_copy(
+        update={
+            "timeouts": {**job.timeouts, "vm_create": job.timeouts["test_gate"], "artifacts": 0}
+        }
+    )
     result = yield from _provision(
-        context, job, test_vm, job.test_artifacts, None, gate_image, role="test"
+        context, gate_job, test_vm, job.test_artifacts, None, gate_image, role="test"
     )
     yield from _delete_vm(context, job, test_vm)
     yield from best_effort(context, DELETE_IMAGE, image.model_dump())
@@ -223,6 +267,20 @@ def _delete_vm(
     except Exception:
         return False
     return not waited.timed_out
+
+
+def _watch(
+    context: df.DurableOrchestrationContext,
+    job: BuildInput,
+    vm: VmRef,
+    done: Any,
+) -> Orchestration:
+    """Monitor a VM for the create and artifacts time the job allows."""
+    limit = job.timeouts["vm_create"] + job.timeouts["artifacts"]
+    waited: Waited = yield from monitor(
+        context, VM_STATUS, vm.model_dump(), done, limit, job.poll_seconds
+    )
+    return waited
 
 
 def _failed(job: BuildInput, step: str, reason: object) -> StepResult:

@@ -92,7 +92,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             context,
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
-            lambda s: s in ("succeeded", "failed", "missing"),
+            lambda s: s in ("succeeded", "failed", "canceled", "missing"),
             job.timeouts["image_create"],
             job.poll_seconds,
         )

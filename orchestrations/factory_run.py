@@ -7,6 +7,7 @@ the activities returned and the orchestration's own clock.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable
 from typing import Any
 
@@ -77,7 +78,11 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 
     # 2. inventory, one activity per lab, plus the catalog and the gallery's versions
     progress.phase("inventory")
-    inventory = yield from _inventory(context, factory)
+    try:
+        inventory = yield from _inventory(context, factory)
+    except Exception as exc:  # without the catalog nothing can be planned safely
+        warning = f"the inventory could not be read, nothing was done: {exc}".splitlines()[0]
+        return progress.finish(report.model_copy(update={"warnings": [warning]}))
 
     # 3. plan
     plan = make_plan(factory, inventory, context.current_utc_datetime, run.trigger)
@@ -150,10 +155,14 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     progress.phase("retire")
     messages = retirement_requests(factory, plan, distributed)
     queued = 0
+    warnings: list[str] = []
     try:
         if messages:
             batch = RetirementBatch(messages=messages)
             queued = yield call(context, ENQUEUE_RETIREMENT, batch.model_dump(mode="json"))
+    except Exception as exc:
+        warnings.append(f"retirement was not queued: {exc}".splitlines()[0])
+    try:
         cleanups = [
             call(
                 context,
@@ -167,8 +176,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
         if cleanups:
             yield context.task_all(cleanups)
     except Exception as exc:
-        warning = f"retirement or clean-up did not complete: {exc}".splitlines()[0]
-        report = report.model_copy(update={"warnings": [warning]})
+        warnings.append(f"expired build VMs were not all deleted: {exc}".splitlines()[0])
 
     # 7. report
     report = report.model_copy(
@@ -177,6 +185,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
             "failed": [*failed.values(), *dist_failures],
             "skipped": skipped,
             "retirements_queued": queued,
+            "warnings": warnings,
         }
     )
     return progress.finish(report)
@@ -231,6 +240,7 @@ def _build(
         "artifacts": pace.timeout_seconds(timeouts.artifacts),
         "disk_copy": pace.timeout_seconds(timeouts.disk_copy),
         "image_create": pace.timeout_seconds(timeouts.image_create),
+        "test_gate": pace.timeout_seconds(timeouts.test_gate),
         "vm_delete": pace.timeout_seconds(timeouts.vm_create),
     }
     jobs = []
@@ -311,7 +321,8 @@ def _distribute(
             poll_seconds=pace.poll_seconds,
         )
         key = (dist.family, dist.version, dist.lab)
-        child = f"{context.instance_id}:distribute:{dist.image_name}:{parse_lab_id(dist.lab).name}"
+        lab_key = hashlib.sha256(dist.lab.lower().encode()).hexdigest()[:10]
+        child = f"{context.instance_id}:distribute:{dist.image_name}:{lab_key}"
         jobs.append(
             Job(
                 key=key,
@@ -346,8 +357,9 @@ def _image_tags(factory: Factory, family: str, version: str, build: Build | None
     if factory.commit:
         values[tags.COMMIT] = factory.commit
     image = factory.images.get(family)
-    if image is not None:
-        values = {**image.tags, **values}  # the factory's own tags win
+    if image is not None:  # the definition's own tags, never one that looks like ours
+        own = {k: v for k, v in image.tags.items() if not k.lower().startswith(tags.PREFIX)}
+        values = {**own, **values}
     return values
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import labs_api, naming
+from shared import labs_api, naming, tags
 from shared.inventory import CatalogEntry
 from shared.plan import Build
 
@@ -43,6 +43,9 @@ def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
     lowered = {k.lower(): v for k, v in meta.items()}
     if lowered.get(_FACTORY, "").lower() != factory_id.lower():
         return None
+    created = tags.parse_time(lowered.get(_CREATED))
+    if created is None:
+        return None
     try:
         return CatalogEntry(
             family=lowered[_FAMILY],
@@ -50,7 +53,7 @@ def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
             definition_hash=lowered[_HASH],
             base=lowered[_BASE],
             commit=lowered.get(_COMMIT) or None,
-            created=datetime.fromisoformat(lowered[_CREATED]),
+            created=created,
         )
     except (KeyError, ValueError):
         return None

@@ -7,6 +7,7 @@ a resource that is already there with this factory's build id is adopted.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 import threading
@@ -31,6 +32,8 @@ from shared.config import Artifact, GalleryImage, OsType
 from shared.inventory import LabImage, LabInventory, LabVm
 
 ADMIN_USER = "factoryadmin"
+RELEASED = "released"  # metadata of a blob truncated instead of deleted
+log = logging.getLogger(__name__)
 UPLOADS_BLOB_SUFFIX = ".vhd"
 
 
@@ -100,13 +103,16 @@ def newest_gallery_versions(lab_id: str, wanted: list[GalleryImage]) -> dict[str
     location = _lab_location(lab)
     newest: dict[str, str] = {}
     for image in {g.key: g for g in wanted}.values():
-        versions = [
-            v.name
-            for v in client.virtual_machine_images.list(
+        try:
+            listed = client.virtual_machine_images.list(
                 location, image.publisher, image.offer, image.sku
             )
-            if v.name
-        ]
+        except HttpResponseError as exc:
+            # One unknown image must not stop the run: it keeps `latest`, and its build
+            # reports the service's own error.
+            log.warning("cannot list versions of %s: %s", image.key, _reason(exc))
+            continue
+        versions = [v.name for v in listed if v.name]
         if versions:
             newest[image.key] = max(versions, key=_version_key)
     return newest
@@ -133,10 +139,11 @@ class VmSpec:
 
 
 def begin_create_vm(spec: VmSpec) -> str:
-    """Start creating a lab VM, or adopt it if this build already created it.
+    """Start creating a lab VM, or adopt it if this run already created it for this build.
 
     Returns "created" or "adopted". The admin password is generated here and never leaves
-    this function.
+    this function. A VM of the same name that another run (or anyone else) made is not
+    touched: that is an error naming who has it.
     """
     lab = Lab.of(spec.lab)
     try:
@@ -144,12 +151,13 @@ def begin_create_vm(spec: VmSpec) -> str:
     except ResourceNotFoundError:
         existing = None
     if existing is not None:
-        mine = tags.get(existing.tags, tags.BUILD_ID)
-        if mine is not None and mine == spec.tags.get(tags.BUILD_ID):
+        if _same_build(existing.tags, spec.tags):
             return "adopted"
+        holder = tags.get(existing.tags, tags.RUN)
         raise RuntimeError(
-            f"a VM named {spec.name} already exists in lab {lab.name} and is not this "
-            "build's; refusing to touch it"
+            f"VM {spec.name} in lab {lab.name} already exists"
+            + (f" for run {holder}; that run is building this version" if holder else "")
+            + "; not touching it"
         )
     vm = LabVirtualMachine(
         location=_lab_location(lab),
@@ -189,10 +197,11 @@ class VmState:
     detail: str = ""
     artifacts_applied: int = 0
     artifacts_total: int = 0
+    power_state: str = ""
 
 
 def vm_state(lab_id: str, name: str) -> VmState:
-    """`ready` once provisioned, every artifact applied and (if generalized) stopped."""
+    """`ready` once provisioned and every artifact applied (see `power_state` for stopped)."""
     lab = Lab.of(lab_id)
     try:
         vm = lab.client.virtual_machines.get(
@@ -218,27 +227,32 @@ def vm_state(lab_id: str, name: str) -> VmState:
         return VmState("failed", "artifact deployment failed", applied, total)
     if total and applied < total:
         return VmState("running", f"artifacts {applied}/{total}", applied, total)
-    return VmState("ready", f"power state {vm.last_known_power_state or 'unknown'}", applied, total)
+    power = str(vm.last_known_power_state or "")
+    return VmState("ready", f"power state {power or 'unknown'}", applied, total, power)
 
 
-def power_state(lab_id: str, name: str) -> str:
-    lab = Lab.of(lab_id)
-    vm = lab.client.virtual_machines.get(lab.group, lab.name, name)
-    return str(vm.last_known_power_state or "")
-
-
-def begin_delete_vm(lab_id: str, name: str, build: str) -> bool:
-    """Start deleting a VM of this build (only if its build tag matches). False: gone."""
+def begin_delete_vm(lab_id: str, name: str, mine: dict[str, str]) -> bool:
+    """Start deleting a VM this run made for this build (factory, build and run tags all
+    match `mine`). False: it is gone, or it is not ours to delete."""
     lab = Lab.of(lab_id)
     try:
         vm = lab.client.virtual_machines.get(lab.group, lab.name, name)
     except ResourceNotFoundError:
         return False
-    if tags.get(vm.tags, tags.BUILD_ID) != build:
-        raise RuntimeError(f"VM {name} in lab {lab.name} is not build {build}'s; not deleting it")
+    if not _same_build(vm.tags, mine):
+        return False
     if (vm.provisioning_state or "").lower() != "deleting":
         lab.client.virtual_machines.begin_delete(lab.group, lab.name, name, polling=False)
     return True
+
+
+def _same_build(found: dict[str, str] | None, mine: dict[str, str]) -> bool:
+    """The resource carries this factory's id and this build's and this run's tags."""
+    return (
+        tags.owned_by(found, mine.get(tags.FACTORY, ""))
+        and tags.get(found, tags.BUILD_ID) == mine.get(tags.BUILD_ID)
+        and tags.get(found, tags.RUN) == mine.get(tags.RUN)
+    )
 
 
 def begin_delete_owned_vm(lab_id: str, name: str, factory_id: str) -> bool:
@@ -250,8 +264,15 @@ def begin_delete_owned_vm(lab_id: str, name: str, factory_id: str) -> bool:
         return False
     if not tags.owned_by(vm.tags, factory_id):
         raise RuntimeError(f"VM {name} in lab {lab.name} is not this factory's; not deleting it")
-    lab.client.virtual_machines.begin_delete(lab.group, lab.name, name, polling=False)
+    if (vm.provisioning_state or "").lower() != "deleting":
+        lab.client.virtual_machines.begin_delete(lab.group, lab.name, name, polling=False)
     return True
+
+
+def begin_stop_vm(lab_id: str, name: str) -> None:
+    """Start stopping a lab VM (a capture needs a stopped VM)."""
+    lab = Lab.of(lab_id)
+    lab.client.virtual_machines.begin_stop(lab.group, lab.name, name, polling=False)
 
 
 def os_disk(lab_id: str, name: str) -> ResourceId:
@@ -266,7 +287,7 @@ def os_disk(lab_id: str, name: str) -> ResourceId:
     return parse_resource_id(disk_id)
 
 
-def grant_disk_read(disk: ResourceId, seconds: int = 3600) -> str:
+def grant_disk_read(disk: ResourceId, seconds: int) -> str:
     """A short-lived read SAS for a managed disk (disk grant access; completes in seconds)."""
     client = azure_clients.compute(disk.subscription)
     poller = client.disks.begin_grant_access(
@@ -322,10 +343,15 @@ def start_copy(source_url: str, lab_id: str, blob_name: str, metadata: dict[str,
     if destination.exists():
         props = destination.get_blob_properties()
         status = (props.copy.status or "").lower() if props.copy else ""
-        if status in ("pending", "success") or not props.copy.id:
-            return status or "success"
+        if not _released(props) and status in ("pending", "success"):
+            return status
     destination.start_copy_from_url(source_url, metadata=metadata)
     return "pending"
+
+
+def _released(props: Any) -> bool:
+    """A blob truncated by `delete_blob` (no delete right): as good as absent."""
+    return bool((props.metadata or {}).get(RELEASED)) or not props.size
 
 
 @dataclass(frozen=True)
@@ -340,6 +366,8 @@ def copy_state(lab_id: str, blob_name: str) -> CopyState:
     if not client.exists():
         return CopyState("missing", detail=f"blob {blob_name} does not exist")
     props = client.get_blob_properties()
+    if _released(props):
+        return CopyState("missing", detail=f"blob {blob_name} was released")
     copy = props.copy
     if copy is None or not copy.id:
         return CopyState("success")
@@ -382,7 +410,7 @@ def delete_blob(lab_id: str, blob_name: str) -> bool:
     client = azure_clients.blob(sas_url)
     if not client.exists():
         return False
-    client.upload_blob(b"", overwrite=True, metadata={"released": "true"})
+    client.upload_blob(b"", overwrite=True, metadata={RELEASED: "true"})
     return True
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared import tags
 from shared.config import Artifact, Factory, OsType
 from shared.inventory import CatalogEntry, LabInventory
 from shared.plan import Build, Distribution, Plan, Record
@@ -64,6 +65,11 @@ class VmRef(Record):
     name: str
     build_id: str = ""
     factory_id: str = ""
+    run_id: str = ""
+
+    def owner_tags(self) -> dict[str, str]:
+        """The tags that make a VM this run's, for this build, of this factory."""
+        return {tags.FACTORY: self.factory_id, tags.BUILD_ID: self.build_id, tags.RUN: self.run_id}
 
 
 class VmStatus(Record):
@@ -71,11 +77,22 @@ class VmStatus(Record):
     detail: str = ""
     artifacts_applied: int = 0
     artifacts_total: int = 0
+    power_state: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        return self.power_state.lower() in ("stopped", "deallocated")
 
 
 class CaptureRequest(Record):
     lab: str
     vm: str
+    blob: str
+    grant_seconds: int = 3600
+
+
+class LabelRequest(Record):
+    lab: str
     blob: str
     metadata: dict[str, str]
 

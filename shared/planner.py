@@ -358,10 +358,5 @@ def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> lis
 
 
 def _expired(vm_tags: dict[str, str], now: datetime) -> bool:
-    expiry = tags.get(vm_tags, tags.EXPIRES_AT)
-    if expiry is None:
-        return False
-    try:
-        return datetime.fromisoformat(expiry) <= now
-    except ValueError:
-        return False
+    expiry = tags.parse_time(tags.get(vm_tags, tags.EXPIRES_AT))
+    return expiry is not None and expiry <= now

@@ -68,7 +68,7 @@ def images_to_retire(images: Iterable[LabImage], policy: RetentionPolicy) -> lis
             continue
         keep = policy.keep_for(family)
         succeeded = sorted(
-            (v for v, i in entries if i.provisioning_state.lower() == SUCCEEDED), reverse=True
+            {v for v, i in entries if i.provisioning_state.lower() == SUCCEEDED}, reverse=True
         )
         kept = set(succeeded[:keep])
         for version, image in sorted(candidates, key=lambda c: (c[0], c[1].name)):

@@ -61,15 +61,16 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
             report.errors.append(f"{lab}: {inventory.error}")
             continue
         for vm in inventory.vms:
-            expiry = tags.get(vm.tags, tags.EXPIRES_AT)
-            if not tags.owned_by(vm.tags, factory_id) or expiry is None:
+            expiry = tags.parse_time(tags.get(vm.tags, tags.EXPIRES_AT))
+            if not tags.owned_by(vm.tags, factory_id) or expiry is None or expiry > now:
+                continue
+            if vm.provisioning_state.lower() == "deleting":
                 continue
             try:
-                expired = datetime.fromisoformat(expiry) <= now
-            except ValueError:
-                continue
-            if expired and labs_api.begin_delete_owned_vm(lab, vm.name, factory_id):
-                report.vms.append(f"{lab}/{vm.name}")
+                if labs_api.begin_delete_owned_vm(lab, vm.name, factory_id):
+                    report.vms.append(f"{lab}/{vm.name}")
+            except Exception as exc:  # one VM must not stop the sweep
+                report.errors.append(f"{lab}/{vm.name}: {exc}".splitlines()[0])
     keep = factory.settings.retention.keep
     entries = catalog.list_entries(factory.settings.factory_lab, factory_id)
     by_family: dict[str, list[str]] = {}
@@ -80,6 +81,9 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
             continue
         for version in sorted(versions, reverse=True)[keep:]:
             blob = naming.catalog_blob_name(family, version)
-            if labs_api.delete_blob(factory.settings.factory_lab, blob):
-                report.blobs.append(blob)
+            try:
+                if labs_api.delete_blob(factory.settings.factory_lab, blob):
+                    report.blobs.append(blob)
+            except Exception as exc:
+                report.errors.append(f"{blob}: {exc}".splitlines()[0])
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 FACTORY = "imagefactory-id"
 FAMILY = "imagefactory-family"
@@ -14,6 +15,8 @@ BUILD_ID = "imagefactory-build"
 CREATED_AT = "imagefactory-created"
 EXPIRES_AT = "imagefactory-expires"
 ROLE = "imagefactory-role"
+RUN = "imagefactory-run"
+PREFIX = "imagefactory-"
 
 ALL = (
     FACTORY,
@@ -26,6 +29,7 @@ ALL = (
     CREATED_AT,
     EXPIRES_AT,
     ROLE,
+    RUN,
 )
 
 
@@ -39,6 +43,17 @@ def get(tags: Mapping[str, str] | None, key: str) -> str | None:
         if name.lower() == key.lower():
             return value
     return None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A timestamp tag; one without a zone is UTC, one that is not a time is None."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def owned_by(tags: Mapping[str, str] | None, factory_id: str) -> bool:

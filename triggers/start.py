@@ -18,6 +18,7 @@ ACTIVE = {
     df.OrchestrationRuntimeStatus.Pending,
     df.OrchestrationRuntimeStatus.Running,
     df.OrchestrationRuntimeStatus.ContinuedAsNew,
+    df.OrchestrationRuntimeStatus.Suspended,
 }
 
 
