@@ -12,6 +12,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,15 +236,7 @@ def begin_delete_vm(lab_id: str, name: str, mine: dict[str, str]) -> bool:
     """Start deleting a VM this run made for this build (factory, build and run tags all
     match `mine`). False: it is gone, or it is not ours to delete."""
     lab = Lab.of(lab_id)
-    try:
-        vm = lab.client.virtual_machines.get(lab.group, lab.name, name)
-    except ResourceNotFoundError:
-        return False
-    if not _same_build(vm.tags, mine):
-        return False
-    if (vm.provisioning_state or "").lower() != "deleting":
-        lab.client.virtual_machines.begin_delete(lab.group, lab.name, name, polling=False)
-    return True
+    return _begin_delete(lab.client.virtual_machines, lab, name, lambda t: _same_build(t, mine))
 
 
 def _same_build(found: dict[str, str] | None, mine: dict[str, str]) -> bool:
@@ -258,15 +251,9 @@ def _same_build(found: dict[str, str] | None, mine: dict[str, str]) -> bool:
 def begin_delete_owned_vm(lab_id: str, name: str, factory_id: str) -> bool:
     """Start deleting a VM carrying this factory's id (the orphan sweeper). False: gone."""
     lab = Lab.of(lab_id)
-    try:
-        vm = lab.client.virtual_machines.get(lab.group, lab.name, name)
-    except ResourceNotFoundError:
-        return False
-    if not tags.owned_by(vm.tags, factory_id):
-        raise RuntimeError(f"VM {name} in lab {lab.name} is not this factory's; not deleting it")
-    if (vm.provisioning_state or "").lower() != "deleting":
-        lab.client.virtual_machines.begin_delete(lab.group, lab.name, name, polling=False)
-    return True
+    return _begin_delete(
+        lab.client.virtual_machines, lab, name, lambda t: _owned_or_refuse(t, factory_id, name)
+    )
 
 
 def begin_stop_vm(lab_id: str, name: str) -> None:
@@ -472,14 +459,28 @@ def image_state(lab_id: str, name: str) -> str:
 def begin_delete_image(lab_id: str, name: str, factory_id: str) -> bool:
     """Start deleting a custom image that carries this factory's id. False: already gone."""
     lab = Lab.of(lab_id)
+    return _begin_delete(
+        lab.client.custom_images, lab, name, lambda t: _owned_or_refuse(t, factory_id, name)
+    )
+
+
+def _begin_delete(operations: Any, lab: Lab, name: str, may: Callable[[Any], bool]) -> bool:
+    """Start deleting a lab resource if `may(its tags)`; already deleting counts as started.
+    False: it is not there, or it may not be deleted."""
     try:
-        image = lab.client.custom_images.get(lab.group, lab.name, name)
+        found = operations.get(lab.group, lab.name, name)
     except ResourceNotFoundError:
         return False
-    if not tags.owned_by(image.tags, factory_id):
-        raise RuntimeError(f"custom image {name} in lab {lab.name} is not this factory's")
-    if (image.provisioning_state or "").lower() != "deleting":
-        lab.client.custom_images.begin_delete(lab.group, lab.name, name, polling=False)
+    if not may(found.tags):
+        return False
+    if (found.provisioning_state or "").lower() != "deleting":
+        operations.begin_delete(lab.group, lab.name, name, polling=False)
+    return True
+
+
+def _owned_or_refuse(found: dict[str, str] | None, factory_id: str, name: str) -> bool:
+    if not tags.owned_by(found, factory_id):
+        raise RuntimeError(f"{name} does not carry this factory's id; not deleting it")
     return True
 
 

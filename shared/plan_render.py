@@ -40,27 +40,23 @@ def render_plan(plan: Plan, console: Console) -> None:
                 line.append(f" ({build.detail})", style="dim")
             console.print(line)
             console.print(Text(f"      from {build.base} on VM {build.vm_name}", style="dim"))
-    if plan.distributions:
-        console.print(Text("Distribute:", style="bold"))
-        for dist in plan.distributions:
-            line = Text("  + ", style="green")
-            line.append(f"{dist.image_name} -> {lab_label(dist.lab)}", style="green")
-            line.append(f"  {dist.reason}")
-            console.print(line)
-    if plan.retirements:
-        console.print(Text("Retire:", style="bold"))
-        for retirement in plan.retirements:
-            line = Text("  - ", style="red")
-            line.append(f"{retirement.image_name} in {lab_label(retirement.lab)}", style="red")
-            line.append(f"  {retirement.reason}")
-            console.print(line)
-    if plan.cleanups:
-        console.print(Text("Clean up:", style="bold"))
-        for cleanup in plan.cleanups:
-            line = Text("  - ", style="red")
-            line.append(f"VM {cleanup.vm_name} in {lab_label(cleanup.lab)}", style="red")
-            line.append(f"  {cleanup.reason}")
-            console.print(line)
+    _changes(
+        console,
+        "Distribute:",
+        "+",
+        "green",
+        [(f"{d.image_name} -> {lab_label(d.lab)}", d.reason) for d in plan.distributions],
+    )
+    _changes(
+        console,
+        "Retire:",
+        "-",
+        "red",
+        [(f"{r.image_name} in {lab_label(r.lab)}", r.reason) for r in plan.retirements],
+    )
+    _changes(console, "Clean up:", "-", "red", [
+        (f"VM {c.vm_name} in {lab_label(c.lab)}", c.reason) for c in plan.cleanups
+    ])  # fmt: skip
     if plan.skips:
         console.print(Text("Unchanged:", style="bold"))
         for skip in plan.skips:
@@ -74,3 +70,17 @@ def render_plan(plan: Plan, console: Console) -> None:
             style="bold",
         )
     )
+
+
+def _changes(
+    console: Console, title: str, sign: str, style: str, rows: list[tuple[str, str]]
+) -> None:
+    """One section of changes: `  + what  why`."""
+    if not rows:
+        return
+    console.print(Text(title, style="bold"))
+    for what, why in rows:
+        line = Text(f"  {sign} ", style=style)
+        line.append(what, style=style)
+        line.append(f"  {why}")
+        console.print(line)

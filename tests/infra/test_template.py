@@ -87,6 +87,7 @@ OPERATION_ACTIONS = {
     "virtual_machines.get": "Microsoft.DevTestLab/labs/virtualMachines/read",
     "virtual_machines.begin_create_or_update": "Microsoft.DevTestLab/labs/virtualMachines/write",
     "virtual_machines.begin_delete": "Microsoft.DevTestLab/labs/virtualMachines/delete",
+    "virtual_machines.begin_stop": "Microsoft.DevTestLab/labs/virtualMachines/stop/action",
     "disks.begin_grant_access": "Microsoft.Compute/disks/beginGetAccess/action",
     "disks.begin_revoke_access": "Microsoft.Compute/disks/endGetAccess/action",
     "virtual_machine_images.list": (
