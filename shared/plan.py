@@ -32,7 +32,6 @@ class BuildReason(StrEnum):
     PARENT_REBUILT = "parent rebuilt"
     MAX_AGE = "older than max age"
     FORCED = "forced"
-    RESUMED = "resuming a build already in progress"
 
 
 class Build(Record):

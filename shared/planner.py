@@ -82,10 +82,12 @@ def _plan_builds(
         if reason is None:
             skips.append(Skip(family=family, reason=detail))
             continue
-        version = in_progress.get((family, digest)) or naming.version_for(now, digest)
-        if (family, digest) in in_progress:
-            detail = f"{reason.value}; {detail}" if detail else reason.value
-            reason = BuildReason.RESUMED
+        if family in in_progress:
+            # Another run's build VM is at work (or an orphan the sweeper will remove when it
+            # expires): building beside it could only collide, so this run leaves it be.
+            skips.append(Skip(family=family, reason=in_progress[family]))
+            continue
+        version = naming.version_for(now, digest)
         build = naming.build_id(family, version)
         builds[family] = Build(
             family=family,
@@ -144,21 +146,21 @@ def _build_reason(
     return None, f"up to date at {latest.version}"
 
 
-def _builds_in_progress(
-    factory: Factory, inventory: Inventory, now: datetime
-) -> dict[tuple[str, str], str]:
-    """Unexpired build VMs of this factory, by (family, hash): their builds are adopted."""
-    found: dict[tuple[str, str], str] = {}
+def _builds_in_progress(factory: Factory, inventory: Inventory, now: datetime) -> dict[str, str]:
+    """Families with an unexpired build VM of this factory, and why they are left alone.
+
+    A run plans before it builds, so any build VM it sees is another run's.
+    """
+    found: dict[str, str] = {}
     factory_lab = inventory.lab(factory.settings.factory_lab)
     for vm in factory_lab.vms if factory_lab else []:
         family = tags.get(vm.tags, tags.FAMILY)
-        digest = tags.get(vm.tags, tags.DEFINITION_HASH)
-        version = tags.get(vm.tags, tags.VERSION)
-        role = tags.get(vm.tags, tags.ROLE)
-        if not (tags.owned_by(vm.tags, factory.settings.factory_id) and family and digest):
+        if not (family and tags.owned_by(vm.tags, factory.settings.factory_id)):
             continue
-        if version and role == "build" and not _expired(vm.tags, now):
-            found[(family, digest)] = version
+        if tags.get(vm.tags, tags.ROLE) in ("build", "test") and not _expired(vm.tags, now):
+            run = tags.get(vm.tags, tags.RUN) or "an earlier run"
+            expiry = tags.get(vm.tags, tags.EXPIRES_AT) or "?"
+            found[family] = f"run {run} is building it on VM {vm.name} (the VM expires at {expiry})"
     return found
 
 

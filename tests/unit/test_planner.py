@@ -234,7 +234,7 @@ def test_removed_images_are_kept_when_retire_removed_is_off() -> None:
     assert not result.retirements
 
 
-def test_expired_build_vms_are_cleaned_up_and_live_ones_adopted() -> None:
+def test_expired_build_vms_are_cleaned_up_and_live_ones_left_to_their_run() -> None:
     entries, labs = _steady_state()
     changed = factory(
         images={"base": gallery("s1") + "vmSize: Standard_D8s_v5\n", "other": gallery("s2")},
@@ -268,10 +268,16 @@ def test_expired_build_vms_are_cleaned_up_and_live_ones_adopted() -> None:
     inv = inventory(entries, labs)
     inv = inv.model_copy(update={"labs": [*inv.labs, factory_lab]})
     second = plan(changed, inv, later, MANUAL)
-    resumed = next(b for b in second.builds if b.family == "base")
-    assert resumed.reason == BuildReason.RESUMED
-    assert (resumed.version, resumed.vm_name) == (build.version, build.vm_name)
+    # Another run is building "base": this run leaves it (and its VM) alone.
+    assert "base" not in {b.family for b in second.builds}
+    skip = next(s for s in second.skips if s.family == "base")
+    assert f"is building it on VM {build.vm_name}" in skip.reason
     assert [c.vm_name for c in second.cleanups] == ["old-build"]
+    # Once that VM has expired, the family is built again and the VM swept.
+    much_later = NOW + timedelta(hours=4)
+    third = plan(changed, inv, much_later, MANUAL)
+    assert "base" in {b.family for b in third.builds}
+    assert {c.vm_name for c in third.cleanups} == {"old-build", build.vm_name}
 
 
 def test_unreadable_labs_are_skipped_with_the_reason() -> None:
