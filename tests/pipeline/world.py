@@ -5,11 +5,7 @@ killed with -9 and restarted)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +14,7 @@ from typing import Any
 
 import requests
 
+from devhost.process import DevHostProcess
 from emulator.runner import LocalWorld, WorldInfo
 from emulator.scenario import load_scenario
 
@@ -44,7 +41,7 @@ class FactoryHost:
     queue_connection: str
     work: Path
     config_dir: Path = field(init=False)
-    process: subprocess.Popen[bytes] | None = None
+    process: DevHostProcess | None = None
     url: str = ""
     values: dict[str, str] = field(default_factory=dict)  # app settings to add or override
 
@@ -77,59 +74,30 @@ class FactoryHost:
         }
 
     def start(self) -> FactoryHost:
+        """Start devhost (again, after a kill: same state directory, so it resumes)."""
         self.work.mkdir(parents=True, exist_ok=True)
         settings_file = self.work / "local.settings.json"
         settings_file.write_text(json.dumps(self.settings(), indent=2), encoding="utf-8")
-        runtime = self.state_dir / "runtime.json"
-        runtime.unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "devhost",
-                    "--app-dir",
-                    str(ROOT),
-                    "--state-dir",
-                    str(self.state_dir),
-                    "start",
-                    "--port",
-                    "0",
-                    "--settings",
-                    str(settings_file),
-                    "--no-timers",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+        if self.process is None:
+            self.process = DevHostProcess(
+                ROOT,
+                state_dir=self.state_dir,
+                settings_file=settings_file,
+                extra_args=["--no-timers"],
+                log_file=self.log,
             )
-        deadline = time.monotonic() + 60
-        while not runtime.exists():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devhost exited: {self.log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("devhost did not start within 60 s")
-            time.sleep(0.1)
-        self.url = json.loads(runtime.read_text())["url"].rstrip("/")
+        self.process.start()
+        self.url = self.process.base_url
         return self
 
     def kill(self) -> None:
         """kill -9: no chance to clean up."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-        self.process = None
+        if self.process is not None:
+            self.process.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.process = None
+        if self.process is not None:
+            self.process.stop()
 
     # The factory's HTTP API, as an operator would call it ------------------------------
 
