@@ -33,6 +33,7 @@ import requests
 from rich.console import Console
 from rich.live import Live
 
+from devhost.process import DevHostProcess
 from scripts.push_demo import (
     deliver_github,
     github_push_payload,
@@ -155,19 +156,17 @@ def local_world(paths: LocalPaths, console: Console) -> Iterator[str]:
         world = json.loads(info_file.read_text())
         settings_file = paths.state / "local.settings.json"
         settings_file.write_text(json.dumps(_settings(paths, world), indent=2))
-        runtime = paths.devhost / "runtime.json"
-        runtime.unlink(missing_ok=True)
-        devhost = [
-            sys.executable, "-m", "devhost", "--app-dir", str(paths.root),
-            "--state-dir", str(paths.devhost), "start", "--port", "0",
-            "--settings", str(settings_file), "--no-timers",
-        ]  # fmt: skip
         console.print(f"Emulator at {world['endpoint']} (state in {paths.world})")
-        with _process(devhost, paths.state / "devhost.log", paths.root) as host_process:
-            _wait_for_file(runtime, host_process, paths.state / "devhost.log", "devhost")
-            url = json.loads(runtime.read_text())["url"].rstrip("/")
-            console.print(f"Function App (devhost) at {url}")
-            yield url
+        devhost = DevHostProcess(
+            paths.root,
+            state_dir=paths.devhost,
+            settings_file=settings_file,
+            extra_args=["--no-timers"],
+            log_file=paths.state / "devhost.log",
+        )
+        with devhost:
+            console.print(f"Function App (devhost) at {devhost.base_url}")
+            yield devhost.base_url
 
 
 def start_run(url: str, options: dict[str, Any]) -> str:
