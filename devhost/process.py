@@ -42,13 +42,17 @@ class DevHostProcess:
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
         log_file: Path | str | None = None,
+        drop_env: tuple[str, ...] = (),
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.port = port or free_port()
         self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
         self.settings_file = Path(settings_file).resolve() if settings_file else None
         self.extra_args = extra_args or []
-        self.env = {**os.environ, **(env or {})}
+        # This process's environment, less variables starting with a `drop_env` prefix
+        # (app settings are environment variables: a test's own must not leak in).
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(drop_env)}
+        self.env = {**inherited, **(env or {})}
         self.log_file = Path(log_file) if log_file else self.state_dir / "devhost.log"
         self.process: subprocess.Popen[bytes] | None = None
         keys = AppSettings.load(self.app_dir, self.settings_file).keys(self.state_dir)
@@ -108,12 +112,13 @@ class DevHostProcess:
             self.process.wait(timeout=30)
             self.process = None
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, and SIGKILL if it has not finished its work in flight within `timeout`."""
         if self.process is None:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=30)

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +14,7 @@ import pytest
 import requests
 from dulwich import porcelain
 
+from devhost.process import DevHostProcess
 from scripts.push_demo import init_repository
 from shared.function_names import FACTORY_RUN
 from shared.run_request import RunRequest
@@ -119,57 +115,18 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
         json.dumps({"IsEncrypted": False, "Values": settings, "Host": {"LocalHttpPort": 0}}),
         encoding="utf-8",
     )
-    state = work_dir / "state"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEFACTORY_")}
-    log_path = work_dir / "devhost.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "devhost",
-                "--app-dir",
-                str(ROOT),
-                "--state-dir",
-                str(state),
-                "start",
-                "--port",
-                "0",
-                "--settings",
-                str(settings_file),
-                "--no-timers",
-                "--no-queues",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            runtime = state / "runtime.json"
-            deadline = time.monotonic() + 60
-            while (url := _runtime_url(runtime)) is None:
-                if process.poll() is not None:
-                    log.flush()
-                    output = log_path.read_text(errors="replace")
-                    raise RuntimeError(f"devhost exited:\n{output[-3000:]}")
-                assert time.monotonic() < deadline, "devhost did not start within 60 s"
-                time.sleep(0.05)
-            yield url
-        finally:
-            # devhost finishes the activities in flight before it exits; runs that reach for
-            # an Azure that is not there retry for a while, and their state is thrown away.
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _runtime_url(runtime: Path) -> str | None:
-    """devhost's URL once its runtime file is there and complete (it is written, not moved)."""
+    process = DevHostProcess(
+        ROOT,
+        state_dir=work_dir / "state",
+        settings_file=settings_file,
+        extra_args=["--no-timers", "--no-queues"],
+        log_file=work_dir / "devhost.log",
+        drop_env=("IMAGEFACTORY_",),
+    )
+    process.start()
     try:
-        return str(json.loads(runtime.read_text(encoding="utf-8"))["url"]).rstrip("/")
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return None
+        yield process.base_url
+    finally:
+        # devhost finishes the activities in flight before it exits; runs that reach for
+        # an Azure that is not there retry for a while, and their state is thrown away.
+        process.stop(timeout=3)
