@@ -32,10 +32,15 @@ async def start_run(
     request: func.HttpRequest,
     run: RunRequest,
     instance_id: str,
+    *,
+    with_links: bool = True,
 ) -> func.HttpResponse:
-    """Start `factory_run` unless that instance is already going; answer with its status URLs.
+    """Start `factory_run` unless that instance is already going; answer 202 either way,
+    `started` saying whether this call started it.
 
-    202 and the Durable status URLs either way; `started` says whether this call started it.
+    `with_links` adds the Durable status URLs (and `Location`). They carry the Durable
+    extension's system key, so only callers that authenticated with a function key get
+    them; webhook deliveries, which providers store and show, do not.
     """
     started = False
     with run_scope(instance_id):
@@ -43,11 +48,12 @@ async def start_run(
             await client.start_new(FACTORY_RUN, instance_id, run.model_dump(mode="json"))
             started = True
         log.info("run %s %s", instance_id, "started" if started else "is already going")
-    urls = client.get_client_response_links(request, instance_id)
-    body = {"id": instance_id, "started": started, **urls}
+    body: dict[str, object] = {"id": instance_id, "started": started}
+    headers: dict[str, str] = {}
+    if with_links:
+        urls = client.get_client_response_links(request, instance_id)
+        body.update(urls)
+        headers["Location"] = urls["statusQueryGetUri"]
     return func.HttpResponse(
-        json.dumps(body),
-        status_code=202,
-        mimetype="application/json",
-        headers={"Location": urls["statusQueryGetUri"]},
+        json.dumps(body), status_code=202, mimetype="application/json", headers=headers
     )

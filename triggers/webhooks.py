@@ -45,16 +45,22 @@ async def _receive(
     instance_id = outcome.instance_id
     log.info("%s webhook %s: push of %s", provider, outcome.push.delivery_id, instance_id)
     existing = await client.get_status(instance_id)
-    if existing:  # any state: one run per pushed commit, however often it is delivered
-        status = existing.runtime_status
-        body = {
-            "id": instance_id,
-            "started": False,
-            "runtimeStatus": status.value if status is not None else None,
-            **client.get_client_response_links(req, instance_id),
-        }
+    status = existing.runtime_status if existing else None
+    # One run per pushed commit, however often it is delivered; a run that failed or was
+    # terminated may be started again by a redelivery.
+    if status is not None and status not in RETRYABLE:
+        body = {"id": instance_id, "started": False, "runtimeStatus": status.value}
         return _json(200, body)
-    return await start_run(client, req, outcome.request, instance_id)
+    # No status URLs in the answer: they carry the Durable system key, and providers keep
+    # and show every delivery's response.
+    return await start_run(client, req, outcome.request, instance_id, with_links=False)
+
+
+RETRYABLE = {
+    df.OrchestrationRuntimeStatus.Failed,
+    df.OrchestrationRuntimeStatus.Terminated,
+    df.OrchestrationRuntimeStatus.Canceled,
+}
 
 
 @bp.function_name(WEBHOOK_GITHUB)
