@@ -34,7 +34,7 @@ def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     settings = azure_clients.settings()
     pace = Pace(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
     try:
-        factory = read_config(ConfigSourceRef.model_validate(payload), settings.git_token)
+        factory = read_config(ConfigSourceRef.model_validate(payload))
     except ConfigInvalid as exc:
         problems = [str(p) for p in exc.problems]
         return LoadedConfig(problems=problems, pace=pace).model_dump(mode="json")

@@ -23,12 +23,15 @@ def load_config(
 
     A Git source is read at `ref.commit` (or the head of `ref.branch`), and that commit id
     goes into the Factory; a Git failure raises GitSourceError with one sentence. The Git
-    user name, CA bundle and cache folder not given come from the app settings
-    (IMAGEFACTORY_GIT_USERNAME, IMAGEFACTORY_CA_BUNDLE, IMAGEFACTORY_GIT_CACHE_DIR).
+    token, user name, CA bundle and cache folder not given come from the app settings
+    (IMAGEFACTORY_GIT_TOKEN, IMAGEFACTORY_GIT_USERNAME, IMAGEFACTORY_CA_BUNDLE,
+    IMAGEFACTORY_GIT_CACHE_DIR).
     """
     if ref.kind == "directory":
         return load_directory(Path(ref.location) / ref.path, commit=ref.commit)
     settings = load_settings()
+    if git_token is None and settings.git_token is not None:
+        git_token = settings.git_token.get_secret_value()
     snapshot = read_git(
         ref,
         token=git_token,

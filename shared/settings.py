@@ -5,6 +5,7 @@ Production and the local world differ only in these values: no `if local:` in co
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from shared.run_request import ConfigSourceRef
 
 PREFIX = "IMAGEFACTORY_"
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseModel):
@@ -25,7 +27,7 @@ class Settings(BaseModel):
     config_location: str = Field(default="", description="IMAGEFACTORY_CONFIG_LOCATION")
     config_path: str = Field(default="", description="IMAGEFACTORY_CONFIG_PATH")
     config_branch: str = Field(default="main", description="IMAGEFACTORY_CONFIG_BRANCH")
-    git_token: str | None = Field(default=None, description="IMAGEFACTORY_GIT_TOKEN (secret)")
+    git_token: SecretStr | None = Field(default=None, description="IMAGEFACTORY_GIT_TOKEN (secret)")
     arm_endpoint: str = Field(
         default="https://management.azure.com", description="IMAGEFACTORY_ARM_ENDPOINT"
     )
@@ -99,13 +101,23 @@ class Settings(BaseModel):
         )
 
 
+UNRESOLVED_REFERENCE = "@Microsoft.KeyVault("
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings from the environment. A Key Vault reference App Service could not
+    resolve arrives as its own text, which is guessable: such a value counts as unset (a
+    webhook without its secret answers 403) rather than as a secret."""
     env = os.environ if environ is None else environ
     values: dict[str, str] = {}
     for name in Settings.model_fields:
         key = PREFIX + name.upper()
-        if env.get(key):
-            values[name] = env[key]
+        value = env.get(key)
+        if value and value.lstrip().startswith(UNRESOLVED_REFERENCE):
+            log.warning("%s is an unresolved Key Vault reference; treating it as unset", key)
+            continue
+        if value:
+            values[name] = value
     return Settings.model_validate(values)
 
 

@@ -23,7 +23,7 @@ SWEEP_SCHEDULE = "0 17 * * * *"  # hourly, at 17 minutes past
 @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
 def orphan_sweeper(timer: func.TimerRequest) -> None:
     settings = azure_clients.settings()
-    factory = load_config(settings.config_ref, settings.git_token)
+    factory = load_config(settings.config_ref)
     report = sweep(factory, datetime.now(UTC))
     log.info(
         "sweep: deleted VMs %s; deleted catalog blobs %s; errors %s",
