@@ -234,9 +234,6 @@ def _fetch(
         heads.update({k: v for k, v in refs.items() if k.startswith(b"refs/heads/")})
         return _new(repo, [refs[branch]] if branch in refs else [])
 
-    def every_head(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
-        return _new(repo, [v for k, v in refs.items() if k.startswith(b"refs/heads/")])
-
     try:
         client, path = get_transport_and_path(
             ref.location,
@@ -245,10 +242,9 @@ def _fetch(
             password=token,
             quiet=True,
         )
+        # Only the configured branch is fetched: a commit that is not on it (another
+        # branch, or rewritten away) is never built.
         client.fetch(path, repo, determine_wants=branch_head)
-        if commit is not None and _missing(repo, commit):
-            # Not below the configured branch's head: it may be on another branch.
-            client.fetch(path, repo, determine_wants=every_head)
     except HTTPUnauthorized as exc:
         raise GitSourceError(
             f"The Git server at {where} refused the credentials; check IMAGEFACTORY_GIT_TOKEN "
@@ -264,7 +260,7 @@ def _fetch(
                 repo.refs[name] = sha
     if commit is not None:
         if _missing(repo, commit):
-            raise GitSourceError(f"Commit {commit} is not on any branch of {where}.")
+            raise GitSourceError(f"Commit {commit} is not on branch {ref.branch} of {where}.")
         return commit
     head = heads.get(branch)
     if head is None:

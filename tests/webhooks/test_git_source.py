@@ -84,13 +84,18 @@ def test_a_later_commit_fetches_only_what_is_new(config_repo: ConfigRepo, tmp_pa
     assert sum(p.stat().st_size for p in new_packs) < sum(p.stat().st_size for p in packs) / 2
 
 
-def test_a_commit_on_another_branch_is_found(config_repo: ConfigRepo, tmp_path: Path) -> None:
+def test_a_commit_on_another_branch_is_refused(config_repo: ConfigRepo, tmp_path: Path) -> None:
+    """Only the configured branch is built: an unreviewed branch's commit is not."""
     with Repo(str(config_repo.work)) as work:
         work.refs[b"refs/heads/side"] = work.refs[b"refs/heads/main"]  # type: ignore[index]
     _, side = commit_files(config_repo.work, {"notes.txt": b"side"}, "side branch", branch="side")
     config_repo.push("side")
-    snapshot = read_git(ref(config_repo, side), token=GIT_TOKEN, cache_dir=tmp_path)
-    assert snapshot.commit == side
+    with pytest.raises(GitSourceError, match=f"^Commit {side} is not on branch main of http"):
+        read_git(ref(config_repo, side), token=GIT_TOKEN, cache_dir=tmp_path)
+    # The same commit once merged into main is read.
+    _, merged = commit_files(config_repo.work, {"notes.txt": b"side"}, "merge side")
+    config_repo.push()
+    assert read_git(ref(config_repo, merged), token=GIT_TOKEN, cache_dir=tmp_path).commit == merged
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
@@ -104,7 +109,7 @@ def test_the_server_refuses_a_missing_or_wrong_token(
 
 
 def test_errors_name_what_is_missing(config_repo: ConfigRepo, tmp_path: Path) -> None:
-    with pytest.raises(GitSourceError, match=r"^Commit 1{40} is not on any branch of http"):
+    with pytest.raises(GitSourceError, match=r"^Commit 1{40} is not on branch main of http"):
         read_git(ref(config_repo, "1" * 40), token=GIT_TOKEN, cache_dir=tmp_path)
     with pytest.raises(GitSourceError, match=r"^The branch nope does not exist in http"):
         read_git(ref(config_repo, branch="nope"), token=GIT_TOKEN, cache_dir=tmp_path)
