@@ -37,6 +37,9 @@ async def scheduled_factory_run(
     except (NcrontabError, ValueError) as exc:
         log.error("IMAGEFACTORY_SCHEDULE is invalid: %s", exc)
         return
+    if await client.get_status(instance_id):  # this occurrence already has its run
+        log.info("scheduled run %s exists already; not started again", instance_id)
+        return
     running = await client.get_status_by(runtime_status=list(ACTIVE))
     busy = [s.instance_id for s in running if s.name == FACTORY_RUN]
     if busy:
