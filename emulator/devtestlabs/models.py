@@ -159,6 +159,28 @@ def _render_parameters(parameters: list[dict[str, Any]]) -> str:
     return f"({inner})"
 
 
+# Per OS: the os-info property, the other OS's, the state field, its three states (not
+# generalized, generalization requested, already generalized) and what a request does.
+OS_STATES: dict[
+    str, tuple[str, str, str, tuple[str, str, str], Literal["sysprep", "deprovision"]]
+] = {
+    "Windows": (
+        "windowsOsInfo",
+        "linuxOsInfo",
+        "windowsOsState",
+        ("NonSysprepped", "SysprepRequested", "SysprepApplied"),
+        "sysprep",
+    ),
+    "Linux": (
+        "linuxOsInfo",
+        "windowsOsInfo",
+        "linuxOsState",
+        ("NonDeprovisioned", "DeprovisionRequested", "DeprovisionApplied"),
+        "deprovision",
+    ),
+}
+
+
 class CustomImage(BaseModel):
     """A lab's custom image, from a lab VM or from a VHD in the lab's storage."""
 
@@ -859,43 +881,25 @@ class DevTestLabsBackend:
                 f"The virtual machine '{vm.name}' is {vm.provisioning_state}; a custom image "
                 "needs a VM that finished provisioning."
             )
-        windows = vm_props.get("windowsOsInfo")
-        linux = vm_props.get("linuxOsInfo")
+        info_key, other_key, state_key, states, generalization = OS_STATES[vm.os_type]
+        if vm_props.get(other_key):
+            raise InvalidParameter(
+                f"The virtual machine '{vm.name}' runs {vm.os_type}; use '{info_key}', not "
+                f"'{other_key}'."
+            )
+        state = str((vm_props.get(info_key) or {}).get(state_key) or "")
+        if state not in states:
+            raise InvalidParameter(
+                f"The property 'properties.vm.{info_key}.{state_key}' must be "
+                f"{', '.join(states[:-1])} or {states[-1]}."
+            )
+        not_generalized, requested, _ = states
         extra = 0.0
-        if vm.os_type == "Windows":
-            if linux:
-                raise InvalidParameter(
-                    f"The virtual machine '{vm.name}' runs Windows; use 'windowsOsInfo', not "
-                    "'linuxOsInfo'."
-                )
-            state = str((windows or {}).get("windowsOsState") or "")
-            if state not in ("NonSysprepped", "SysprepRequested", "SysprepApplied"):
-                raise InvalidParameter(
-                    "The property 'properties.vm.windowsOsInfo.windowsOsState' must be "
-                    "NonSysprepped, SysprepRequested or SysprepApplied."
-                )
-            if state == "SysprepRequested":
-                vm.generalized = "sysprep"
-                vm.power_state = "Stopped"
-                extra = self.core.scenario.durations.sysprep
-            generalized = state != "NonSysprepped"
-        else:
-            if windows:
-                raise InvalidParameter(
-                    f"The virtual machine '{vm.name}' runs Linux; use 'linuxOsInfo', not "
-                    "'windowsOsInfo'."
-                )
-            state = str((linux or {}).get("linuxOsState") or "")
-            if state not in ("NonDeprovisioned", "DeprovisionRequested", "DeprovisionApplied"):
-                raise InvalidParameter(
-                    "The property 'properties.vm.linuxOsInfo.linuxOsState' must be "
-                    "NonDeprovisioned, DeprovisionRequested or DeprovisionApplied."
-                )
-            if state == "DeprovisionRequested":
-                vm.generalized = "deprovision"
-                vm.power_state = "Stopped"
-                extra = self.core.scenario.durations.sysprep
-            generalized = state != "NonDeprovisioned"
+        if state == requested:
+            vm.generalized = generalization
+            vm.power_state = "Stopped"
+            extra = self.core.scenario.durations.sysprep
+        generalized = state != not_generalized
         text = vhd.header(vm.disk_bytes())
         header = "\n".join(
             [
