@@ -9,6 +9,10 @@ class InvalidGalleryImageReference(ArmError):
     code = "InvalidGalleryImageReference"
 
 
+class MissingRequiredProperties(ArmError):
+    code = "MissingRequiredProperties"
+
+
 class InvalidArtifact(ArmError):
     code = "InvalidArtifact"
 

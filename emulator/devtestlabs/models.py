@@ -557,6 +557,14 @@ class DevTestLabsBackend:
         return vm, operation
 
     def _check_network(self, lab: LabState, props: dict[str, Any]) -> None:
+        """A VM names the lab's network and subnet, as `az lab vm create` and the spec send."""
+        missing = [k for k in ("labVirtualNetworkId", "labSubnetName") if not props.get(k)]
+        if missing:
+            raise dtl.MissingRequiredProperties(
+                "The request is missing the required properties "
+                f"{', '.join(f'properties.{k}' for k in missing)}; name the lab's virtual "
+                f"network '{lab.virtual_network_id}' and its subnet '{lab.subnet_name}'."
+            )
         network = props.get("labVirtualNetworkId")
         if network and str(network).lower() != lab.virtual_network_id:
             raise InvalidParameter(

@@ -7,6 +7,10 @@ SUB2 = "8c5d1e72-9f30-4a6b-b1d4-7e2f6a9c3b18"
 FACTORY_RG, FACTORY_LAB = "rg-imagefactory", "factory-lab"
 ALPHA_RG, ALPHA_LAB = "rg-devtest-weu", "team-alpha"
 BRAVO_RG, BRAVO_LAB = "rg-devtest-eus", "team-bravo"
+# (subscription, resource group, lab) of each lab in the default scenario.
+FACTORY = (SUB1, FACTORY_RG, FACTORY_LAB)
+ALPHA = (SUB1, ALPHA_RG, ALPHA_LAB)
+BRAVO = (SUB2, BRAVO_RG, BRAVO_LAB)
 
 WINDOWS_2019 = {
     "publisher": "MicrosoftWindowsServer",
@@ -42,7 +46,17 @@ def artifact(
     }
 
 
+def lab_network(lab: tuple[str, str, str]) -> dict[str, str]:
+    """The network properties a VM in `lab` names: the lab's network `Dtl<lab>` and subnet."""
+    subscription, group, name = lab
+    return {
+        "labVirtualNetworkId": f"{lab_id(subscription, group, name)}/virtualnetworks/Dtl{name}",
+        "labSubnetName": f"Dtl{name}Subnet",
+    }
+
+
 def vm_body(
+    lab: tuple[str, str, str],
     image: dict[str, str] | None = None,
     artifacts: list[dict[str, object]] | None = None,
     custom_image_id: str | None = None,
@@ -54,6 +68,7 @@ def vm_body(
         "userName": "builder",
         "password": "Local-Only-Passw0rd!",
         "artifacts": artifacts or [],
+        **lab_network(lab),
     }
     if custom_image_id:
         props["customImageId"] = custom_image_id

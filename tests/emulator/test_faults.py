@@ -8,8 +8,10 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from tests.emulator.conftest import (
+    ALPHA,
     ALPHA_LAB,
     ALPHA_RG,
+    FACTORY,
     FACTORY_LAB,
     FACTORY_RG,
     SUB1,
@@ -67,7 +69,7 @@ def test_failed_operation_raises_with_its_error_code(emulator: LocalWorldClient)
     )  # fmt: skip
     dtl: Any = emulator.devtestlabs(SUB1)
     poller = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "doomed", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "doomed", vm_body(ALPHA, image=UBUNTU_2204)
     )
     with pytest.raises(HttpResponseError) as failed:
         poller.result()
@@ -77,7 +79,7 @@ def test_failed_operation_raises_with_its_error_code(emulator: LocalWorldClient)
     assert vm.provisioning_state == "Failed"
     # The fault fired once: the next create succeeds.
     again = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "fine", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "fine", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     assert again.provisioning_state == "Succeeded"
 
@@ -91,11 +93,12 @@ def test_artifact_failure_shows_per_artifact_status(emulator: LocalWorldClient) 
     )  # fmt: skip
     dtl: Any = emulator.devtestlabs(SUB1)
     body = vm_body(
+        FACTORY,
         artifacts=[
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-7zip"),
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-git"),
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"),
-        ]
+        ],
     )
     poller = dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, "art", body)
     with pytest.raises(HttpResponseError) as failed:
@@ -117,11 +120,11 @@ def test_quota_exceeded_names_the_quota(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "quota", {"subscription": SUB1, "location": "westeurope", "vcpus": 2})
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "first", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "first", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     with pytest.raises(HttpResponseError) as refused:
         dtl.virtual_machines.begin_create_or_update(
-            FACTORY_RG, FACTORY_LAB, "second", vm_body(image=UBUNTU_2204)
+            FACTORY_RG, FACTORY_LAB, "second", vm_body(FACTORY, image=UBUNTU_2204)
         )
     assert refused.value.status_code == 409
     assert refused.value.error is not None and refused.value.error.code == "QuotaExceeded"
@@ -134,7 +137,7 @@ def test_quota_fault_on_demand(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     with pytest.raises(HttpResponseError) as refused:
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "q", vm_body(image=UBUNTU_2204)
+            ALPHA_RG, ALPHA_LAB, "q", vm_body(ALPHA, image=UBUNTU_2204)
         )
     assert refused.value.status_code == 409
     assert "vCPUs quota" in str(refused.value)
@@ -150,11 +153,11 @@ def test_lab_policy_limits_vm_count(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "quota", {"subscription": SUB1, "location": "westeurope", "vcpus": 999})
     for index in range(limit):
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, f"p{index}", vm_body(image=UBUNTU_2204, size="Standard_B2s")
+            ALPHA_RG, ALPHA_LAB, f"p{index}", vm_body(ALPHA, image=UBUNTU_2204, size="Standard_B2s")
         )
     with pytest.raises(HttpResponseError) as refused:
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "one-too-many", vm_body(image=UBUNTU_2204)
+            ALPHA_RG, ALPHA_LAB, "one-too-many", vm_body(ALPHA, image=UBUNTU_2204)
         )
     assert refused.value.status_code == 409
     assert "MaxVmsAllowedPerLab" in str(refused.value)
@@ -168,10 +171,10 @@ def test_slow_operation_takes_longer_in_simulated_time(emulator: LocalWorldClien
     )
     dtl: Any = emulator.devtestlabs(SUB1)
     slow = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "slow", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "slow", vm_body(ALPHA, image=UBUNTU_2204)
     )
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "quick", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "quick", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "slow").provisioning_state == "Creating"
     assert not slow.done()

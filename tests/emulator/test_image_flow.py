@@ -10,10 +10,13 @@ from azure.mgmt.devtestlabs import models
 
 from emulator import vhd
 from tests.emulator.conftest import (
+    ALPHA,
     ALPHA_LAB,
     ALPHA_RG,
+    BRAVO,
     BRAVO_LAB,
     BRAVO_RG,
+    FACTORY,
     FACTORY_LAB,
     FACTORY_RG,
     SUB1,
@@ -30,6 +33,7 @@ EXPAND = "properties($expand=artifacts,computeVm)"
 def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     body = vm_body(
+        FACTORY,
         artifacts=[
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="git,7zip"),
             artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-vscode"),
@@ -122,7 +126,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         "uploads", "win2019-dev-1.vhd"
     ).delete_blob()
     new_vm = target.virtual_machines.begin_create_or_update(
-        BRAVO_RG, BRAVO_LAB, "from-image", vm_body(custom_image_id=image.id)
+        BRAVO_RG, BRAVO_LAB, "from-image", vm_body(BRAVO, custom_image_id=image.id)
     ).result()
     assert new_vm.custom_image_id == image.id
     bravo_compute: Any = emulator.compute(SUB2)
@@ -142,7 +146,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
 def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-1", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "linux-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "linux-1")
     assert vm.last_known_power_state == "Running"
@@ -166,10 +170,10 @@ def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> No
 
     # A VM made from it has a disk that names the image and, under it, the first VM.
     child = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-2", vm_body(custom_image_id=image.id)
+        ALPHA_RG, ALPHA_LAB, "linux-2", vm_body(ALPHA, custom_image_id=image.id)
     ).result()
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-2-snap", vm_body(custom_image_id=image.id)
+        ALPHA_RG, ALPHA_LAB, "linux-2-snap", vm_body(ALPHA, custom_image_id=image.id)
     ).result()
     state = emulator.admin("GET", "state")
     lab = state["world"]["subscriptions"][SUB1]["resource_groups"]["rg-devtest-weu"]["labs"][
@@ -223,7 +227,7 @@ def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> No
             ALPHA_RG,
             ALPHA_LAB,
             f"vm-{index}",
-            vm_body(image=UBUNTU_2204, tags={"factory": "f1" if index < 2 else "other"}),
+            vm_body(ALPHA, image=UBUNTU_2204, tags={"factory": "f1" if index < 2 else "other"}),
         ).result()
     mine = list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, filter="tags/factory eq 'f1'"))
     assert sorted(v.name for v in mine) == ["vm-0", "vm-1"]
@@ -249,7 +253,7 @@ def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> No
 def test_apply_artifacts_to_running_vm(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "apply-1", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "apply-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     dtl.virtual_machines.begin_apply_artifacts(
         ALPHA_RG,
@@ -302,7 +306,7 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
 def test_stop_and_start_a_lab_vm(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "power-1", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "power-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     dtl.virtual_machines.begin_stop(ALPHA_RG, ALPHA_LAB, "power-1").result()
     assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
@@ -333,7 +337,7 @@ def test_lab_network_and_policy_are_readable_and_checked(emulator: LocalWorldCli
     networks = list(dtl.virtual_networks.list(ALPHA_RG, ALPHA_LAB))
     assert [n.name for n in networks] == ["Dtlteam-alpha"]
     subnet = networks[0].subnet_overrides[0].lab_subnet_name
-    body = vm_body(image=UBUNTU_2204)
+    body = vm_body(ALPHA, image=UBUNTU_2204)
     props: Any = body["properties"]
     props["labVirtualNetworkId"] = networks[0].id
     props["labSubnetName"] = subnet
@@ -380,7 +384,7 @@ def test_deleting_a_vm_mid_build_cancels_its_creation(emulator: LocalWorldClient
     emulator.admin("POST", "faults", {"kind": "slow", "factor": 1000, "method": "PUT"})
     dtl: Any = emulator.devtestlabs(SUB1)
     creating = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "abandoned", vm_body(image=UBUNTU_2204)
+        ALPHA_RG, ALPHA_LAB, "abandoned", vm_body(ALPHA, image=UBUNTU_2204)
     )
     deleting = dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "abandoned")
     with pytest.raises(HttpResponseError) as canceled:

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.emulator.conftest import (
+    ALPHA,
     ALPHA_LAB,
     ALPHA_RG,
     FACTORY_LAB,
@@ -134,7 +135,7 @@ def test_paths_match_case_insensitively_and_ids_are_lowercase(
 def test_long_running_put_and_delete_headers(emulator: LocalWorldClient) -> None:
     path = lab_id(SUB1, ALPHA_RG, ALPHA_LAB) + "/virtualmachines/raw-vm"
     emulator.admin("POST", "clock", {"scale": 1})  # real time: only admin jumps move it
-    created = _call(emulator, "PUT", path, vm_body(image=UBUNTU_2204))
+    created = _call(emulator, "PUT", path, vm_body(ALPHA, image=UBUNTU_2204))
     assert created.status_code == 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
     operation_url = created.headers["Azure-AsyncOperation"]

@@ -17,8 +17,10 @@ from emulator.runner import INFO_FILE, LocalWorld
 from emulator.scenario import ScenarioError, scenario_from_dict
 from emulator.tls import TlsFiles
 from tests.emulator.conftest import (
+    ALPHA,
     ALPHA_LAB,
     ALPHA_RG,
+    FACTORY,
     FACTORY_LAB,
     FACTORY_RG,
     SUB1,
@@ -36,7 +38,7 @@ def _forty_minute_build() -> dict[str, object]:
     artifacts = [artifact(SUB1, FACTORY_RG, FACTORY_LAB, n) for n in names]
     artifacts.append(artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="jq"))
     artifacts.append(artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"))
-    return vm_body(artifacts=artifacts)
+    return vm_body(FACTORY, artifacts=artifacts)
 
 
 def test_forty_minute_build_takes_seconds_at_test_scale(emulator: LocalWorldClient) -> None:
@@ -92,12 +94,12 @@ def test_restart_keeps_state_with_persistence(
     try:
         dtl: Any = client.devtestlabs(SUB1)
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "kept", vm_body(image=UBUNTU_2204)
+            ALPHA_RG, ALPHA_LAB, "kept", vm_body(ALPHA, image=UBUNTU_2204)
         ).result()
         # Leave an operation running across the restart.
         client.admin("POST", "clock", {"scale": 1})
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "in-flight", vm_body(image=UBUNTU_2204)
+            ALPHA_RG, ALPHA_LAB, "in-flight", vm_body(ALPHA, image=UBUNTU_2204)
         )
         first_port = client.info.port
     finally:
