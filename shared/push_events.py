@@ -12,12 +12,13 @@ What each provider says about the changed files:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.json_body import BodyError, parse_json
 
 Provider = Literal["github", "azure-devops", "gitlab"]
 
@@ -155,9 +156,9 @@ M = TypeVar("M", bound=BaseModel)
 
 def _load(model: type[M], body: bytes, what: str) -> M:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"The body is not valid JSON ({exc.__class__.__name__}).") from exc
+        data = parse_json(body)
+    except BodyError as exc:
+        raise PayloadError(exc.message) from exc
     if not isinstance(data, dict):
         raise PayloadError(f"The body is not a {what} payload: expected a JSON object.")
     try:

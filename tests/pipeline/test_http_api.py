@@ -28,6 +28,11 @@ def test_start_needs_the_function_key(host: FactoryHost) -> None:
         (b"{not json", "InvalidJson", "the body is not JSON"),
         (b'{"images": "win2022-base"}', "InvalidOptions", "images"),
         (b'{"forse": true}', "InvalidOptions", "forse"),
+        (b'{"images": ' + b"[" * 1000 + b"]" * 1000 + b"}", "InvalidJson", "nests deeper"),
+        (b'{"images": ["\xffwin"]}', "InvalidJson", "not UTF-8"),
+        (b'{"force": ' + b"9" * 5000 + b"}", "InvalidJson", "integer of 5000 digits"),
+        (b'{"force": 1e999}', "InvalidJson", "too large for a number"),
+        (b'{"images": ["win2022-base", "nope", "win2O22-base"]}', "UnknownImages", "'nope'"),
     ],
 )
 def test_bad_requests_get_a_json_reason(
@@ -41,7 +46,8 @@ def test_bad_requests_get_a_json_reason(
     )
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == code and fragment in error["message"]
+    assert error["code"] == code and fragment in error["message"], error
+    assert "\n" not in error["message"] and "Traceback" not in error["message"]
 
 
 def test_unknown_run_is_404(host: FactoryHost) -> None:

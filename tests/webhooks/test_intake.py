@@ -309,6 +309,46 @@ def test_malformed_bodies_are_refused(provider: Provider, body: bytes) -> None:
     assert (error.status, error.code) == (400, "malformed_payload")
 
 
+def _with_extra(provider: Provider, extra: bytes) -> bytes:
+    """A genuine push payload with one more field whose value is the raw `extra`."""
+    body = json.dumps(payload_for(provider, "a" * 40)).encode()
+    return body[:-1] + b', "extra": ' + extra + b"}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (b"[" * 1000 + b"]" * 1000, "nests deeper than"),
+        (b"[" * 20_000 + b"]" * 20_000, "nests deeper than"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "nests deeper than"),
+        (b'"\xff\xfe not UTF-8"', "not UTF-8"),
+        (b"1" * 5000, "integer of 5000 digits"),
+        (b"1e999", "too large for a number"),
+        (b"-1e999", "too large for a number"),
+        (b"NaN", "not a JSON number"),
+        (b"Infinity", "not a JSON number"),
+    ],
+    ids=[
+        "depth-1000",
+        "depth-20000",
+        "objects-1000",
+        "utf8",
+        "int",
+        "float",
+        "-float",
+        "nan",
+        "inf",
+    ],
+)
+@pytest.mark.parametrize("provider", ["github", "gitlab", "azure-devops"])
+def test_hostile_json_is_refused_with_a_reason(
+    provider: Provider, extra: bytes, fragment: str
+) -> None:
+    error = rejected(sign(provider, _with_extra(provider, extra)))
+    assert (error.status, error.code) == (400, "malformed_payload")
+    assert fragment in error.message
+
+
 @given(provider=p.providers, value=p.json_values)
 def test_json_that_is_not_a_push_is_refused(provider: Provider, value: object) -> None:
     error = rejected(sign(provider, json.dumps(value).encode()))
