@@ -1,4 +1,8 @@
-"""Activities that move VHDs: capture a build VM's disk, copy between labs, delete."""
+"""Activities that move VHDs: capture a build VM's disk, copy between labs, delete.
+
+Disk grants and revokes are only started here; the orchestrator follows their operations
+(`operation_status`). A SAS URL never leaves an activity.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,26 @@ from shared.function_names import (
     FINISH_CAPTURE,
     LAB_COPY_STATUS,
     LABEL_CATALOG,
+    OPERATION_STATUS,
     START_CAPTURE,
     START_LAB_COPY,
 )
-from shared.payloads import BlobRef, CaptureRequest, CopyStatus, LabCopyRequest, LabelRequest
+from shared.payloads import (
+    BlobRef,
+    CaptureRequest,
+    CaptureWatch,
+    CopyStatus,
+    LabCopyRequest,
+    LabelRequest,
+    OperationRef,
+    OperationStatus,
+)
 
 bp = df.Blueprint()
+
+
+def _at(ref: BlobRef) -> labs_api.BlobAt:
+    return labs_api.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
 
 
 def _status(state: labs_api.CopyState) -> dict[str, Any]:
@@ -32,34 +50,55 @@ def _status(state: labs_api.CopyState) -> dict[str, Any]:
 @bp.function_name(START_CAPTURE)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
-def start_capture(payload: dict[str, Any]) -> str:
-    """Read SAS on the build VM's OS disk, then a server-side copy into the catalog."""
+def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
+    """Start the read grant on the (deallocated) build VM's OS disk; its operation follows."""
     request = CaptureRequest.model_validate(payload)
     disk = labs_api.os_disk(request.lab, request.vm)
-    source = labs_api.grant_disk_read(disk, request.grant_seconds)
-    return labs_api.start_copy(source, request.lab, request.blob, metadata={})
+    url = labs_api.begin_disk_read(disk, request.grant_seconds)
+    return OperationRef(subscription=disk.subscription, url=url).model_dump()
 
 
 @bp.function_name(CAPTURE_STATUS)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
-    ref = BlobRef.model_validate(payload)
-    return _status(labs_api.copy_state(ref.lab, ref.blob))
+    """The catalog copy's state; once the grant has succeeded, starts the copy from its SAS
+    (read here, used here, never returned)."""
+    watch = CaptureWatch.model_validate(payload)
+    blob = _at(watch.blob)
+    state = labs_api.copy_state(blob)
+    if state.state != "missing":
+        return _status(state)
+    grant = labs_api.operation_state(watch.grant.subscription, watch.grant.url)
+    if grant.state == "running":
+        return CopyStatus(state="granting", detail="disk access is being granted").model_dump()
+    if grant.state == "failed":
+        return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}").model_dump()
+    source = labs_api.disk_read_url(watch.grant.subscription, watch.grant.url)
+    return CopyStatus(state=labs_api.start_copy(source, blob, metadata={})).model_dump()
 
 
 @bp.function_name(FINISH_CAPTURE)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
-def finish_capture(payload: dict[str, Any]) -> bool:
-    """Revoke the disk's read SAS. False: the VM is gone (and its grant with it)."""
+def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Start revoking the disk's read SAS. None: the VM is gone (and its grant with it)."""
     request = CaptureRequest.model_validate(payload)
     try:
         disk = labs_api.os_disk(request.lab, request.vm)
     except ResourceNotFoundError:
-        return False
-    labs_api.revoke_disk_read(disk)
-    return True
+        return None
+    url = labs_api.begin_disk_revoke(disk)
+    return OperationRef(subscription=disk.subscription, url=url).model_dump()
+
+
+@bp.function_name(OPERATION_STATUS)
+@bp.activity_trigger(input_name="payload")
+@run_scoped
+def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
+    ref = OperationRef.model_validate(payload)
+    state = labs_api.operation_state(ref.subscription, ref.url)
+    return OperationStatus(state=state.state, detail=state.detail).model_dump()
 
 
 @bp.function_name(LABEL_CATALOG)
@@ -68,7 +107,7 @@ def finish_capture(payload: dict[str, Any]) -> bool:
 def label_catalog(payload: dict[str, Any]) -> bool:
     """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
     request = LabelRequest.model_validate(payload)
-    labs_api.set_blob_metadata(request.lab, request.blob, request.metadata)
+    labs_api.set_blob_metadata(_at(request.blob), request.metadata)
     return True
 
 
@@ -76,23 +115,21 @@ def label_catalog(payload: dict[str, Any]) -> bool:
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def start_lab_copy(payload: dict[str, Any]) -> str:
-    """Copy a catalog VHD into another lab's uploads, server-side (any region/subscription)."""
+    """Copy a catalog VHD into a lab's uploads, server-side (any region/subscription)."""
     request = LabCopyRequest.model_validate(payload)
-    source = labs_api.upload_url(request.source_lab, request.source_blob)
-    return labs_api.start_copy(source, request.lab, request.blob, metadata={})
+    source = labs_api.catalog_read_url(_at(request.source), request.read_seconds)
+    return labs_api.start_copy(source, _at(request.destination), metadata={})
 
 
 @bp.function_name(LAB_COPY_STATUS)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
-    ref = BlobRef.model_validate(payload)
-    return _status(labs_api.copy_state(ref.lab, ref.blob))
+    return _status(labs_api.copy_state(_at(BlobRef.model_validate(payload))))
 
 
 @bp.function_name(DELETE_BLOB)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def delete_blob(payload: dict[str, Any]) -> bool:
-    ref = BlobRef.model_validate(payload)
-    return labs_api.delete_blob(ref.lab, ref.blob)
+    return labs_api.delete_blob(_at(BlobRef.model_validate(payload)))

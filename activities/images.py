@@ -20,7 +20,15 @@ bp = df.Blueprint()
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
     return labs_api.begin_create_image_from_vhd(
-        request.lab, request.name, request.blob, request.os, request.tags, request.note
+        labs_api.ImageSpec(
+            lab=request.lab,
+            name=request.name,
+            vhd=labs_api.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
+            os=request.os,
+            generalized=request.generalized,
+            tags=request.tags,
+            note=request.note,
+        )
     )
 
 

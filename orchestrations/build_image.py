@@ -1,6 +1,7 @@
-"""build_image: create the build VM, wait for its artifacts and for it to stop, capture
-its disk into the catalog, always delete the VM, run the optional test gate, and only
-then label the catalog blob: an unlabelled blob is not a version.
+"""build_image: create the build VM, wait for its artifacts, deallocate it (Azure reads an
+OS disk only from a deallocated VM), capture its disk into the catalog, always delete the
+VM, run the optional test gate, and only then label the catalog blob: an unlabelled blob
+is not a version.
 
 It never raises: the result says which step failed and why, so one image failing does
 not fail the run.
@@ -26,6 +27,7 @@ from shared.function_names import (
     DELETE_VM,
     FINISH_CAPTURE,
     LABEL_CATALOG,
+    OPERATION_STATUS,
     START_CAPTURE,
     STOP_VM,
     VM_STATUS,
@@ -35,10 +37,12 @@ from shared.payloads import (
     BuildInput,
     BuildVmRequest,
     CaptureRequest,
+    CaptureWatch,
     CopyStatus,
     ImageRef,
     ImageRequest,
     LabelRequest,
+    OperationRef,
     StepResult,
     VmRef,
     VmStatus,
@@ -59,13 +63,17 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
     job = BuildInput.model_validate(context.get_input())
     build = job.build
     vm = _vm(context, job, build.vm_name)
-    blob = BlobRef(lab=job.factory_lab, blob=naming.catalog_blob_name(build.family, build.version))
+    blob = BlobRef(
+        lab=job.factory_lab,
+        blob=naming.catalog_blob_name(build.family, build.version),
+        catalog=True,
+    )
 
     context.set_custom_status({"step": "create build VM", "vm": vm.name})
     result = yield from _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image)
     if result is None:
-        context.set_custom_status({"step": "stop build VM", "vm": vm.name})
-        result = yield from _stop(context, job, vm)
+        context.set_custom_status({"step": "deallocate build VM", "vm": vm.name})
+        result = yield from _deallocate(context, job, vm)
     if result is None:
         context.set_custom_status({"step": "capture", "vm": vm.name})
         result = yield from _capture(context, job, vm, blob)
@@ -79,7 +87,7 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         result = yield from _test_gate(context, job, blob)
     if result is None:
         metadata = catalog.metadata(build, job.factory_id, job.commit, context.current_utc_datetime)
-        label = LabelRequest(lab=blob.lab, blob=blob.blob, metadata=metadata)
+        label = LabelRequest(blob=blob, metadata=metadata)
         try:
             yield call(context, LABEL_CATALOG, label.model_dump())
         except Exception as exc:
@@ -145,53 +153,80 @@ def _provision(
     return None
 
 
-def _stop(context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef) -> Orchestration:
-    """A disk is captured from a stopped VM: sysprep/deprovision stop it; else stop it."""
+def _deallocate(
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef
+) -> Orchestration:
+    """DevTest Labs' stop deallocates the VM; sysprep and deprovision only shut the guest
+    down, which leaves it allocated, and Azure refuses disk access to an allocated VM."""
+    step = "deallocate build VM"
     try:
         status = VmStatus.model_validate((yield call(context, VM_STATUS, vm.model_dump())))
-        if status.stopped:
+        if status.deallocated:
             return None
         yield call(context, STOP_VM, vm.model_dump())
         waited = yield from _watch(
             context,
             job,
             vm,
-            lambda s: s["state"] != "ready" or VmStatus.model_validate(s).stopped,
+            lambda s: s["state"] != "ready" or VmStatus.model_validate(s).deallocated,
         )
     except Exception as exc:
-        return _failed(job, "stop build VM", exc)
+        return _failed(job, step, exc)
     status = VmStatus.model_validate(waited.status)
-    if waited.timed_out or not status.stopped:
-        return _failed(job, "stop build VM", f"the VM did not stop ({status.detail})")
+    if waited.timed_out or not status.deallocated:
+        return _failed(job, step, f"the VM was not deallocated ({status.detail})")
     return None
 
 
 def _capture(
     context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, blob: BlobRef
 ) -> Orchestration:
-    """Copy the stopped VM's OS disk into the catalog, then revoke the read SAS."""
+    """Grant read access to the deallocated VM's OS disk, copy it into the catalog, then
+    revoke the grant. The activities only start each operation; this waits."""
     grant = int(job.timeouts["disk_copy"]) + GRANT_MARGIN_SECONDS
     request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob.blob, grant_seconds=grant)
     try:
-        yield call(context, START_CAPTURE, request.model_dump())
+        started = yield call(context, START_CAPTURE, request.model_dump())
+        watch = CaptureWatch(blob=blob, grant=OperationRef.model_validate(started))
         waited = yield from monitor(
             context,
             CAPTURE_STATUS,
-            blob.model_dump(),
+            watch.model_dump(),
             lambda s: s["state"] in DONE_COPY,
             job.timeouts["disk_copy"],
             job.poll_seconds,
         )
     except Exception as exc:
-        yield from best_effort(context, FINISH_CAPTURE, request.model_dump())
+        yield from _revoke(context, job, request)
         return _failed(job, "capture disk", exc)
-    yield from best_effort(context, FINISH_CAPTURE, request.model_dump())
+    yield from _revoke(context, job, request)
     status = CopyStatus.model_validate(waited.status)
     if waited.timed_out:
         return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
     if status.state != "success":
         return _failed(job, "capture disk", status.detail or status.state)
     return None
+
+
+def _revoke(
+    context: df.DurableOrchestrationContext, job: BuildInput, request: CaptureRequest
+) -> Orchestration:
+    """Revoke the disk's read SAS and wait for it; best effort (the VM's deletion follows)."""
+    try:
+        started = yield call(context, FINISH_CAPTURE, request.model_dump())
+        if started is None:
+            return False
+        yield from monitor(
+            context,
+            OPERATION_STATUS,
+            OperationRef.model_validate(started).model_dump(),
+            lambda s: s["state"] != "running",
+            job.timeouts["vm_delete"],
+            job.poll_seconds,
+        )
+    except Exception:
+        return False
+    return True
 
 
 def _test_gate(
@@ -211,8 +246,9 @@ def _test_gate(
     request = ImageRequest(
         lab=job.factory_lab,
         name=gate_image,
-        blob=blob.blob,
+        vhd=blob,
         os=job.os,
+        generalized=job.generalize,
         tags=gate_tags,
         note=f"Test gate image of {build.build_id}",
     )

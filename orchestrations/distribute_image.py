@@ -36,15 +36,18 @@ bp = df.Blueprint()
 def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
     job = DistributeInput.model_validate(context.get_input())
     dist = job.distribution
-    blob = f"{dist.image_name}.vhd"
+    catalog_blob = naming.catalog_blob_name(dist.family, dist.version)
+    # Into the factory lab's own uploads the factory writes with its identity; any other
+    # lab is reached through its upload URI.
+    in_factory_lab = dist.lab.lower() == job.factory_lab.lower()
+    destination = BlobRef(lab=dist.lab, blob=f"{dist.image_name}.vhd", catalog=in_factory_lab)
     copy = LabCopyRequest(
-        source_lab=job.factory_lab,
-        source_blob=naming.catalog_blob_name(dist.family, dist.version),
-        lab=dist.lab,
-        blob=blob,
+        source=BlobRef(lab=job.factory_lab, blob=catalog_blob, catalog=True),
+        destination=destination,
+        read_seconds=int(job.timeouts["disk_copy"]) + 600,
     )
     image = ImageRef(lab=dist.lab, name=dist.image_name, factory_id=job.factory_id)
-    copied_blob = BlobRef(lab=dist.lab, blob=blob).model_dump()
+    copied_blob = destination.model_dump()
 
     def result(step: str = "", reason: str = "") -> dict[str, object]:
         outcome = StepResult(
@@ -63,7 +66,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
         copied = yield from monitor(
             context,
             LAB_COPY_STATUS,
-            BlobRef(lab=dist.lab, blob=blob).model_dump(),
+            copied_blob,
             lambda s: s["state"] in ("success", "failed", "missing"),
             job.timeouts["disk_copy"],
             job.poll_seconds,
@@ -81,8 +84,9 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
     request = ImageRequest(
         lab=dist.lab,
         name=dist.image_name,
-        blob=blob,
+        vhd=destination,
         os=job.os,
+        generalized=job.generalized,
         tags=job.image_tags,
         note=f"{dist.family} version {dist.version}, built by the image factory",
     )

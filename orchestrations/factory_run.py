@@ -260,6 +260,7 @@ def _build(
             artifacts=effective_artifacts(image),
             test_artifacts=image.test_artifacts,
             test_vm_name=naming.build_vm_name(image, build.build_id, role="test"),
+            generalize=image.generalize,
             gallery=gallery,
             parent_image=(
                 naming.image_name(build.parent, build.base.rsplit("@", 1)[1])
@@ -313,6 +314,7 @@ def _distribute(
             factory_id=factory.settings.factory_id,
             factory_lab=factory.settings.factory_lab,
             os=image.os,
+            generalized=image.generalize,
             build_id=naming.build_id(dist.family, dist.version),
             image_tags=_image_tags(
                 factory, dist.family, dist.version, build if dist.after_build else None

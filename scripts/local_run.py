@@ -126,6 +126,7 @@ def _settings(paths: LocalPaths, world: dict[str, Any]) -> dict[str, Any]:
             "DEVHOST_CA_BUNDLE": ca,
             "IMAGEFACTORY_ARM_ENDPOINT": world["endpoint"],
             "IMAGEFACTORY_CA_BUNDLE": ca,
+            "IMAGEFACTORY_BLOB_ENDPOINT": f"https://127.0.0.1:{world['blob_port']}/{{account}}",
             "IMAGEFACTORY_CREDENTIAL": "local",
             "IMAGEFACTORY_CONFIG_SOURCE": "git",
             "IMAGEFACTORY_CONFIG_LOCATION": str(paths.repository),

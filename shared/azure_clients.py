@@ -13,7 +13,7 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.devtestlabs import DevTestLabsClient
-from azure.storage.blob import BlobClient
+from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from shared.settings import Settings, load_settings
@@ -37,10 +37,7 @@ def credential() -> TokenCredential:
 
 def _arm_options() -> dict[str, Any]:
     s = settings()
-    options: dict[str, Any] = {"base_url": s.arm_endpoint}
-    if s.ca_bundle:
-        options["connection_verify"] = s.ca_bundle
-    return options
+    return {"base_url": s.arm_endpoint, **_tls()}
 
 
 @cache
@@ -53,20 +50,28 @@ def compute(subscription: str) -> ComputeManagementClient:
     return ComputeManagementClient(credential(), subscription.lower(), **_arm_options())
 
 
+def _tls() -> dict[str, Any]:
+    ca = settings().ca_bundle
+    return {"connection_verify": ca} if ca else {}
+
+
 def blob(sas_url: str) -> BlobClient:
     """A blob addressed by a SAS URL (from generateUploadUri or a disk grant)."""
-    options: dict[str, Any] = {}
-    if settings().ca_bundle:
-        options["connection_verify"] = settings().ca_bundle
-    return BlobClient.from_blob_url(sas_url, **options)
+    return BlobClient.from_blob_url(sas_url, **_tls())
 
 
 def blob_with_token(url: str) -> BlobClient:
     """A blob addressed by its plain URL, authorised by the factory's own identity."""
-    options: dict[str, Any] = {}
-    if settings().ca_bundle:
-        options["connection_verify"] = settings().ca_bundle
-    return BlobClient.from_blob_url(url, credential=credential(), **options)
+    return BlobClient.from_blob_url(url, credential=credential(), **_tls())
+
+
+def container_with_token(url: str) -> ContainerClient:
+    """A container addressed by its plain URL, authorised by the factory's own identity."""
+    return ContainerClient.from_container_url(url, credential=credential(), **_tls())
+
+
+def blob_service_with_token(account_url: str) -> BlobServiceClient:
+    return BlobServiceClient(account_url, credential=credential(), **_tls())
 
 
 def queue(name: str) -> QueueClient:
@@ -74,9 +79,7 @@ def queue(name: str) -> QueueClient:
     env = os.environ
     setting = settings().queue_connection
     # Base64, as the Functions queue trigger expects by default.
-    options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy()}
-    if settings().ca_bundle:
-        options["connection_verify"] = settings().ca_bundle
+    options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy(), **_tls()}
     connection = env.get(setting)
     if connection:
         return QueueClient.from_connection_string(connection, name, **options)

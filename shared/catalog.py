@@ -60,13 +60,11 @@ def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
 
 
 def list_entries(factory_lab: str, factory_id: str) -> list[CatalogEntry]:
-    """Every complete catalog entry of this factory (an unfinished capture has no metadata)."""
+    """Every complete catalog entry of this factory (an unfinished capture has no metadata),
+    read with the factory's own identity: no ARM request at all."""
     entries = []
-    for blob in labs_api.list_vhds(factory_lab):
-        if not blob.startswith(naming.CATALOG_PREFIX):
-            continue
-        meta = labs_api.blob_metadata(factory_lab, blob)
-        found = entry(meta, factory_id) if meta else None
-        if found is not None and blob == naming.catalog_blob_name(found.family, found.version):
+    for blob in labs_api.list_catalog(factory_lab, naming.CATALOG_PREFIX):
+        found = entry(blob.metadata, factory_id) if blob.metadata else None
+        if found is not None and blob.name == naming.catalog_blob_name(found.family, found.version):
             entries.append(found)
     return sorted(entries, key=lambda e: (e.family, e.version))

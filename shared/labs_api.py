@@ -11,13 +11,17 @@ import logging
 import secrets
 import string
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline import PipelineResponse
+from azure.core.rest import HttpRequest
 from azure.mgmt.compute.models import GrantAccessData
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.devtestlabs.models import (
     ArtifactInstallProperties,
     ArtifactParameterProperties,
@@ -26,6 +30,7 @@ from azure.mgmt.devtestlabs.models import (
     GalleryImageReference,
     LabVirtualMachine,
 )
+from azure.storage.blob import BlobClient, BlobSasPermissions, UserDelegationKey, generate_blob_sas
 
 from shared import azure_clients, tags
 from shared.arm_ids import ResourceId, parse_lab_id, parse_resource_id
@@ -34,8 +39,9 @@ from shared.inventory import LabImage, LabInventory, LabVm
 
 ADMIN_USER = "factoryadmin"
 RELEASED = "released"  # metadata of a blob truncated instead of deleted
+UPLOADS_CONTAINER = "uploads"
+DEALLOCATED = "deallocated"
 log = logging.getLogger(__name__)
-UPLOADS_BLOB_SUFFIX = ".vhd"
 
 
 @dataclass(frozen=True)
@@ -160,9 +166,12 @@ def begin_create_vm(spec: VmSpec) -> str:
             + (f" for run {holder}; that run is building this version" if holder else "")
             + "; not touching it"
         )
+    network, subnet = _lab_network(lab)
     vm = LabVirtualMachine(
         location=_lab_location(lab),
         tags=spec.tags,
+        lab_virtual_network_id=network,
+        lab_subnet_name=subnet,
         notes=spec.notes,
         size=spec.size,
         user_name=ADMIN_USER,
@@ -198,15 +207,17 @@ class VmState:
     detail: str = ""
     artifacts_applied: int = 0
     artifacts_total: int = 0
-    power_state: str = ""
+    power_state: str = ""  # the compute VM's, lowercase: running, stopped, deallocated...
 
 
 def vm_state(lab_id: str, name: str) -> VmState:
-    """`ready` once provisioned and every artifact applied (see `power_state` for stopped)."""
+    """`ready` once provisioned and every artifact applied, with the compute VM's power
+    state (a guest shutdown leaves it `stopped`, still allocated; DevTest Labs' stop
+    deallocates it)."""
     lab = Lab.of(lab_id)
     try:
         vm = lab.client.virtual_machines.get(
-            lab.group, lab.name, name, expand="properties($expand=artifacts)"
+            lab.group, lab.name, name, expand="properties($expand=artifacts,computeVm)"
         )
     except ResourceNotFoundError:
         return VmState("missing", f"VM {name} does not exist in lab {lab.name}")
@@ -228,8 +239,18 @@ def vm_state(lab_id: str, name: str) -> VmState:
         return VmState("failed", "artifact deployment failed", applied, total)
     if total and applied < total:
         return VmState("running", f"artifacts {applied}/{total}", applied, total)
-    power = str(vm.last_known_power_state or "")
+    power = _power_state(vm)
     return VmState("ready", f"power state {power or 'unknown'}", applied, total, power)
+
+
+def _power_state(vm: LabVirtualMachine) -> str:
+    """The compute VM's `PowerState/<state>` status; else what DevTest Labs last saw."""
+    statuses = vm.compute_vm.statuses if vm.compute_vm else None
+    for status in statuses or []:
+        code = status.code or ""
+        if code.lower().startswith("powerstate/"):
+            return code.split("/", 1)[1].lower()
+    return str(vm.last_known_power_state or "").lower()
 
 
 def begin_delete_vm(lab_id: str, name: str, mine: dict[str, str]) -> bool:
@@ -257,7 +278,8 @@ def begin_delete_owned_vm(lab_id: str, name: str, factory_id: str) -> bool:
 
 
 def begin_stop_vm(lab_id: str, name: str) -> None:
-    """Start stopping a lab VM (a capture needs a stopped VM)."""
+    """Start DevTest Labs' stop, which deallocates the VM: Azure grants access to an OS disk
+    only when its VM is deallocated, and a guest shutdown leaves it allocated."""
     lab = Lab.of(lab_id)
     lab.client.virtual_machines.begin_stop(lab.group, lab.name, name, polling=False)
 
@@ -274,65 +296,204 @@ def os_disk(lab_id: str, name: str) -> ResourceId:
     return parse_resource_id(disk_id)
 
 
-def grant_disk_read(disk: ResourceId, seconds: int) -> str:
-    """A short-lived read SAS for a managed disk (disk grant access; completes in seconds)."""
+# --- disk access: started here, watched by the orchestrator ------------------------------
+
+
+def begin_disk_read(disk: ResourceId, seconds: int) -> str:
+    """Start a disk grant (a read SAS for `seconds`). Returns its operation's URL: the SAS
+    itself is read by `start_capture_copy`, so it never leaves an activity."""
     client = azure_clients.compute(disk.subscription)
-    poller = client.disks.begin_grant_access(
+    headers: dict[str, str] = {}
+    client.disks.begin_grant_access(
         disk.resource_group,
         disk.name,
         GrantAccessData(access="Read", duration_in_seconds=seconds),
-        polling_interval=1,
+        polling=False,
+        raw_response_hook=_keep_headers(headers),
     )
-    return str(poller.result().access_sas)
+    return _operation_url(headers, f"disk grant of {disk.name}")
 
 
-def revoke_disk_read(disk: ResourceId) -> None:
+def begin_disk_revoke(disk: ResourceId) -> str:
+    """Start revoking a disk's grants. Returns the operation's URL."""
     client = azure_clients.compute(disk.subscription)
-    client.disks.begin_revoke_access(disk.resource_group, disk.name, polling_interval=1).result()
+    headers: dict[str, str] = {}
+    client.disks.begin_revoke_access(
+        disk.resource_group, disk.name, polling=False, raw_response_hook=_keep_headers(headers)
+    )
+    return _operation_url(headers, f"disk revoke of {disk.name}")
 
 
-# --- blobs in a lab's uploads container ---------------------------------------------------
+@dataclass(frozen=True)
+class OperationState:
+    state: str  # "running" | "succeeded" | "failed"
+    detail: str = ""
 
 
-_UPLOAD_SAS_REUSE_SECONDS = 300
-_upload_sas: dict[str, tuple[float, str, str]] = {}
+def operation_state(subscription: str, url: str) -> OperationState:
+    """One read of an Azure-AsyncOperation status resource."""
+    body = _operation_body(subscription, url)
+    status = str(body.get("status", "")).lower()
+    if status in ("succeeded", "failed", "canceled"):
+        error = body.get("error") or {}
+        detail = f"{error.get('code', '')}: {error.get('message', '')}" if error else ""
+        return OperationState("succeeded" if status == "succeeded" else "failed", detail)
+    return OperationState("running", status)
+
+
+def disk_read_url(subscription: str, grant_url: str) -> str:
+    """The read SAS a succeeded disk grant produced (`properties.output.accessSAS`)."""
+    body = _operation_body(subscription, grant_url)
+    output = (body.get("properties") or {}).get("output") or {}
+    sas = output.get("accessSAS")
+    if str(body.get("status", "")).lower() != "succeeded" or not sas:
+        raise RuntimeError("the disk grant has not produced a read SAS")
+    return str(sas)
+
+
+def _operation_body(subscription: str, url: str) -> dict[str, Any]:
+    client = azure_clients.compute(subscription)
+    response = client.send_request(HttpRequest("GET", url))
+    if response.status_code >= 400:
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    body = response.json()
+    return body if isinstance(body, dict) else {}
+
+
+def _keep_headers(into: dict[str, str]) -> Callable[[PipelineResponse[Any, Any]], None]:
+    def hook(response: PipelineResponse[Any, Any]) -> None:
+        into.update({k.lower(): v for k, v in response.http_response.headers.items()})
+
+    return hook
+
+
+def _operation_url(headers: dict[str, str], what: str) -> str:
+    url = headers.get("azure-asyncoperation") or headers.get("location")
+    if not url:
+        raise RuntimeError(f"the {what} was accepted without an operation to follow")
+    return url
+
+
+# --- blobs ----------------------------------------------------------------------------------
+#
+# The catalog is the factory lab's `uploads` container, which the factory reads and writes
+# with its own identity (Storage Blob Data Contributor on that account): listing it, copying
+# a disk into it and labelling a version cost no ARM write. A target lab's uploads are
+# reached only through DevTest Labs' generateUploadUri: a SAS for one blob (read, create,
+# write), one ARM write each, so each one is kept for that blob until shortly before it
+# expires and never leaves the process.
+
+
+@dataclass(frozen=True)
+class BlobAt:
+    """A blob in a lab's uploads container, reached with the factory's token (`catalog`)
+    or through an upload URI."""
+
+    lab: str
+    name: str
+    catalog: bool = False
+
+
+def blob_url(blob: BlobAt) -> str:
+    """The blob's plain URL in the lab's storage account (what a custom image names)."""
+    return _authorised_url(blob).split("?", 1)[0]
+
+
+def _client(blob: BlobAt) -> BlobClient:
+    if blob.catalog:
+        return azure_clients.blob_with_token(_catalog_url(blob))
+    return azure_clients.blob(_authorised_url(blob))
+
+
+def _authorised_url(blob: BlobAt) -> str:
+    return _catalog_url(blob) if blob.catalog else upload_url(blob.lab, blob.name)
+
+
+def _catalog_url(blob: BlobAt) -> str:
+    return f"{_container_url(blob.lab)}/{blob.name}"
+
+
+def _container_url(lab_id: str) -> str:
+    account = _lab_storage_account(Lab.of(lab_id))
+    endpoint = azure_clients.settings().blob_endpoint.replace("{account}", account)
+    return f"{endpoint.rstrip('/')}/{UPLOADS_CONTAINER}"
+
+
+_SAS_MARGIN = timedelta(minutes=10)
+_upload_sas: dict[tuple[str, str], tuple[datetime, str]] = {}
 _upload_lock = threading.Lock()
 
 
 def upload_url(lab_id: str, blob_name: str) -> str:
-    """A SAS URL (read, create, write) of `blob_name` in the lab's uploads container.
-
-    The SAS DevTest Labs returns is for the whole container, so it is reused for a few
-    minutes for every blob of that lab instead of asking again per blob.
-    """
-    key = lab_id.lower()
-    now = time.monotonic()
+    """A SAS URL of `blob_name` in the lab's uploads container (DevTest Labs'
+    generateUploadUri), reused for that blob until shortly before it expires."""
+    key = (lab_id.lower(), blob_name)
+    now = datetime.now(UTC)
     with _upload_lock:
         cached = _upload_sas.get(key)
-    if cached is None or cached[0] < now:
-        lab = Lab.of(lab_id)
-        result = lab.client.labs.generate_upload_uri(lab.group, lab.name, blob_name=blob_name)
-        path, _, query = str(result.upload_uri).partition("?")
-        container = path.rstrip("/")
-        if container.endswith("/" + blob_name):
-            container = container[: -len(blob_name) - 1]
-        reuse = _UPLOAD_SAS_REUSE_SECONDS if "sr=c" in query.split("&") else 0
-        cached = (now + reuse, container, query)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    lab = Lab.of(lab_id)
+    answer = lab.client.labs.generate_upload_uri(lab.group, lab.name, blob_name=blob_name)
+    url = str(answer.upload_uri)
+    expiry = _sas_expiry(url)
+    if expiry is not None:
         with _upload_lock:
-            _upload_sas[key] = cached
-    _, container, query = cached
-    return f"{container}/{blob_name}?{query}"
+            _upload_sas[key] = (expiry - _SAS_MARGIN, url)
+    return url
 
 
-def start_copy(source_url: str, lab_id: str, blob_name: str, metadata: dict[str, str]) -> str:
-    """Start a server-side copy into the lab's uploads container; adopts a copy under way."""
-    destination = azure_clients.blob(upload_url(lab_id, blob_name))
-    if destination.exists():
-        props = destination.get_blob_properties()
+def _sas_expiry(url: str) -> datetime | None:
+    values = parse_qs(urlsplit(url).query).get("se")
+    if not values:
+        return None
+    try:
+        return datetime.fromisoformat(values[0].replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+_DELEGATION_LIFETIME = timedelta(hours=6)
+_delegation: dict[str, tuple[datetime, UserDelegationKey]] = {}
+
+
+def catalog_read_url(blob: BlobAt, seconds: int) -> str:
+    """A read SAS for a catalog blob signed with a user delegation key of the factory's
+    identity: the source of a server-side copy into another lab, without an ARM write."""
+    lab = Lab.of(blob.lab)
+    account = _lab_storage_account(lab)
+    now = datetime.now(UTC)
+    expiry = now + timedelta(seconds=seconds)
+    with _upload_lock:
+        held = _delegation.get(account)
+    if held is None or held[0] < expiry:
+        service = azure_clients.blob_service_with_token(_container_url(blob.lab).rsplit("/", 1)[0])
+        key_expiry = max(expiry, now + _DELEGATION_LIFETIME)
+        key = service.get_user_delegation_key(now - timedelta(minutes=5), key_expiry)
+        held = (key_expiry, key)
+        with _upload_lock:
+            _delegation[account] = held
+    sas = generate_blob_sas(
+        account_name=account,
+        container_name=UPLOADS_CONTAINER,
+        blob_name=blob.name,
+        user_delegation_key=held[1],
+        permission=BlobSasPermissions(read=True),
+        expiry=expiry,
+        start=now - timedelta(minutes=5),
+    )
+    return f"{_catalog_url(blob)}?{sas}"
+
+
+def start_copy(source_url: str, destination: BlobAt, metadata: dict[str, str]) -> str:
+    """Start a server-side copy into a lab's uploads container; adopts a copy under way."""
+    client = _client(destination)
+    if client.exists():
+        props = client.get_blob_properties()
         status = (props.copy.status or "").lower() if props.copy else ""
         if not _released(props) and status in ("pending", "success"):
             return status
-    destination.start_copy_from_url(source_url, metadata=metadata)
+    client.start_copy_from_url(source_url, metadata=metadata)
     return "pending"
 
 
@@ -348,13 +509,14 @@ class CopyState:
     detail: str = ""
 
 
-def copy_state(lab_id: str, blob_name: str) -> CopyState:
-    client = azure_clients.blob(upload_url(lab_id, blob_name))
-    if not client.exists():
-        return CopyState("missing", detail=f"blob {blob_name} does not exist")
-    props = client.get_blob_properties()
+def copy_state(blob: BlobAt) -> CopyState:
+    client = _client(blob)
+    try:
+        props = client.get_blob_properties()
+    except ResourceNotFoundError:
+        return CopyState("missing", detail=f"blob {blob.name} does not exist")
     if _released(props):
-        return CopyState("missing", detail=f"blob {blob_name} was released")
+        return CopyState("missing", detail=f"blob {blob.name} was released")
     copy = props.copy
     if copy is None or not copy.id:
         return CopyState("success")
@@ -366,62 +528,72 @@ def copy_state(lab_id: str, blob_name: str) -> CopyState:
     return CopyState("pending", copy.progress or "")
 
 
-def blob_metadata(lab_id: str, blob_name: str) -> dict[str, str] | None:
-    client = azure_clients.blob(upload_url(lab_id, blob_name))
-    try:
-        return dict(client.get_blob_properties().metadata or {})
-    except ResourceNotFoundError:
-        return None
+def set_blob_metadata(blob: BlobAt, metadata: dict[str, str]) -> None:
+    _client(blob).set_blob_metadata(metadata)
 
 
-def set_blob_metadata(lab_id: str, blob_name: str, metadata: dict[str, str]) -> None:
-    azure_clients.blob(upload_url(lab_id, blob_name)).set_blob_metadata(metadata)
+def delete_blob(blob: BlobAt) -> bool:
+    """Delete a blob from a lab's uploads container. False: it was not there.
 
-
-def delete_blob(lab_id: str, blob_name: str) -> bool:
-    """Delete a blob from the lab's uploads container. False: it was not there.
-
-    An upload SAS may not delete, so this uses the factory's token (a storage data role on
-    the lab's account, if granted); without that role it releases the bytes by truncating
-    the blob to nothing, which the upload SAS allows.
+    The factory's identity deletes it when it holds a storage data role on that lab's
+    account (always for the catalog); an upload URI may not delete, so without that role
+    the bytes are released by truncating the blob to nothing, which the upload URI allows.
     """
-    sas_url = upload_url(lab_id, blob_name)
     try:
-        azure_clients.blob_with_token(sas_url.split("?", 1)[0]).delete_blob()
+        azure_clients.blob_with_token(_catalog_url(blob)).delete_blob()
         return True
     except ResourceNotFoundError:
         return False
     except HttpResponseError as exc:
-        if exc.status_code not in (401, 403):
+        if blob.catalog or exc.status_code not in (401, 403):
             raise
-    client = azure_clients.blob(sas_url)
+    client = _client(blob)
     if not client.exists():
         return False
     client.upload_blob(b"", overwrite=True, metadata={RELEASED: "true"})
     return True
 
 
-def list_vhds(lab_id: str) -> list[str]:
-    """Names of the blobs in the lab's uploads container (DevTest Labs listVhds)."""
-    lab = Lab.of(lab_id)
-    names = []
-    for vhd in lab.client.labs.list_vhds(lab.group, lab.name):
-        uri = str(vhd.id or "")
-        path = uri.split("?", 1)[0]
-        marker = "/uploads/"
-        if marker in path:
-            names.append(path.split(marker, 1)[1])
-    return names
+@dataclass(frozen=True)
+class CatalogBlob:
+    name: str
+    metadata: dict[str, str]
+
+
+def list_catalog(factory_lab: str, prefix: str) -> list[CatalogBlob]:
+    """The blobs of the factory lab's uploads container under `prefix`, with metadata."""
+    container = azure_clients.container_with_token(_container_url(factory_lab))
+    try:
+        return [
+            CatalogBlob(b.name, dict(b.metadata or {}))
+            for b in container.list_blobs(name_starts_with=prefix, include=["metadata"])
+        ]
+    except ResourceNotFoundError:  # no upload yet: the container does not exist
+        return []
 
 
 # --- custom images ------------------------------------------------------------------------
 
 
-def begin_create_image_from_vhd(
-    lab_id: str, name: str, blob_name: str, os: OsType, image_tags: dict[str, str], note: str
-) -> str:
-    """Start creating a custom image from a VHD in the lab's uploads; adopts our own."""
-    lab = Lab.of(lab_id)
+@dataclass(frozen=True)
+class ImageSpec:
+    lab: str
+    name: str
+    vhd: BlobAt
+    os: OsType
+    generalized: bool  # sysprepped (Windows) or deprovisioned (Linux) before capture
+    tags: dict[str, str]
+    note: str = ""
+
+
+def begin_create_image_from_vhd(spec: ImageSpec) -> str:
+    """Start creating a custom image from a VHD in the lab's uploads; adopts our own.
+
+    DevTest Labs names the VHD by its full blob URI in the lab's storage account, and
+    `sysPrep` says whether the VHD was generalized (only Windows images are sysprepped).
+    """
+    lab = Lab.of(spec.lab)
+    name, image_tags = spec.name, spec.tags
     try:
         existing = lab.client.custom_images.get(lab.group, lab.name, name)
     except ResourceNotFoundError:
@@ -434,12 +606,13 @@ def begin_create_image_from_vhd(
             "build's; refusing to touch it"
         )
     image = CustomImage(
-        location=_lab_location(lab),
         tags=image_tags,
-        description=note,
+        description=spec.note,
         author="image factory",
         vhd=CustomImagePropertiesCustom(
-            image_name=blob_name, sys_prep=os == OsType.WINDOWS, os_type=os.value
+            image_name=blob_url(spec.vhd),
+            sys_prep=spec.generalized and spec.os == OsType.WINDOWS,
+            os_type=spec.os.value,
         ),
     )
     lab.client.custom_images.begin_create_or_update(lab.group, lab.name, name, image, polling=False)
@@ -487,14 +660,55 @@ def _owned_or_refuse(found: dict[str, str] | None, factory_id: str, name: str) -
 # --- helpers ------------------------------------------------------------------------------
 
 
-_LOCATIONS: dict[str, str] = {}
+@dataclass(frozen=True)
+class _LabFacts:
+    location: str
+    storage_account: str
+
+
+_FACTS: dict[str, _LabFacts] = {}
+_NETWORKS: dict[str, tuple[str, str]] = {}
+
+
+def _lab_facts(lab: Lab) -> _LabFacts:
+    """What does not change in a lab's life: its region and its default storage account."""
+    key = str(lab.id).lower()
+    if key not in _FACTS:
+        found = lab.client.labs.get(lab.group, lab.name)
+        account = str(found.default_storage_account or "").rstrip("/").rsplit("/", 1)[-1]
+        _FACTS[key] = _LabFacts(str(found.location), account)
+    return _FACTS[key]
 
 
 def _lab_location(lab: Lab) -> str:
+    return _lab_facts(lab).location
+
+
+def _lab_storage_account(lab: Lab) -> str:
+    account = _lab_facts(lab).storage_account
+    if not account:
+        raise RuntimeError(f"lab {lab.name} reports no default storage account")
+    return account
+
+
+def _lab_network(lab: Lab) -> tuple[str, str]:
+    """The lab virtual network and subnet a VM is created in: the first subnet that allows
+    VM creation (what `az lab vm create` picks)."""
     key = str(lab.id).lower()
-    if key not in _LOCATIONS:
-        _LOCATIONS[key] = str(lab.client.labs.get(lab.group, lab.name).location)
-    return _LOCATIONS[key]
+    if key not in _NETWORKS:
+        for network in lab.client.virtual_networks.list(lab.group, lab.name):
+            for subnet in network.subnet_overrides or []:
+                allowed = (subnet.use_in_vm_creation_permission or "").lower() == "allow"
+                if allowed and subnet.lab_subnet_name and network.id:
+                    _NETWORKS[key] = (str(network.id), str(subnet.lab_subnet_name))
+                    break
+            if key in _NETWORKS:
+                break
+        else:
+            raise RuntimeError(
+                f"lab {lab.name} has no virtual network with a subnet that allows VM creation"
+            )
+    return _NETWORKS[key]
 
 
 def _password() -> str:

@@ -80,8 +80,9 @@ class VmStatus(Record):
     power_state: str = ""
 
     @property
-    def stopped(self) -> bool:
-        return self.power_state.lower() in ("stopped", "deallocated")
+    def deallocated(self) -> bool:
+        """Azure reads an OS disk only from a deallocated VM (a guest shutdown is not)."""
+        return self.power_state.lower() == "deallocated"
 
 
 class CaptureRequest(Record):
@@ -91,15 +92,37 @@ class CaptureRequest(Record):
     grant_seconds: int = 3600
 
 
-class LabelRequest(Record):
-    lab: str
-    blob: str
-    metadata: dict[str, str]
+class OperationRef(Record):
+    """An Azure-AsyncOperation status URL (no secret: reading it needs a token)."""
+
+    subscription: str
+    url: str
+
+
+class OperationStatus(Record):
+    state: str  # "running" | "succeeded" | "failed"
+    detail: str = ""
 
 
 class BlobRef(Record):
+    """A blob in a lab's uploads container; `catalog`: the factory lab's, reached with the
+    factory's own identity rather than an upload URI."""
+
     lab: str
     blob: str
+    catalog: bool = False
+
+
+class CaptureWatch(Record):
+    """Watching a capture: the disk grant's operation, then the copy into the catalog."""
+
+    blob: BlobRef
+    grant: OperationRef
+
+
+class LabelRequest(Record):
+    blob: BlobRef
+    metadata: dict[str, str]
 
 
 class CopyStatus(Record):
@@ -109,17 +132,17 @@ class CopyStatus(Record):
 
 
 class LabCopyRequest(Record):
-    source_lab: str
-    source_blob: str
-    lab: str
-    blob: str
+    source: BlobRef  # a catalog blob
+    destination: BlobRef
+    read_seconds: int = 3600
 
 
 class ImageRequest(Record):
     lab: str
     name: str
-    blob: str
+    vhd: BlobRef
     os: OsType
+    generalized: bool
     tags: dict[str, str]
     note: str = ""
 
@@ -142,6 +165,7 @@ class BuildInput(Record):
     test_vm_name: str = ""
     gallery: dict[str, str] | None = None
     parent_image: str | None = None
+    generalize: bool = True
     image_tags: dict[str, str] = Field(default_factory=dict)
     timeouts: dict[str, float] = Field(description="seconds per step")
     vm_ttl_hours: int = 24
@@ -164,6 +188,7 @@ class DistributeInput(Record):
     factory_id: str
     factory_lab: str
     os: OsType
+    generalized: bool = True
     build_id: str
     image_tags: dict[str, str]
     timeouts: dict[str, float]

@@ -82,7 +82,8 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
         for version in sorted(versions, reverse=True)[keep:]:
             blob = naming.catalog_blob_name(family, version)
             try:
-                if labs_api.delete_blob(factory.settings.factory_lab, blob):
+                at = labs_api.BlobAt(factory.settings.factory_lab, blob, catalog=True)
+                if labs_api.delete_blob(at):
                     report.blobs.append(blob)
             except Exception as exc:
                 report.errors.append(f"{blob}: {exc}".splitlines()[0])

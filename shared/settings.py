@@ -32,6 +32,11 @@ class Settings(BaseModel):
         default="https://management.azure.com", description="IMAGEFACTORY_ARM_ENDPOINT"
     )
     ca_bundle: str | None = Field(default=None, description="IMAGEFACTORY_CA_BUNDLE")
+    blob_endpoint: str = Field(
+        default="https://{account}.blob.core.windows.net",
+        description="IMAGEFACTORY_BLOB_ENDPOINT: a storage account's blob endpoint, {account} "
+        "standing for its name (another cloud, or the local world's Azurite)",
+    )
     credential: Literal["default", "local"] = Field(
         default="default", description="IMAGEFACTORY_CREDENTIAL"
     )

@@ -35,6 +35,9 @@ def configured(fresh_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """The factory's settings point at this world (as app settings would)."""
     monkeypatch.setenv("IMAGEFACTORY_ARM_ENDPOINT", fresh_world.info.endpoint)
     monkeypatch.setenv("IMAGEFACTORY_CA_BUNDLE", fresh_world.info.ca_file)
+    monkeypatch.setenv(
+        "IMAGEFACTORY_BLOB_ENDPOINT", f"https://127.0.0.1:{fresh_world.info.blob_port}/{{account}}"
+    )
     monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
     azure_clients.reset()
     yield fresh_world

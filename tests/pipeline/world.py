@@ -62,6 +62,7 @@ class FactoryHost:
                 "DEVHOST_CA_BUNDLE": self.info.ca_file,
                 "IMAGEFACTORY_ARM_ENDPOINT": self.info.endpoint,
                 "IMAGEFACTORY_CA_BUNDLE": self.info.ca_file,
+                "IMAGEFACTORY_BLOB_ENDPOINT": f"https://127.0.0.1:{self.info.blob_port}/{{account}}",
                 "IMAGEFACTORY_CREDENTIAL": "local",
                 "IMAGEFACTORY_CONFIG_SOURCE": "directory",
                 "IMAGEFACTORY_CONFIG_LOCATION": str(self.config_dir),
