@@ -13,9 +13,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
-    ContainerSasPermissions,
     generate_blob_sas,
-    generate_container_sas,
 )
 
 from emulator.azurite import AzuriteEndpoints, account_key
@@ -97,14 +95,17 @@ class BlobStore:
         )
         return f"{self.blob_url(account, container, blob)}?{token}"
 
-    def container_upload_sas(self, account: str, container: str, expiry: dt.datetime) -> str:
-        """Read, add, create, write (and list) on one container: what generateUploadUri grants."""
-        token = generate_container_sas(
+    def blob_upload_sas(
+        self, account: str, container: str, blob: str, start: dt.datetime, expiry: dt.datetime
+    ) -> str:
+        """Read, create, write on one blob (`sr=b`, `sp=rcw`): what generateUploadUri grants."""
+        token = generate_blob_sas(
             account_name=account,
             container_name=container,
+            blob_name=blob,
             account_key=account_key(account),
-            permission=ContainerSasPermissions(read=True, add=True, create=True, write=True),
+            permission=BlobSasPermissions(read=True, create=True, write=True),
             expiry=expiry,
-            start=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+            start=start,
         )
-        return token
+        return f"{self.blob_url(account, container, blob)}?{token}"

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 PROVIDER = "Microsoft.DevTestLab"
 UPLOADS_CONTAINER = "uploads"
 GENERALIZING_EFFECTS = {"generalize"}
+# An upload SAS is valid from 15 minutes before the request to 24 hours after it
+# (st/se of the spec example Labs_GenerateUploadUri.json).
+UPLOAD_SAS_LEAD = dt.timedelta(minutes=15)
+UPLOAD_SAS_LIFETIME = dt.timedelta(hours=24)
 
 
 class ArtifactRun(BaseModel):
@@ -1013,14 +1017,24 @@ class DevTestLabsBackend:
 
     # ----- storage ---------------------------------------------------------------------
     def upload_uri(self, lab: LabState, blob_name: str | None) -> str:
+        """A SAS URI for one blob of the lab's `uploads` container: read, create, write.
+
+        As the spec example Labs_GenerateUploadUri.json shows (`sr=b`, `sp=rcw`, valid
+        from 15 minutes before the request to 24 hours after it). No recorded request
+        omits the blob name; without one the emulator names the blob itself, so it never
+        grants the whole container.
+        """
         blobs = self.core.blobs()
         blobs.ensure_container(lab.storage_account, UPLOADS_CONTAINER)
-        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(hours=24)
-        token = blobs.container_upload_sas(lab.storage_account, UPLOADS_CONTAINER, expiry)
-        base = blobs.container_url(lab.storage_account, UPLOADS_CONTAINER)
-        if blob_name:
-            return f"{base}/{blob_name}?{token}"
-        return f"{base}?{token}"
+        now = dt.datetime.now(dt.UTC)
+        name = blob_name or f"{uuid.uuid4()}.vhd"
+        return blobs.blob_upload_sas(
+            lab.storage_account,
+            UPLOADS_CONTAINER,
+            name,
+            start=now - UPLOAD_SAS_LEAD,
+            expiry=now + UPLOAD_SAS_LIFETIME,
+        )
 
     def list_vhds(self, lab: LabState) -> list[str]:
         blobs = self.core.blobs()

@@ -89,9 +89,10 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
 
     # Copy server-side into another subscription's lab, with a blob name of our choosing.
     target: Any = emulator.devtestlabs(SUB2)
-    upload = target.labs.generate_upload_uri(BRAVO_RG, BRAVO_LAB).upload_uri
-    container, sas = upload.split("?", 1)
-    destination = emulator.blob_from_url(f"{container}/win2019-dev-1.vhd?{sas}")
+    upload = target.labs.generate_upload_uri(
+        BRAVO_RG, BRAVO_LAB, blob_name="win2019-dev-1.vhd"
+    ).upload_uri
+    destination = emulator.blob_from_url(upload)
     copy = destination.start_copy_from_url(access.access_sas, metadata={"family": "win2019-dev"})
     assert copy["copy_status"] == "success"
     compute.disks.begin_revoke_access(group, disk_name).result()
