@@ -260,6 +260,8 @@ class Core:
         now = self.now()
         self.devtestlabs.advance(now)
         self.compute.advance(now)
+        for operation in self.world.operations.values():
+            operation.advance(now)
         if len(self.world.operations) > MAX_OPERATIONS:
             self._prune_operations()
 

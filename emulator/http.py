@@ -63,21 +63,9 @@ class ArmRequest:
     def absolute(self, path: str) -> str:
         return f"{self.base_url}{path}?api-version={self.api_version}"
 
-    def retry_after(self) -> str | None:
-        """The polling hint in whole wall seconds (SDKs parse it as an integer), if >= 1."""
-        seconds = self.core.scenario.retry_after_seconds / self.core.clock.scale
-        if seconds < 1:
-            return None
-        return str(round(seconds))
-
     def async_headers(self, operation: Operation, location: bool) -> dict[str, str]:
-        headers = {"Azure-AsyncOperation": self.absolute(operation.status_path())}
-        if location:
-            headers["Location"] = self.absolute(operation.result_path())
-        retry = self.retry_after()
-        if retry is not None:
-            headers["Retry-After"] = retry
-        return headers
+        """The operation's polling headers (no `Retry-After`: the recorded ones carry none)."""
+        return operation.headers(self.base_url, self.api_version, location)
 
 
 Handler = Callable[[ArmRequest], ArmResponse]

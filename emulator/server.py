@@ -40,7 +40,7 @@ from emulator.exceptions import (
 from emulator.faults import RequestKind
 from emulator.http import ArmRequest, ArmResponse, Router, route
 from emulator.storage import urls as storage_urls
-from emulator.throttling import KINDS, kind_of
+from emulator.throttling import KINDS, header_names, kind_of
 from emulator.tls import TlsFiles
 
 API_VERSIONS: dict[str, tuple[str, ...]] = {
@@ -189,7 +189,8 @@ class EmulatorApp:
             if subscription:
                 bucket = kind_of(method)
                 ok, remaining, wait = core.throttle.take(subscription, bucket)
-                headers[f"x-ms-ratelimit-remaining-subscription-{bucket}"] = str(remaining)
+                for name in header_names(bucket):
+                    headers[name] = str(remaining)
                 if not ok:
                     raise SubscriptionRequestsThrottled(
                         f"Number of '{bucket[:-1]}' requests for subscription '{subscription}' "

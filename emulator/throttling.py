@@ -1,7 +1,11 @@
 """ARM's per-subscription request limits: token buckets for reads, writes and deletes.
 
-Every ARM response carries `x-ms-ratelimit-remaining-subscription-<kind>`; an empty
-bucket answers 429 with Retry-After. Buckets refill in wall-clock time.
+Every ARM response says what is left in its bucket, with the headers ARM has sent since
+2024 (azure-cli lab recordings): a read carries only
+`x-ms-ratelimit-remaining-subscription-global-reads`; a write carries
+`x-ms-ratelimit-remaining-subscription-global-writes` and
+`x-ms-ratelimit-remaining-subscription-writes`; a delete the same pair for `deletes`.
+An empty bucket answers 429 with Retry-After. Buckets refill in wall-clock time.
 """
 
 from __future__ import annotations
@@ -13,6 +17,16 @@ import time
 from emulator.scenario import Throttling
 
 KINDS = ("reads", "writes", "deletes")
+
+
+def header_names(kind: str) -> tuple[str, ...]:
+    """The rate-limit headers a response of this kind carries, as recorded."""
+    if kind == "reads":
+        return ("x-ms-ratelimit-remaining-subscription-global-reads",)
+    return (
+        f"x-ms-ratelimit-remaining-subscription-global-{kind}",
+        f"x-ms-ratelimit-remaining-subscription-{kind}",
+    )
 
 
 def kind_of(method: str) -> str:

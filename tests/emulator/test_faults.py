@@ -193,7 +193,9 @@ def test_token_bucket_runs_dry_with_429_and_headers(emulator: LocalWorldClient) 
     remaining = []
     for _ in range(3):
         response = dtl.labs.get(FACTORY_RG, FACTORY_LAB, cls=lambda r, d, h: r.http_response)
-        remaining.append(int(response.headers["x-ms-ratelimit-remaining-subscription-reads"]))
+        remaining.append(
+            int(response.headers["x-ms-ratelimit-remaining-subscription-global-reads"])
+        )
     assert remaining == [2, 1, 0]
     with pytest.raises(HttpResponseError) as throttled:
         dtl.labs.get(FACTORY_RG, FACTORY_LAB)
