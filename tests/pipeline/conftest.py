@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import requests
 from azure.mgmt.devtestlabs import DevTestLabsClient
+from azure.storage.blob import BlobClient
 
 from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
 from emulator.runner import LocalWorld, WorldInfo
+from shared.arm_ids import parse_lab_id
 from shared.local_credential import LocalTokenCredential
 from tests.pipeline.world import start_world
 
@@ -49,6 +51,33 @@ class World:
         )
         assert response.status_code < 300, response.text
         return response.json() if response.content else None
+
+    def upload_vhd(
+        self, lab_id: str, blob: str, os_type: str, metadata: dict[str, str] | None = None
+    ) -> str:
+        """Upload a small emulated VHD through the lab's upload URI, as a person would;
+        returns its blob URI (what a custom image from a VHD names)."""
+        lab = parse_lab_id(lab_id)
+        client = self.devtestlabs(lab.subscription)
+        upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name=blob)
+        url = str(upload.upload_uri)
+        BlobClient.from_blob_url(url, connection_verify=self.info.ca_file).upload_blob(
+            f"EMULATED-VHD/1\nos-type: {os_type}\nsize-gb: 1\n".encode().ljust(512, b"\0"),
+            overwrite=True,
+            blob_type="PageBlob",
+            metadata=metadata,
+        )
+        return url.split("?", 1)[0]
+
+    def lab_network(self, lab_id: str) -> tuple[str, str]:
+        """The lab's virtual network id and the first subnet that allows VM creation."""
+        lab = parse_lab_id(lab_id)
+        client = self.devtestlabs(lab.subscription)
+        for network in client.virtual_networks.list(lab.resource_group, lab.name):
+            for subnet in network.subnet_overrides or []:
+                if (subnet.use_in_vm_creation_permission or "").lower() == "allow":
+                    return str(network.id), str(subnet.lab_subnet_name)
+        raise AssertionError(f"lab {lab_id} has no subnet for VMs")
 
     def devtestlabs(self, subscription: str) -> DevTestLabsClient:
         return DevTestLabsClient(

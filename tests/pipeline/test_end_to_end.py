@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from azure.mgmt.devtestlabs.models import CustomImage, CustomImagePropertiesCustom
-from azure.storage.blob import BlobClient
 
 from shared import tags
 from shared.arm_ids import parse_lab_id
@@ -76,25 +75,14 @@ def _wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:
 def _place_hand_made_image(world: World, lab_id: str) -> None:
     """A custom image made by a person: no factory tags. The factory must never touch it."""
     lab = parse_lab_id(lab_id)
-    client = world.devtestlabs(lab.subscription)
-    upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name="mine.vhd")
-    BlobClient.from_blob_url(
-        str(upload.upload_uri), connection_verify=world.info.ca_file
-    ).upload_blob(
-        b"EMULATED-VHD/1\nos-type: Windows\nsize-gb: 1\n".ljust(512, b"\0"),
-        overwrite=True,
-        blob_type="PageBlob",
-    )
-    client.custom_images.begin_create_or_update(
+    vhd = world.upload_vhd(lab_id, "mine.vhd", "Windows")
+    world.devtestlabs(lab.subscription).custom_images.begin_create_or_update(
         lab.resource_group,
         lab.name,
         HAND_MADE,
         CustomImage(
-            location="westeurope",
             tags={"owner": "a person"},
-            vhd=CustomImagePropertiesCustom(
-                image_name="mine.vhd", sys_prep=True, os_type="Windows"
-            ),
+            vhd=CustomImagePropertiesCustom(image_name=vhd, sys_prep=True, os_type="Windows"),
         ),
         polling_interval=0,
     ).result()

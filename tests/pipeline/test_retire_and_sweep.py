@@ -13,7 +13,6 @@ from azure.mgmt.devtestlabs.models import (
     GalleryImageReference,
     LabVirtualMachine,
 )
-from azure.storage.blob import BlobClient
 
 from shared import azure_clients, naming, tags
 from shared.arm_ids import parse_lab_id
@@ -44,33 +43,20 @@ def configured(fresh_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     azure_clients.reset()
 
 
-def _vhd(world: World, lab_id: str, blob: str, metadata: dict[str, str] | None = None) -> None:
-    lab = parse_lab_id(lab_id)
-    client = world.devtestlabs(lab.subscription)
-    upload = client.labs.generate_upload_uri(lab.resource_group, lab.name, blob_name=blob)
-    BlobClient.from_blob_url(
-        str(upload.upload_uri), connection_verify=world.info.ca_file
-    ).upload_blob(
-        b"EMULATED-VHD/1\nos-type: Linux\nsize-gb: 1\n".ljust(512, b"\0"),
-        overwrite=True,
-        blob_type="PageBlob",
-        metadata=metadata,
-    )
+def _vhd(world: World, lab_id: str, blob: str, metadata: dict[str, str] | None = None) -> str:
+    return world.upload_vhd(lab_id, blob, "Linux", metadata)
 
 
 def _image(world: World, lab_id: str, name: str, image_tags: dict[str, str]) -> None:
     lab = parse_lab_id(lab_id)
-    _vhd(world, lab_id, f"{name}.vhd")
+    vhd = _vhd(world, lab_id, f"{name}.vhd")
     world.devtestlabs(lab.subscription).custom_images.begin_create_or_update(
         lab.resource_group,
         lab.name,
         name,
         CustomImage(
-            location="westeurope",
             tags=image_tags,
-            vhd=CustomImagePropertiesCustom(
-                image_name=f"{name}.vhd", sys_prep=False, os_type="Linux"
-            ),
+            vhd=CustomImagePropertiesCustom(image_name=vhd, sys_prep=False, os_type="Linux"),
         ),
         polling_interval=0,
     ).result()
@@ -78,6 +64,7 @@ def _image(world: World, lab_id: str, name: str, image_tags: dict[str, str]) -> 
 
 def _vm(world: World, lab_id: str, name: str, vm_tags: dict[str, str]) -> None:
     lab = parse_lab_id(lab_id)
+    network, subnet = world.lab_network(lab_id)
     world.devtestlabs(lab.subscription).virtual_machines.begin_create_or_update(
         lab.resource_group,
         lab.name,
@@ -85,6 +72,8 @@ def _vm(world: World, lab_id: str, name: str, vm_tags: dict[str, str]) -> None:
         LabVirtualMachine(
             location="westeurope",
             tags=vm_tags,
+            lab_virtual_network_id=network,
+            lab_subnet_name=subnet,
             size="Standard_D2s_v5",
             user_name="someone",
             password="Not-a-real-one-42",
