@@ -197,7 +197,7 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     table = Table(title="Orchestration instances (newest first)")
     for column in ("Instance", "Orchestrator", "Status", "Created", "Updated", "Replays"):
         table.add_column(column)
-    for i in store.instances(statuses=args.status, limit=args.limit):
+    for i in store.instances(statuses=args.status, limit=args.limit, newest_first=True):
         style = STATUS_STYLE.get(i.status, "white")
         table.add_row(
             i.instance_id,

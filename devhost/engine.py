@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 import traceback
+import unicodedata
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,7 @@ from azure.functions import _durable_functions as df_codec
 from devhost import guard
 from devhost.loader import FunctionInfo, LoadedApp
 from devhost.settings import HostOptions
-from devhost.store import Instance, Store, TaskRow
+from devhost.store import TERMINAL, Instance, Store, TaskRow
 
 log = logging.getLogger("devhost.engine")
 
@@ -106,12 +107,60 @@ TIMER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class EngineError(Exception):
-    """A request to the engine that cannot be carried out; `status` is the HTTP status."""
+    """A request to the engine that cannot be carried out; `status` is the HTTP status.
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    The Durable HTTP API answers errors with `Message` (what the handler says) and, when
+    an exception caused it, `ExceptionMessage` and `ExceptionType`
+    (HttpRequestMessageExtensions.CreateErrorResponse in azure-functions-durable-extension).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        exception_message: str | None = None,
+        exception_type: str | None = None,
+    ) -> None:
+        super().__init__(exception_message or message)
         self.status = status
         self.message = message
+        self.exception_message = exception_message or message
+        self.exception_type = exception_type
+
+
+# HttpApiHandler.HandleRequestAsync turns an ArgumentException into 400 and any other
+# exception into 500, each with its own fixed Message.
+BAD_ARGUMENTS = "One or more of the arguments submitted is incorrect"
+SOMETHING_WENT_WRONG = "Something went wrong while processing your request"
+MAX_INSTANCE_ID_LENGTH = 256  # DurableClient.MaxInstanceIdLength
+DEFAULT_PAGE_SIZE = 100  # OrchestrationStatusQueryCondition.PageSize
+
+
+def check_instance_id(instance_id: str) -> None:
+    """Refuse an instance id as DurableClient.StartNewAsync does (ArgumentException: 400).
+
+    The texts are .NET's: for '@' and the characters the extension passes its two
+    arguments to `ArgumentException(string message, string paramName)` the other way
+    round, so the message reads "instanceId (Parameter '...')".
+    """
+    text: str | None = None
+    if instance_id.startswith("@"):
+        text = "instanceId (Parameter 'Orchestration instance ids must not start with @.')"
+    elif any(c in "/\\?#" or unicodedata.category(c) == "Cc" for c in instance_id):
+        text = (
+            "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, "
+            "or control characters.')"
+        )
+    elif len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        text = f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters."
+    if text is not None:
+        raise EngineError(
+            400,
+            BAD_ARGUMENTS,
+            exception_message=text,
+            exception_type="System.ArgumentException",
+        )
 
 
 def utcnow() -> datetime:
@@ -300,9 +349,12 @@ class Engine:
         if info is None:
             raise EngineError(
                 400,
-                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-                "function." + self.app.hint_for(name, "orchestrationTrigger"),
+                BAD_ARGUMENTS,
+                exception_message=self.missing_function(name, "orchestrationTrigger"),
+                exception_type="System.ArgumentException",
             )
+        if instance_id:
+            check_instance_id(instance_id)
         instance_id = instance_id or uuid.uuid4().hex
         if input_text is not None:
             json.loads(input_text)  # the caller validated it; fail loudly if not
@@ -365,6 +417,23 @@ class Engine:
             (instance_id, execution_id, json.dumps(started)),
         )
 
+    def missing_function(self, name: str, trigger_type: str) -> str:
+        """The extension's message for a name that is not a function of this kind
+        (DurableTaskExtension.GetInvalidActivityFunctionMessage and its orchestrator twin),
+        with devhost's hint when `name` is a Python name registered under another name."""
+        kind = "activity" if trigger_type == "activityTrigger" else "orchestrator"
+        known = sorted(f.name for f in self.app.of_type(trigger_type))
+        message = (
+            f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function. "
+            "Additional info: "
+        )
+        if known:
+            listed = "', '".join(known)
+            message += f"The following are the known {kind} functions: '{listed}'."
+        else:
+            message += f"No {kind} functions are currently registered!"
+        return message + self.app.hint_for(name, trigger_type)
+
     def raise_event(self, instance_id: str, event_name: str, input_text: str | None) -> None:
         with self.store.transaction() as conn:
             instance = self._require(instance_id, conn)
@@ -395,6 +464,20 @@ class Engine:
             instance = self._require(instance_id, conn)
             if instance.is_terminal:
                 raise EngineError(410, f"Instance '{instance_id}' is already {instance.status}.")
+            # DurableClient.SuspendAsync/ResumeAsync: only a Running, Pending or ContinuedAsNew
+            # instance can be suspended, only a Suspended one resumed. They throw an
+            # InvalidOperationException, which HttpApiHandler answers with 500.
+            suspended = instance.status == "Suspended"
+            if (operation == "suspend" and suspended) or (operation == "resume" and not suspended):
+                raise EngineError(
+                    500,
+                    SOMETHING_WENT_WRONG,
+                    exception_message=(
+                        f"Cannot {operation} the orchestration instance {instance_id} because "
+                        f"instance is in the {instance.status} state."
+                    ),
+                    exception_type="System.InvalidOperationException",
+                )
             conn.execute(
                 "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, NULL, ?)",
                 (instance_id, json.dumps({"devhost": operation, "reason": reason or ""})),
@@ -417,9 +500,13 @@ class Engine:
     def purge_many(
         self, created_from: str, created_to: str | None, statuses: list[str] | None
     ) -> int:
-        wanted = [s for s in (statuses or []) if s in ("Completed", "Failed", "Terminated")]
+        """Purge every instance created in the window, whatever its status, unless the
+        filter names terminal statuses (DTFx AzureTableTrackingStore.PurgeInstanceHistoryAsync
+        keeps only Completed, Terminated, Canceled and Failed from the filter; what is left
+        empty filters nothing, so running instances go too)."""
+        wanted = [s for s in (statuses or []) if s in TERMINAL]
         candidates = self.store.instances(
-            statuses=wanted or ["Completed", "Failed", "Terminated"],
+            statuses=wanted or None,
             created_from=created_from,
             created_to=created_to,
         )
@@ -456,12 +543,10 @@ class Engine:
             "createdTime": instance.created_at[:19] + "Z",
             "lastUpdatedTime": instance.updated_at[:19] + "Z",
         }
-        if show_history:
-            payload["historyEvents"] = [
-                summarize_event(e, show_history_output)
-                for e in self.store.history(instance.instance_id)
-                if e["EventType"] not in (ORCHESTRATOR_STARTED, ORCHESTRATOR_COMPLETED)
-            ]
+        if show_history and instance.status != "Pending":
+            payload["historyEvents"] = fold_history(
+                self.store.history(instance.instance_id), show_input, show_history_output
+            )
         return payload
 
     # The orchestration dispatcher ----------------------------------------------------
@@ -660,10 +745,14 @@ class Engine:
                 except json.JSONDecodeError:
                     state = {}
             cause = exc.__cause__ or exc
-            error = f"{type(cause).__name__}: {cause}" if exc.__cause__ else message
-            details = "".join(traceback.format_exception(cause))
-        if violations and error is None:
-            # The orchestrator caught the guard's exception; the call still was not replay-safe.
+            # The SDK reports `str(exception)` (its type when that is empty) as `error`;
+            # the extension's OutOfProcOrchestrationShim fails the instance with
+            # "Orchestrator function '<name>' failed: <error>", and DTFx keeps that
+            # message as the output (TaskOrchestrationContext.FailOrchestration).
+            error = str(state.get("error") or message or type(cause))
+            details = f"Message: {error}, StackTrace: " + "".join(traceback.format_exception(cause))
+        if violations:
+            # A guarded call is not replay-safe even when the orchestrator caught its error.
             error = f"{guard.NonDeterministicCall.__name__}: {violations[0]}"
         self.stats.replays += 1
         self.stats.events_replayed += len(cached.history) + len(call_events)
@@ -691,6 +780,7 @@ class Engine:
         continue_input: str | None = None
         continue_as_new = False
         problem: str | None = None
+        refused: str | None = None  # what devhost will not run: fails the instance as is
         new_id = hidden_after
         for index, action in enumerate(consuming):
             kind, name, with_retry = action_kind(action)
@@ -712,10 +802,15 @@ class Engine:
                     continue_input = action.get("input")
                 continue
             if action_type in UNSUPPORTED_ACTIONS:
-                problem = (
-                    f"step {new_id}: devhost does not support {UNSUPPORTED_ACTIONS[action_type]}"
+                refused = (
+                    f"Orchestrator function '{instance.name}' failed: devhost does not support "
+                    f"{UNSUPPORTED_ACTIONS[action_type]}."
                 )
                 break
+            if kind in ("activity", "suborchestration"):
+                refused = self._unregistered(instance, kind, name)
+                if refused is not None:
+                    break
             task_id, new_id = new_id, new_id + 1
             if kind == "continue-as-new":
                 plan.tasks.append(TaskRow(task_id, kind))
@@ -746,6 +841,10 @@ class Engine:
                 continue
             problem = f"step {task_id}: devhost does not understand the action {action!r}"
             break
+        if refused is not None:
+            log.error("instance %s: %s", instance.instance_id, refused)
+            self._fail(instance, ids, plan, refused, "", custom_text, started)
+            return True
         if problem is None and len(consuming) < len(regular):
             missing = regular[len(consuming)]
             problem = (
@@ -781,6 +880,25 @@ class Engine:
             continue_input=continue_input,
         )
         return True
+
+    def _unregistered(self, instance: Instance, kind: str, name: str) -> str | None:
+        """Why a call to `name` cannot run, when no such function is registered.
+
+        The real host never schedules it: DurableOrchestrationContext checks the name with
+        DurableTaskExtension.ThrowIfFunctionDoesNotExist, and OutOfProcOrchestrationShim
+        swallows that exception, so the task stays open and the instance Running forever.
+        devhost fails the instance instead, without a TaskFailed event the orchestrator
+        could catch.
+        """
+        trigger = "activityTrigger" if kind == "activity" else "orchestrationTrigger"
+        if self.app.get(name, trigger) is not None:
+            return None
+        what = "activity" if kind == "activity" else "sub-orchestrator"
+        return (
+            f"Orchestrator '{instance.name}' calls the {what} '{name}', which is not registered; "
+            "in Azure the call is never scheduled and the instance stays Running forever, so "
+            f"devhost fails it. {self.missing_function(name, trigger)}"
+        )
 
     def _suspend_or_resume(
         self, instance: Instance, controls: list[tuple[int, dict[str, Any]]]
@@ -1300,3 +1418,87 @@ def summarize_event(ev: dict[str, Any], with_output: bool) -> dict[str, Any]:
             if ev.get(key) is not None:
                 out[key] = ev[key]
     return out
+
+
+def _json_token(text: Any) -> Any:
+    """DurableClient.ParseToJToken: JSON when it parses, else the text itself."""
+    if not isinstance(text, str):
+        return text
+    stripped = text.strip()
+    if not stripped:
+        return ""
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError:
+        return stripped
+
+
+def fold_history(
+    events: list[dict[str, Any]], show_input: bool, show_history_output: bool
+) -> list[dict[str, Any]]:
+    """The history as the status API returns it with `showHistory=true`.
+
+    The rules of DurableClient.GetDurableOrchestrationStatusAsync: event types by name;
+    a completion or failure takes its scheduling event's `FunctionName`, `ScheduledTime`
+    (and `Input`) and the scheduling event itself goes; OrchestratorStarted and
+    OrchestratorCompleted go; `EventId`, `IsPlayed`, `Version`, `TimerId` and
+    `TaskScheduledId` go; results only with `showHistoryOutput`, inputs only with
+    `showInput`; ExecutionStarted names the orchestrator in `FunctionName`.
+    """
+    folded: list[dict[str, Any] | None] = []
+    # "<opener>_<EventId>" -> (index in `folded`, name, timestamp, input), as the
+    # extension's eventMapper keeps them.
+    opened: dict[tuple[str, Any], tuple[int, Any, Any, Any]] = {}
+    openers = {
+        TASK_COMPLETED: "TaskScheduled",
+        TASK_FAILED: "TaskScheduled",
+        SUB_COMPLETED: "SubOrchestrationInstanceCreated",
+        SUB_FAILED: "SubOrchestrationInstanceCreated",
+    }
+    for raw in events:
+        item = dict(raw)
+        kind = int(item["EventType"])
+        name = EVENT_NAMES.get(kind, str(kind))
+        item["EventType"] = name
+        if kind in (ORCHESTRATOR_STARTED, ORCHESTRATOR_COMPLETED):
+            continue
+        if kind in (TASK_SCHEDULED, SUB_CREATED):
+            opened[(name, raw.get("EventId"))] = (
+                len(folded),
+                raw.get("Name"),
+                raw.get("Timestamp"),
+                raw.get("Input"),
+            )
+            item.pop("Version", None)
+        elif kind in openers:
+            found = opened.get((openers[kind], raw.get("TaskScheduledId")))
+            if found is not None:
+                index, function_name, scheduled_time, scheduled_input = found
+                item["ScheduledTime"] = scheduled_time
+                item["FunctionName"] = function_name
+                if show_input:
+                    item["Input"] = scheduled_input
+                folded[index] = None
+            item.pop("TaskScheduledId", None)
+            if kind in (TASK_COMPLETED, SUB_COMPLETED):
+                if show_history_output:
+                    item["Result"] = _json_token(item.get("Result"))
+                else:
+                    item.pop("Result", None)
+        elif kind == EXECUTION_STARTED:
+            item["FunctionName"] = item.pop("Name", None)
+            for key in ("OrchestrationInstance", "ParentInstance", "Version", "Tags"):
+                item.pop(key, None)
+        elif kind == EXECUTION_COMPLETED:
+            if show_history_output:
+                item["Result"] = _json_token(item.get("Result"))
+            else:
+                item.pop("Result", None)
+        elif kind == TIMER_FIRED:
+            item.pop("TimerId", None)
+        if not show_input:
+            item.pop("Input", None)
+        item.pop("EventId", None)
+        item.pop("IsPlayed", None)
+        folded.append(item)
+    return [item for item in folded if item is not None]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import azure.functions as func
 
-from devhost.engine import EngineError
+from devhost.engine import DEFAULT_PAGE_SIZE, EngineError, iso, parse_iso
 from devhost.loader import FunctionInfo
 
 if TYPE_CHECKING:
@@ -107,8 +108,17 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload).encode(), headers=headers)
 
-    def _error(self, status: int, message: str) -> None:
-        self._json(status, {"Message": message, "ExceptionMessage": message})
+    def _error(
+        self,
+        status: int,
+        message: str,
+        exception_message: str | None = None,
+        exception_type: str | None = None,
+    ) -> None:
+        body = {"Message": message, "ExceptionMessage": exception_message or message}
+        if exception_type:
+            body["ExceptionType"] = exception_type
+        self._json(status, body)
 
     def _handle(self) -> None:
         host = self.server.devhost
@@ -129,7 +139,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             else:
                 self._trigger(path, url.query, query)
         except EngineError as exc:
-            self._error(exc.status, exc.message)
+            self._error(exc.status, exc.message, exc.exception_message, exc.exception_type)
         except BrokenPipeError:
             pass
         except Exception as exc:
@@ -256,6 +266,13 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return
             self._check_status(instance_id)
             return
+        if parts and parts[0] == "entities":
+            self._error(
+                501,
+                "devhost does not support durable entities (reading, listing or signalling "
+                "an entity).",
+            )
+            return
         if not parts or parts[0] != "instances":
             self._error(404, f"No Durable API endpoint {method} /{rest}.")
             return
@@ -263,12 +280,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             if method == "GET":
                 self._list(query)
             elif method == "DELETE":
-                created_from = query.get("createdTimeFrom")
+                created_from = moment(query.get("createdTimeFrom"))
                 if not created_from:
                     self._error(400, "Please provide value for 'createdTimeFrom' parameter.")
                     return
                 statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
-                deleted = engine.purge_many(created_from, query.get("createdTimeTo"), statuses)
+                created_to = moment(query.get("createdTimeTo"))
+                deleted = engine.purge_many(created_from, created_to, statuses)
                 if deleted == 0:
                     self._error(404, "No instance matched the purge filter.")
                 else:
@@ -307,7 +325,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             getattr(engine, operation)(instance_id, query.get("reason"))
             self._send(202)
             return
-        self._error(501, f"devhost does not implement the '{operation}' operation.")
+        if operation in ("rewind", "restart") and len(parts) == 3:
+            self._error(501, f"devhost does not support {operation}.")
+            return
+        self._error(404, f"No Durable API endpoint {method} /{rest}.")
 
     def _status_headers(self, instance_id: str, running: bool) -> dict[str, str]:
         if not running:
@@ -339,18 +360,41 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._json(code, payload, self._status_headers(instance_id, running))
 
     def _list(self, query: dict[str, str]) -> None:
+        """One page of the instances that match (HttpApiHandler.HandleGetStatusRequestAsync).
+
+        A page holds `top` instances (default 100, OrchestrationStatusQueryCondition.PageSize)
+        in instance id order, as an Azure Table query returns them; the header
+        `x-ms-continuation-token` carries where the next page starts and is empty on the
+        last one. `showInput` defaults to true. The SDK's client sends no token and reads
+        only the first page.
+        """
         engine = self.server.devhost.engine
         statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
-        top = query.get("top")
+        top = query.get("top", "")
+        size = int(top) if top.strip().lstrip("-").isdigit() and int(top) > 0 else DEFAULT_PAGE_SIZE
+        token = self.headers.get("x-ms-continuation-token") or None
+        after: str | None = None
+        if token:
+            after = read_token(token)
+            if after is None:
+                self._error(400, "The x-ms-continuation-token header is not a token devhost gave.")
+                return
         instances = engine.store.instances(
             statuses=statuses or None,
-            created_from=query.get("createdTimeFrom"),
-            created_to=query.get("createdTimeTo"),
+            created_from=moment(query.get("createdTimeFrom")),
+            created_to=moment(query.get("createdTimeTo")),
             prefix=query.get("instanceIdPrefix"),
-            limit=int(top) if top and top.isdigit() else None,
+            limit=size + 1,
+            after=after,
         )
-        show_input = query.get("showInput", "").lower() == "true"
-        self._json(200, [engine.status(i, show_input=show_input) for i in instances])
+        page, more = instances[:size], len(instances) > size
+        following = make_token(page[-1].instance_id) if more else ""
+        show_input = query.get("showInput", "true").strip().lower() != "false"
+        self._json(
+            200,
+            [engine.status(i, show_input=show_input) for i in page],
+            {"x-ms-continuation-token": following},
+        )
 
     def _check_status(self, instance_id: str) -> None:
         urls = self.server.devhost.management_urls(instance_id)
@@ -370,6 +414,32 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return
             time.sleep(0.05)
         self._check_status(instance_id)
+
+
+def make_token(after: str) -> str:
+    """A continuation token: where the next page starts (opaque to clients)."""
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode("ascii")
+
+
+def read_token(token: str) -> str | None:
+    """The instance id a continuation token continues after; None if devhost did not make it."""
+    try:
+        data = json.loads(base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True))
+    except (ValueError, UnicodeError):
+        return None
+    after = data.get("after") if isinstance(data, dict) else None
+    return after if isinstance(after, str) else None
+
+
+def moment(text: str | None) -> str | None:
+    """A date filter as the store compares it; None when it does not parse (the extension's
+    DateTime.TryParse then leaves the filter out)."""
+    if not text or not text.strip():
+        return None
+    try:
+        return iso(parse_iso(text))
+    except ValueError:
+        return None
 
 
 def serve(host: DevHost, address: str, port: int) -> tuple[DevhostHTTPServer, threading.Thread]:

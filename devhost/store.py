@@ -191,7 +191,11 @@ class Store:
         created_to: str | None = None,
         prefix: str | None = None,
         limit: int | None = None,
+        after: str | None = None,
+        newest_first: bool = False,
     ) -> list[Instance]:
+        """Instances in instance id order (an Azure Table query's order), or newest first;
+        `after` starts after that instance id."""
         clauses: list[str] = []
         params: list[Any] = []
         if statuses:
@@ -206,11 +210,15 @@ class Store:
         if prefix:
             clauses.append("substr(instance_id, 1, ?) = ?")
             params.extend([len(prefix), prefix])
+        if after is not None:
+            clauses.append("instance_id > ?")
+            params.append(after)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         tail = f" LIMIT {int(limit)}" if limit else ""
+        order = "created_at DESC, instance_id" if newest_first else "instance_id"
         rows = (
             self.connection()
-            .execute(f"SELECT * FROM instances {where} ORDER BY created_at DESC{tail}", params)
+            .execute(f"SELECT * FROM instances {where} ORDER BY {order}{tail}", params)
             .fetchall()
         )
         return [Instance(**dict(r)) for r in rows]

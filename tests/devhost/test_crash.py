@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -67,9 +68,10 @@ def test_kill_9_during_fan_out_then_restart(tmp_path: Path) -> None:
         history = requests.get(
             status_url, params={"code": MASTER_KEY, "showHistory": "true"}, timeout=30
         ).json()
+        # Each completion is folded with its scheduling event: its function and input.
         completed = [
-            e["TaskScheduledId"]
+            json.loads(e["Input"])
             for e in history["historyEvents"]
-            if e["EventType"] == "TaskCompleted"
+            if e["EventType"] == "TaskCompleted" and e["FunctionName"] == "slow_square"
         ]
         assert sorted(completed) == list(range(200))

@@ -147,4 +147,7 @@ def test_eternal_orchestration_runs_until_terminated(devhost: DevHost, start: St
 def test_failing_orchestrator_reports_the_error(devhost: DevHost, start: Start) -> None:
     status = wait_status(devhost, start("failing"))
     assert status["runtimeStatus"] == "Failed"
-    assert "ValueError: the failing orchestrator failed on purpose" in status["output"]
+    # The SDK reports str(exception); the extension prefixes the orchestrator's name.
+    assert status["output"] == (
+        "Orchestrator function 'failing' failed: the failing orchestrator failed on purpose"
+    )

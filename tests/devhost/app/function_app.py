@@ -86,8 +86,25 @@ async def purge(req: func.HttpRequest, client: df.DurableOrchestrationClient) ->
 async def instances(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    statuses = await client.get_status_all()
+    prefix = req.params.get("prefix")
+    if prefix:
+        statuses = await client.get_status_by(instance_id_prefix=prefix)
+    else:
+        statuses = await client.get_status_all()
     return func.HttpResponse(json.dumps(sorted(s.instance_id for s in statuses)))
+
+
+@app.route(route="entity/{name}/{key}", methods=["GET"])
+@app.durable_client_input(client_name="client")
+async def entity_state(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    entity = df.EntityId(req.route_params["name"], req.route_params["key"])
+    try:
+        state = await client.read_entity_state(entity)
+    except Exception as exc:
+        return func.HttpResponse(json.dumps({"error": str(exc)}), status_code=502)
+    return func.HttpResponse(json.dumps({"exists": state.entity_exists}))
 
 
 @app.route(route="ping", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -260,6 +277,39 @@ def random_id(context: df.DurableOrchestrationContext) -> Any:
     """Not replay-safe: a random id in the orchestrator."""
     return str(uuid.uuid4())
     yield  # a generator, as orchestrators are
+
+
+@app.orchestration_trigger(context_name="context")
+def instant(context: df.DurableOrchestrationContext) -> Any:
+    """Completes on its first replay."""
+    return context.get_input()
+    yield  # a generator, as orchestrators are
+
+
+@app.orchestration_trigger(context_name="context")
+def catches_missing(context: df.DurableOrchestrationContext) -> Any:
+    """Calls a function that may not be registered, and tries to catch the failure."""
+    call = context.get_input()
+    try:
+        if call["kind"] == "activity":
+            yield context.call_activity(call["name"], None)
+        else:
+            yield context.call_sub_orchestrator(call["name"], None)
+    except Exception as exc:
+        return f"caught: {exc}"
+    return "called"
+
+
+@app.orchestration_trigger(context_name="context")
+def uses_entity(context: df.DurableOrchestrationContext) -> Any:
+    value = yield context.call_entity(df.EntityId("counter", "one"), "add", 1)
+    return value
+
+
+@app.orchestration_trigger(context_name="context")
+def uses_http(context: df.DurableOrchestrationContext) -> Any:
+    response = yield context.call_http("GET", "https://example.invalid/")
+    return response
 
 
 # Activities -------------------------------------------------------------------------------

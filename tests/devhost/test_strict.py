@@ -1,0 +1,298 @@
+"""devhost is as strict as the real Durable host, and says so when it does less.
+
+Each rule is the behaviour of Azure/azure-functions-durable-extension (HttpApiHandler,
+DurableClient, OutOfProcOrchestrationShim) and Azure/durabletask (the Azure Storage
+tracking store); devhost/README.md names the source of each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from devhost.host import DevHost
+from tests.devhost.conftest import Start, wait_status
+
+
+def rpc(devhost: DevHost) -> str:
+    return f"{devhost.base_url}/durabletask"
+
+
+# Functions that are not registered ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "what", "known"),
+    [
+        ("activity", "activity", "The following are the known activity functions: '"),
+        ("sub", "sub-orchestrator", "The following are the known orchestrator functions: '"),
+    ],
+)
+def test_an_unregistered_function_fails_the_instance_and_cannot_be_caught(
+    devhost: DevHost,
+    start: Start,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    what: str,
+    known: str,
+) -> None:
+    name = f"no_such_{kind}"
+    with caplog.at_level(logging.ERROR, logger="devhost.engine"):
+        instance_id = start("catches_missing", {"kind": kind, "name": name})
+        status = wait_status(devhost, instance_id)
+    # The orchestrator's try/except never sees a failure: the instance fails as a whole.
+    assert status["runtimeStatus"] == "Failed", status
+    output = status["output"]
+    assert output.startswith(
+        f"Orchestrator 'catches_missing' calls the {what} '{name}', which is not registered; "
+        "in Azure the call is never scheduled and the instance stays Running forever"
+    )
+    assert f"The function '{name}' doesn't exist, is disabled, or is not an" in output
+    assert known in output
+    assert ("'hello'" if kind == "activity" else "'chaining'") in output.split(known)[1]
+    # Nothing was scheduled, and nothing was delivered to the orchestrator.
+    kinds = {e["EventType"] for e in devhost.store.history(instance_id)}
+    assert not kinds & {4, 6, 7, 9}  # TaskScheduled, TaskFailed, SubOrchestration*
+    assert any(
+        r.levelno == logging.ERROR and instance_id in r.getMessage() and name in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_a_registered_sub_orchestrator_still_runs(devhost: DevHost, start: Start) -> None:
+    status = wait_status(devhost, start("catches_missing", {"kind": "sub", "name": "instant"}))
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == "called"
+
+
+# Instance queries ---------------------------------------------------------------------------
+
+
+def test_instance_queries_page_by_100_with_a_continuation_token(devhost: DevHost) -> None:
+    prefix = f"page-{uuid.uuid4().hex[:6]}-"
+    ids = [
+        devhost.engine.start_new("instant", f"{prefix}{n:03d}", json.dumps(n)) for n in range(250)
+    ]
+    for instance_id in ids:
+        devhost.engine.wait_for(instance_id, 60)
+    url = f"{rpc(devhost)}/instances/"
+    pages: list[list[dict[str, Any]]] = []
+    token = None
+    while True:
+        headers = {"x-ms-continuation-token": token} if token else {}
+        response = requests.get(
+            url, params={"instanceIdPrefix": prefix}, headers=headers, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        token = response.headers["x-ms-continuation-token"]
+        if not token:
+            break
+    assert [len(page) for page in pages] == [100, 100, 50]
+    listed = [s["instanceId"] for page in pages for s in page]
+    assert listed == sorted(ids)  # instance id order, each once
+    # `input` is shown unless showInput=false.
+    assert pages[0][0]["input"] == 0
+    hidden = requests.get(
+        url, params={"instanceIdPrefix": prefix, "showInput": "false"}, timeout=30
+    )
+    assert hidden.json()[0]["input"] is None
+    # `top` sets the page size.
+    small = requests.get(url, params={"instanceIdPrefix": prefix, "top": "30"}, timeout=30)
+    assert len(small.json()) == 30 and small.headers["x-ms-continuation-token"]
+    # The SDK's client sends no token and reads one page only.
+    seen = requests.get(devhost.url("instances", prefix=prefix), timeout=30).json()
+    assert seen == sorted(ids)[:100]
+
+
+def test_a_continuation_token_devhost_did_not_give_is_refused(devhost: DevHost) -> None:
+    response = requests.get(
+        f"{rpc(devhost)}/instances/", headers={"x-ms-continuation-token": "%%%"}, timeout=30
+    )
+    assert response.status_code == 400
+    assert "x-ms-continuation-token" in response.json()["Message"]
+
+
+# Purge, suspend, resume ---------------------------------------------------------------------
+
+
+def test_purge_by_time_window_without_a_status_deletes_running_instances(
+    devhost: DevHost, start: Start
+) -> None:
+    instance_id = start("approval", {"timeout_ms": 60_000})
+    running = devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    window = {"createdTimeFrom": running.created_at, "createdTimeTo": running.created_at}
+    url = f"{rpc(devhost)}/instances/"
+    # A terminal status in the filter leaves running instances alone ...
+    kept = requests.delete(url, params={**window, "runtimeStatus": "Completed"}, timeout=30)
+    assert kept.status_code == 404
+    assert devhost.store.instance(instance_id) is not None
+    # ... no status filter deletes whatever was created in the window, running or not.
+    purged = requests.delete(url, params=window, timeout=30)
+    assert purged.status_code == 200, purged.text
+    assert purged.json() == {"instancesDeleted": 1}
+    assert devhost.store.instance(instance_id) is None
+
+
+def test_a_running_only_status_filter_filters_nothing(devhost: DevHost, start: Start) -> None:
+    # The tracking store keeps only terminal statuses of the filter: "Running" leaves none.
+    instance_id = start("approval", {"timeout_ms": 60_000})
+    running = devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    params = {
+        "createdTimeFrom": running.created_at,
+        "createdTimeTo": running.created_at,
+        "runtimeStatus": "Running",
+    }
+    purged = requests.delete(f"{rpc(devhost)}/instances/", params=params, timeout=30)
+    assert purged.json() == {"instancesDeleted": 1}
+    assert devhost.store.instance(instance_id) is None
+
+
+def test_suspending_a_suspended_or_resuming_a_running_instance_is_an_error(
+    devhost: DevHost, start: Start
+) -> None:
+    instance_id = start("approval", {"timeout_ms": 60_000})
+    devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    url = f"{rpc(devhost)}/instances/{instance_id}"
+    resumed = requests.post(f"{url}/resume", timeout=30)
+    assert resumed.status_code == 500
+    assert resumed.json() == {
+        "Message": "Something went wrong while processing your request",
+        "ExceptionMessage": f"Cannot resume the orchestration instance {instance_id} because "
+        "instance is in the Running state.",
+        "ExceptionType": "System.InvalidOperationException",
+    }
+    assert requests.post(f"{url}/suspend", timeout=30).status_code == 202
+    devhost.engine.wait_for(instance_id, 30, statuses=("Suspended",))
+    again = requests.post(f"{url}/suspend", timeout=30)
+    assert again.status_code == 500
+    assert again.json()["ExceptionMessage"] == (
+        f"Cannot suspend the orchestration instance {instance_id} because instance is in the "
+        "Suspended state."
+    )
+    assert requests.post(f"{url}/resume", timeout=30).status_code == 202
+    devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
+    requests.post(f"{url}/terminate", timeout=30)
+    assert wait_status(devhost, instance_id)["runtimeStatus"] == "Terminated"
+
+
+# Instance ids -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instance_id", "exception_message"),
+    [
+        ("@entity", "instanceId (Parameter 'Orchestration instance ids must not start with @.')"),
+        (
+            "tab\there",
+            "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, or "
+            "control characters.')",
+        ),
+        ("x" * 257, "Instance ID lengths must not exceed 256 characters."),
+    ],
+)
+def test_instance_ids_the_extension_refuses_are_refused(
+    devhost: DevHost, instance_id: str, exception_message: str
+) -> None:
+    response = requests.post(
+        f"{rpc(devhost)}/orchestrators/instant/{quote(instance_id, safe='')}", timeout=30
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "Message": "One or more of the arguments submitted is incorrect",
+        "ExceptionMessage": exception_message,
+        "ExceptionType": "System.ArgumentException",
+    }
+    assert devhost.store.instance(instance_id) is None
+
+
+def test_an_instance_id_of_256_characters_is_fine(devhost: DevHost) -> None:
+    instance_id = uuid.uuid4().hex + "y" * 224
+    response = requests.post(f"{rpc(devhost)}/orchestrators/instant/{instance_id}", timeout=30)
+    assert response.status_code == 202, response.text
+    assert devhost.engine.wait_for(instance_id, 30).status == "Completed"
+
+
+# History ------------------------------------------------------------------------------------
+
+
+def test_show_history_returns_the_folded_history(devhost: DevHost, start: Start) -> None:
+    instance_id = start("monitor", {"ready": 2, "interval_ms": 10})
+    wait_status(devhost, instance_id)
+    url = f"{rpc(devhost)}/instances/{instance_id}"
+    history = requests.get(
+        url, params={"showHistory": "true", "showHistoryOutput": "true"}, timeout=30
+    ).json()["historyEvents"]
+    kinds = [e["EventType"] for e in history]
+    assert kinds == [
+        "ExecutionStarted",
+        "TaskCompleted",
+        "TimerCreated",
+        "TimerFired",
+        "TaskCompleted",
+        "ExecutionCompleted",
+    ]
+    started, first, _, fired, _, completed = history
+    assert started["FunctionName"] == "monitor" and "OrchestrationInstance" not in started
+    assert first["FunctionName"] == "check_job"
+    assert json.loads(first["Input"]) == {"poll": 1, "ready": 2}
+    assert first["Result"] == "running" and "ScheduledTime" in first
+    assert "TimerId" not in fired and "FireAt" in fired
+    assert completed["OrchestrationStatus"] == "Completed"
+    assert completed["Result"] == {"polls": 2}
+    for event in history:
+        assert not {"EventId", "IsPlayed", "TaskScheduledId"} & set(event), event
+    # Without showHistoryOutput results are left out; with showInput=false inputs too.
+    bare = requests.get(
+        url, params={"showHistory": "true", "showInput": "false"}, timeout=30
+    ).json()["historyEvents"]
+    assert all("Result" not in e and "Input" not in e for e in bare)
+
+
+# What devhost does not do, it says ----------------------------------------------------------
+
+
+def test_entities_in_an_orchestrator_are_refused_clearly(devhost: DevHost, start: Start) -> None:
+    status = wait_status(devhost, start("uses_entity"))
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == (
+        "Orchestrator function 'uses_entity' failed: devhost does not support durable entities "
+        "(call_entity)."
+    )
+
+
+def test_call_http_is_refused_clearly(devhost: DevHost, start: Start) -> None:
+    status = wait_status(devhost, start("uses_http"))
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"] == (
+        "Orchestrator function 'uses_http' failed: devhost does not support durable HTTP calls "
+        "(call_http)."
+    )
+
+
+def test_reading_an_entity_is_refused_not_reported_missing(devhost: DevHost) -> None:
+    direct = requests.get(f"{rpc(devhost)}/entities/counter/one", timeout=30)
+    assert direct.status_code == 501
+    assert direct.json()["Message"].startswith("devhost does not support durable entities")
+    through_sdk = requests.get(devhost.url("entity/counter/one"), timeout=30)
+    assert through_sdk.status_code == 502
+    assert through_sdk.json() == {
+        "error": "The operation failed with an unexpected status code 501"
+    }
+
+
+@pytest.mark.parametrize("operation", ["rewind", "restart"])
+def test_rewind_and_restart_are_refused_clearly(
+    devhost: DevHost, start: Start, operation: str
+) -> None:
+    instance_id = start("instant", "x")
+    wait_status(devhost, instance_id)
+    response = requests.post(f"{rpc(devhost)}/instances/{instance_id}/{operation}", timeout=30)
+    assert response.status_code == 501
+    assert response.json()["Message"] == f"devhost does not support {operation}."
