@@ -83,9 +83,9 @@ def test_instance_queries_page_by_100_with_a_continuation_token(devhost: DevHost
         devhost.engine.wait_for(instance_id, 60)
     url = f"{rpc(devhost)}/instances/"
     pages: list[list[dict[str, Any]]] = []
-    token = None
+    token = ""
     while True:
-        headers = {"x-ms-continuation-token": token} if token else {}
+        headers: dict[str, str] = {"x-ms-continuation-token": token} if token else {}
         response = requests.get(
             url, params={"instanceIdPrefix": prefix}, headers=headers, timeout=30
         )

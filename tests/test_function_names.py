@@ -1,0 +1,146 @@
+"""Every function an orchestrator calls is registered in function_app.py, as its kind.
+
+A call to a name the app does not register is never scheduled by the real Durable host:
+the instance stays Running forever, with no error anywhere. So every activity and
+sub-orchestrator name in `orchestrations/*.py` (the constants of
+`shared/function_names.py`) must be a registered function of the right kind, and every
+constant there must be registered.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import shared.function_names as names
+from devhost.loader import LoadedApp, load_app
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES_MODULE = "shared.function_names"
+
+# Callees whose first name argument is an activity, or a sub-orchestrator: the SDK's own
+# calls and the helpers of orchestrations/steps.py and factory_run.py that wrap them.
+ACTIVITY_CALLEES = {"call_activity", "call_activity_with_retry", "call", "monitor", "best_effort"}
+ORCHESTRATOR_CALLEES = {"call_sub_orchestrator", "call_sub_orchestrator_with_retry", "_starter"}
+KINDS = {"activity": "activityTrigger", "orchestrator": "orchestrationTrigger"}
+
+
+def constants() -> dict[str, str]:
+    """The constants of shared/function_names.py: NAME -> value."""
+    return {k: v for k, v in vars(names).items() if k.isupper() and isinstance(v, str)}
+
+
+def called_names(source: str, values: dict[str, str]) -> tuple[set[str], dict[str, str]]:
+    """The names an orchestrator module refers to, and the kind of those it calls.
+
+    Returns every function-name constant the module uses (as its value) and, for calls
+    to a known callee, the kind each called name must have ('activity' or 'orchestrator').
+    A string literal passed to a known callee counts too.
+    """
+    tree = ast.parse(source)
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == NAMES_MODULE:
+            for alias in node.names:
+                if alias.name in values:
+                    imported[alias.asname or alias.name] = values[alias.name]
+    used = {
+        imported[node.id]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id in imported
+    }
+    kinds: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if callee in ACTIVITY_CALLEES:
+            kind = "activity"
+        elif callee in ORCHESTRATOR_CALLEES:
+            kind = "orchestrator"
+        else:
+            continue
+        for arg in node.args:
+            value: str | None = None
+            if isinstance(arg, ast.Name) and arg.id in imported:
+                value = imported[arg.id]
+            elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                value = arg.value
+            if value is not None:
+                kinds[value] = kind
+                break  # the first name argument is the function called
+    return used, kinds
+
+
+@pytest.fixture(scope="module")
+def app() -> LoadedApp:
+    # As devhost loads it: function_app.py imported once, its functions built once.
+    return load_app(ROOT)
+
+
+def registered(app: LoadedApp) -> dict[str, str]:
+    return {info.name: info.trigger_type for info in app.functions.values()}
+
+
+def orchestrator_calls() -> tuple[set[str], dict[str, str]]:
+    used: set[str] = set()
+    kinds: dict[str, str] = {}
+    for path in sorted((ROOT / "orchestrations").glob("*.py")):
+        module_used, module_kinds = called_names(path.read_text(encoding="utf-8"), constants())
+        used |= module_used
+        kinds |= module_kinds
+    return used, kinds
+
+
+def test_every_name_an_orchestrator_calls_is_registered_as_its_kind(app: LoadedApp) -> None:
+    functions = registered(app)
+    used, kinds = orchestrator_calls()
+    # The scan finds the calls (it would pass vacuously otherwise).
+    assert sum(kind == "activity" for kind in kinds.values()) >= 10, kinds
+    assert {names.BUILD_IMAGE, names.DISTRIBUTE_IMAGE} <= {
+        n for n, kind in kinds.items() if kind == "orchestrator"
+    }, kinds
+    wrong = [
+        f"'{name}' is called as an {kind} but "
+        + (f"is a {functions[name]} function" if name in functions else "is not registered")
+        for name, kind in sorted(kinds.items())
+        if functions.get(name) != KINDS[kind]
+    ]
+    assert not wrong, "\n".join(wrong)
+    queues = {names.RETIREMENT_QUEUE}
+    unregistered = sorted(n for n in used - queues if n not in functions)
+    assert not unregistered, f"orchestrations use names no function has: {unregistered}"
+
+
+def test_every_constant_of_function_names_is_registered(app: LoadedApp) -> None:
+    functions = registered(app)
+    queue_names = {str(info.trigger.get("queueName")) for info in app.of_type("queueTrigger")}
+    missing = []
+    for constant, value in sorted(constants().items()):
+        if constant.endswith("_QUEUE"):
+            if value not in queue_names:
+                missing.append(f"{constant} = '{value}' (no queue trigger reads it)")
+        elif value not in functions:
+            missing.append(f"{constant} = '{value}'")
+    assert not missing, "not registered in function_app.py: " + ", ".join(missing)
+    assert not app.unsupported, app.unsupported  # devhost can run every function
+
+
+def test_the_scan_catches_an_unregistered_or_mistyped_call() -> None:
+    source = (
+        "from shared.function_names import BUILD_IMAGE, VM_STATUS\n"
+        "def orchestrator(context):\n"
+        "    yield call(context, 'not_a_function', {})\n"
+        "    yield context.call_sub_orchestrator(VM_STATUS, {}, 'child')\n"
+        "    yield monitor(context, BUILD_IMAGE, {}, bool, 1, 1)\n"
+    )
+    used, kinds = called_names(source, constants())
+    assert used == {names.BUILD_IMAGE, names.VM_STATUS}
+    assert kinds == {
+        "not_a_function": "activity",
+        names.VM_STATUS: "orchestrator",
+        names.BUILD_IMAGE: "activity",
+    }
