@@ -235,7 +235,9 @@ class LabState(BaseModel):
         ).lower()
 
     def compute_resource_group(self) -> str:
-        return self.vm_creation_resource_group or f"{self.name}-{self.unique_identifier[:6]}"
+        """Where DevTest Labs puts the lab's compute VMs: `<lab><13 digits>` (as recorded)."""
+        digits = int(self.unique_identifier.replace("-", ""), 16) % 10**13
+        return self.vm_creation_resource_group or f"{self.name}{digits:013d}"
 
     @property
     def virtual_network_name(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from emulator.devtestlabs.exceptions import InvalidFilter
@@ -20,7 +21,7 @@ def lab_body(lab: LabState) -> dict[str, Any]:
         "name": lab.name,
         "type": "Microsoft.DevTestLab/labs",
         "location": lab.location,
-        "tags": dict(lab.tags),
+        **_tags(lab.tags),
         "properties": {
             "defaultStorageAccount": lab.storage_account_id(lab.storage_account),
             "defaultPremiumStorageAccount": lab.storage_account_id(lab.premium_storage_account),
@@ -36,13 +37,25 @@ def lab_body(lab: LabState) -> dict[str, Any]:
             "createdDate": iso(lab.created),
             "premiumDataDisks": "Disabled",
             "environmentPermission": "Reader",
-            "vmCreationResourceGroup": (
-                f"/subscriptions/{lab.subscription}/resourceGroups/{lab.compute_resource_group()}"
-            ).lower(),
+            "announcement": {"title": "", "markdown": "", "enabled": "Disabled", "expired": False},
+            "support": {"enabled": "Disabled", "markdown": ""},
             "provisioningState": "Succeeded",
             "uniqueIdentifier": lab.unique_identifier,
         },
     }
+
+
+def _tags(tags: dict[str, str]) -> dict[str, Any]:
+    """Recorded bodies carry `tags` only when the resource has some."""
+    return {"tags": dict(tags)} if tags else {}
+
+
+def compute_vm_id(vm: LabVm) -> str:
+    """The VM behind a lab VM, in ARM's casing as DevTest Labs reports it (`computeId`)."""
+    return (
+        f"/subscriptions/{vm.id.split('/')[2]}/resourceGroups/{vm.compute_resource_group}"
+        f"/providers/Microsoft.Compute/virtualMachines/{vm.compute_name}"
+    )
 
 
 def default_network(vm: LabVm) -> str:
@@ -60,6 +73,9 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
     props: dict[str, Any] = {
         "notes": vm.notes,
         "ownerObjectId": vm.owner_object_id or "",
+        "ownerUserPrincipalName": "",
+        "createdByUserId": "",
+        "createdByUser": "",
         "createdDate": iso(vm.created),
         "osType": vm.os_type,
         "size": vm.size,
@@ -68,21 +84,22 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "labSubnetName": vm.lab_subnet_name or default_subnet(vm),
         "labVirtualNetworkId": (vm.lab_virtual_network_id or default_network(vm)).lower(),
         "disallowPublicIpAddress": vm.disallow_public_ip,
-        "artifactDeploymentStatus": vm.deployment_status(),
+        "artifactDeploymentStatus": _deployment_status(vm),
+        "networkInterface": {},
         "allowClaim": vm.allow_claim,
         "storageType": vm.storage_type,
         "virtualMachineCreationSource": "FromGalleryImage"
         if vm.gallery_image_reference
         else "FromCustomImage",
-        "dataDiskParameters": [],
         "provisioningState": vm.provisioning_state,
         "uniqueIdentifier": vm.unique_identifier,
     }
     if vm.power_state is not None:
         props["lastKnownPowerState"] = vm.power_state
     if vm.compute_exists:
-        props["computeId"] = vm.compute_id
-        props["fqdn"] = f"{vm.name.lower()}.{vm.location.lower()}.cloudapp.azure.com"
+        props["computeId"] = compute_vm_id(vm)
+        if not vm.disallow_public_ip:
+            props["fqdn"] = f"{vm.name.lower()}.{vm.location.lower()}.cloudapp.azure.com"
     if vm.gallery_image_reference is not None:
         ref = vm.gallery_image_reference
         props["galleryImageReference"] = {
@@ -133,37 +150,63 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "name": vm.name,
         "type": "Microsoft.DevTestLab/labs/virtualMachines",
         "location": vm.location,
-        "tags": dict(vm.tags),
+        **_tags(vm.tags),
         "properties": {k: v for k, v in props.items() if v is not None},
     }
 
 
+def _deployment_status(vm: LabVm) -> dict[str, Any]:
+    """`artifactsApplied`/`totalArtifacts`; `deploymentStatus` only once there are artifacts
+    (a VM without artifacts is recorded with the two counts alone)."""
+    status = vm.deployment_status()
+    if not status["totalArtifacts"]:
+        status.pop("deploymentStatus", None)
+    return status
+
+
 def image_body(image: CustomImage) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "description": image.description,
-        "author": image.author,
-        "creationDate": iso(image.created),
-        "provisioningState": image.provisioning_state,
-        "uniqueIdentifier": image.unique_identifier,
-        "isPlanAuthorized": False,
-    }
+    props: dict[str, Any] = {}
     if image.vm is not None:
         props["vm"] = image.vm
     if image.vhd is not None:
         props["vhd"] = image.vhd
+    props.update(
+        {
+            "description": image.description,
+            "author": image.author,
+            "creationDate": iso(image.created),
+        }
+    )
     if image.provisioning_state == "Succeeded":
-        props["managedImageId"] = (
-            image.id.split("/providers/")[0]
-            + f"/providers/microsoft.compute/images/{image.name.lower()}"
+        # DevTest Labs keeps a capture of a VM that was not generalized as a managed
+        # snapshot, a generalized one (or a VHD) as a managed image.
+        kind, collection = (
+            ("managedSnapshotId", "snapshots")
+            if _not_generalized(image)
+            else ("managedImageId", "images")
         )
+        props[kind] = (
+            image.id.split("/providers/")[0]
+            + f"/providers/microsoft.compute/{collection}/{image.name.lower()}"
+        )
+    props["provisioningState"] = image.provisioning_state
+    props["uniqueIdentifier"] = image.unique_identifier
     return {
         "id": image.id,
         "name": image.name,
         "type": "Microsoft.DevTestLab/labs/customImages",
-        "location": image.location,
-        "tags": dict(image.tags),
+        **_tags(image.tags),
         "properties": {k: v for k, v in props.items() if v is not None},
     }
+
+
+def _not_generalized(image: CustomImage) -> bool:
+    vm = image.vm or {}
+    states = [
+        str((vm.get(info) or {}).get(key) or "")
+        for info, key in (("windowsOsInfo", "windowsOsState"), ("linuxOsInfo", "linuxOsState"))
+    ]
+    return any(state in ("NonSysprepped", "NonDeprovisioned") for state in states)
 
 
 def gallery_body(lab: LabState, image: GalleryImage) -> dict[str, Any]:
@@ -171,7 +214,6 @@ def gallery_body(lab: LabState, image: GalleryImage) -> dict[str, Any]:
         "id": f"{lab.id}/galleryimages/{image.name}".lower(),
         "name": image.name,
         "type": "Microsoft.DevTestLab/labs/galleryImages",
-        "location": lab.location,
         "properties": {
             "author": image.publisher,
             "createdDate": iso(lab.created),
@@ -184,7 +226,6 @@ def gallery_body(lab: LabState, image: GalleryImage) -> dict[str, Any]:
                 "version": "latest",
             },
             "enabled": True,
-            "isPlanAuthorized": False,
         },
     }
 
@@ -201,8 +242,8 @@ def source_body(lab: LabState, source: ArtifactSourceSpec) -> dict[str, Any]:
             "folderPath": source.folder_path,
             "branchRef": source.branch_ref,
             "status": "Enabled",
-            "createdDate": iso(lab.created),
             "provisioningState": "Succeeded",
+            "uniqueIdentifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{lab.id}/{source.name}")),
         },
     }
 
@@ -464,12 +505,16 @@ def delete_image(request: ArmRequest) -> ArmResponse:
 
 # ----- virtual networks, policies ------------------------------------------------------------
 def network_body(lab: LabState) -> dict[str, Any]:
-    subnet_id = f"{lab.network_id}/subnets/{lab.subnet_name}".lower()
+    # The subnet keeps ARM's casing; the external network id is lowercase (as recorded).
+    subnet_id = (
+        f"/subscriptions/{lab.subscription}/resourceGroups/{lab.resource_group}"
+        f"/providers/Microsoft.Network/virtualNetworks/{lab.virtual_network_name}"
+        f"/subnets/{lab.subnet_name}"
+    )
     return {
         "id": lab.virtual_network_id,
         "name": lab.virtual_network_name,
         "type": "Microsoft.DevTestLab/labs/virtualNetworks",
-        "location": lab.location,
         "properties": {
             "allowedSubnets": [
                 {
@@ -479,13 +524,18 @@ def network_body(lab: LabState) -> dict[str, Any]:
                 }
             ],
             "externalProviderResourceId": lab.network_id,
-            "externalSubnets": [{"id": subnet_id, "name": lab.subnet_name}],
             "subnetOverrides": [
                 {
                     "resourceId": subnet_id,
                     "labSubnetName": lab.subnet_name,
                     "useInVmCreationPermission": "Allow",
                     "usePublicIpAddressPermission": "Allow",
+                    "sharedPublicIpAddressConfiguration": {
+                        "allowedPorts": [
+                            {"transportProtocol": "Tcp", "backendPort": 3389},
+                            {"transportProtocol": "Tcp", "backendPort": 22},
+                        ]
+                    },
                 }
             ],
             "createdDate": iso(lab.created),
