@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import aiohttp
 import azure.durable_functions as df
 import azure.functions as func
+from azure.durable_functions.models.RpcManagementOptions import RpcManagementOptions
 
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
 from shared.ncrontab import NcrontabError
@@ -23,6 +25,36 @@ from triggers.start import ACTIVE
 log = logging.getLogger(__name__)
 
 bp = df.Blueprint()
+
+CONTINUATION = "x-ms-continuation-token"
+
+
+async def run_going(client: df.DurableOrchestrationClient) -> str | None:
+    """The id of a `factory_run` still going, or None, over every page of the query.
+
+    The Durable HTTP API returns instance queries a page (100) at a time, with the
+    header `x-ms-continuation-token` for the next one; the SDK's `get_status_by` reads
+    only the first page, so with more than 100 active instances it can miss a run. This
+    asks the same API, at the URL the SDK builds, and follows the token.
+    """
+    options = RpcManagementOptions(runtime_status=list(ACTIVE))
+    # The local RPC endpoint the SDK's client calls (the binding has no public accessor).
+    url = options.to_url(client._orchestration_bindings.rpc_base_url) + "&showInput=false"
+    token = ""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        while True:
+            headers = {CONTINUATION: token} if token else {}
+            async with session.get(url, headers=headers) as response:
+                if response.status != 200:
+                    body = await response.text()
+                    raise RuntimeError(f"listing instances failed: {response.status} {body}")
+                page = await response.json(content_type=None)
+                token = response.headers.get(CONTINUATION, "")
+            for status in page:
+                if status.get("name") == FACTORY_RUN:
+                    return str(status["instanceId"])
+            if not token:
+                return None
 
 
 @bp.function_name(SCHEDULED_RUN)
@@ -40,10 +72,9 @@ async def scheduled_factory_run(
     if await client.get_status(instance_id):  # this occurrence already has its run
         log.info("scheduled run %s exists already; not started again", instance_id)
         return
-    running = await client.get_status_by(runtime_status=list(ACTIVE))
-    busy = [s.instance_id for s in running if s.name == FACTORY_RUN]
+    busy = await run_going(client)
     if busy:
-        log.info("scheduled run %s not started: %s is still running", instance_id, busy[0])
+        log.info("scheduled run %s not started: %s is still running", instance_id, busy)
         return
     with run_scope(instance_id):
         await client.start_new(FACTORY_RUN, instance_id, request.model_dump(mode="json"))

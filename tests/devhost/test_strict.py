@@ -76,11 +76,13 @@ def test_a_registered_sub_orchestrator_still_runs(devhost: DevHost, start: Start
 
 def test_instance_queries_page_by_100_with_a_continuation_token(devhost: DevHost) -> None:
     prefix = f"page-{uuid.uuid4().hex[:6]}-"
+    # The SDK's client JSON-encodes an input twice; so does this.
     ids = [
-        devhost.engine.start_new("instant", f"{prefix}{n:03d}", json.dumps(n)) for n in range(250)
+        devhost.engine.start_new("instant", f"{prefix}{n:03d}", json.dumps(json.dumps(n)))
+        for n in range(250)
     ]
     for instance_id in ids:
-        devhost.engine.wait_for(instance_id, 60)
+        assert devhost.engine.wait_for(instance_id, 60).status == "Completed"
     url = f"{rpc(devhost)}/instances/"
     pages: list[list[dict[str, Any]]] = []
     token = ""
@@ -98,7 +100,7 @@ def test_instance_queries_page_by_100_with_a_continuation_token(devhost: DevHost
     listed = [s["instanceId"] for page in pages for s in page]
     assert listed == sorted(ids)  # instance id order, each once
     # `input` is shown unless showInput=false.
-    assert pages[0][0]["input"] == 0
+    assert pages[0][0]["input"] == "0"
     hidden = requests.get(
         url, params={"instanceIdPrefix": prefix, "showInput": "false"}, timeout=30
     )
