@@ -5,9 +5,11 @@ from __future__ import annotations
 from emulator.exceptions import ArmError
 
 
-class OperationNotAllowed(ArmError):
+class AccessNotPermitted(ArmError):
+    """Disk access asked for while the disk's VM is not deallocated."""
+
     status = 409
-    code = "OperationNotAllowed"
+    code = "Conflict"
 
 
 class InvalidAccessLevel(ArmError):

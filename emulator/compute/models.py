@@ -24,6 +24,14 @@ DISK_ACCOUNT = "emulatordisks"
 DISK_CONTAINER = "disks"
 
 
+def arm_vm_id(vm: LabVm) -> str:
+    """The compute VM's id as Compute spells it in messages (ARM casing)."""
+    return (
+        f"/subscriptions/{vm.id.split('/')[2]}/resourceGroups/{vm.compute_resource_group}"
+        f"/providers/Microsoft.Compute/virtualMachines/{vm.compute_name}"
+    )
+
+
 class ComputeBackend:
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -77,10 +85,12 @@ class ComputeBackend:
             raise InvalidParameter(
                 "The property 'durationInSeconds' must be a positive number of seconds."
             )
-        if vm.power_state == "Running":
-            raise cx.OperationNotAllowed(
-                f"The disk '{vm.os_disk_name}' is attached to the running virtual machine "
-                f"'{vm.compute_name}'; stop it before granting access."
+        if vm.power_state != "deallocated":
+            # Compute's answer for a disk whose VM is running or only shut down (still
+            # allocated), as users report it (microsoft/AzureStorageExplorer#6654).
+            raise cx.AccessNotPermitted(
+                f"Access not permitted because disk {vm.os_disk_name} is currently attached "
+                f"to running VM {arm_vm_id(vm)}."
             )
         blobs = self.core.blobs()
         blob = f"{vm.os_disk_name}.vhd"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.models import LabVm, _version_key
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
@@ -54,21 +55,30 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
 
 
 def instance_view(vm: LabVm) -> dict[str, Any]:
-    running = vm.power_state == "Running"
+    """Provisioning and power state, as `GET .../instanceView` and `$expand=instanceView`."""
+    power = vm.power or PowerStateMachine()
     return {
         "statuses": [
-            {"code": "ProvisioningState/succeeded", "level": "Info"},
             {
-                "code": "PowerState/running" if running else "PowerState/stopped",
+                "code": "ProvisioningState/succeeded",
                 "level": "Info",
-                "displayStatus": "VM running" if running else "VM stopped",
+                "displayStatus": "Provisioning succeeded",
+                "time": iso(vm.created),
             },
+            {"code": power.code, "level": "Info", "displayStatus": power.display_status},
         ]
     }
 
 
 def disk_body(vm: LabVm) -> dict[str, Any]:
-    state = "ActiveSAS" if vm.disk_grant_blob else "Attached"
+    # Disk states as the Compute DiskState enum describes them: an OS disk of a
+    # deallocated VM is Reserved; one with an access SAS is ActiveSAS.
+    if vm.disk_grant_blob:
+        state = "ActiveSAS"
+    elif vm.power_state == "deallocated":
+        state = "Reserved"
+    else:
+        state = "Attached"
     return {
         "id": vm.os_disk_id,
         "name": vm.os_disk_name,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from emulator import vhd
+from emulator.compute.power import PowerAction, PowerStateMachine
 from emulator.devtestlabs import exceptions as dtl
 from emulator.exceptions import (
     InvalidParameter,
@@ -84,11 +85,11 @@ class LabVm(BaseModel):
     disk_size_gb: int
     compute_exists: bool = False
     provisioning_state: str = "Creating"
-    power_state: str | None = None
+    # The compute VM's power state; None until the VM deployment created the compute VM.
+    power: PowerStateMachine | None = None
     generalized: str | None = None
     artifacts: list[ArtifactRun] = []
-    phase: Literal["creating", "artifacts", "ready", "deleting", "failed", "powering"] = "creating"
-    power_target: str | None = None
+    phase: Literal["creating", "artifacts", "ready", "deleting", "failed"] = "creating"
     phase_until: dt.datetime | None = None
     current_artifact: int = 0
     operation_id: str | None = None
@@ -97,7 +98,13 @@ class LabVm(BaseModel):
 
     @property
     def busy(self) -> bool:
-        return self.phase in ("creating", "artifacts", "deleting", "powering")
+        powering = self.power is not None and self.power.transitioning
+        return powering or self.phase in ("creating", "artifacts", "deleting")
+
+    @property
+    def power_state(self) -> str | None:
+        """The compute power state (`running`, `stopped`, `deallocated`, ...), if any."""
+        return self.power.state if self.power is not None else None
 
     @property
     def compute_id(self) -> str:
@@ -634,7 +641,7 @@ class DevTestLabsBackend:
                 f"The virtual machine '{vm.name}' has an operation in progress; retry when it "
                 "has finished."
             )
-        if vm.power_state != "Running":
+        if vm.power_state != "running":
             raise dtl.VmNotRunning(
                 f"The virtual machine '{vm.name}' must be running to apply artifacts; it is "
                 f"{vm.power_state or 'not started'}."
@@ -688,30 +695,57 @@ class DevTestLabsBackend:
         return operation
 
     def power(self, lab: LabState, vm: LabVm, action: str, request: RequestKind) -> Operation:
-        """Start or stop (deallocate) a lab VM."""
-        if vm.busy or vm.provisioning_state != "Succeeded":
+        """DevTest Labs' `start` (start the compute VM) or `stop` (deallocate it)."""
+        if vm.busy or vm.provisioning_state != "Succeeded" or vm.power is None:
             raise dtl.OperationInProgress(
                 f"The virtual machine '{vm.name}' is {vm.provisioning_state}; it can be "
                 f"{'started' if action == 'start' else 'stopped'} once provisioning finished."
             )
         durations = self.core.scenario.durations
-        seconds = durations.vm_start if action == "start" else durations.vm_stop
+        move: PowerAction = "start" if action == "start" else "deallocate"
         now = self.core.now()
-        vm.phase = "powering"
-        vm.power_target = "Running" if action == "start" else "Stopped"
-        vm.power_state = "Starting" if action == "start" else "Stopping"
-        vm.phase_until = now + dt.timedelta(seconds=seconds * self.core.faults.slow_factor(request))
+        operation = self.core.start_operation(
+            PROVIDER, vm.location, action, vm.id, lab.subscription
+        )
+        vm.operation_id = operation.id
         fault = self.core.faults.on_operation(request)
         vm.planned_failure = (
             (fault.code or "OperationFailed", fault.message or f"The {action} failed.")
             if fault
             else None
         )
-        operation = self.core.start_operation(
-            PROVIDER, vm.location, action, vm.id, lab.subscription
-        )
-        vm.operation_id = operation.id
+        if vm.power.settled_in(move):
+            # Already there: the operation ends at once (a fault still fails it).
+            self._finish_power(vm, now)
+            return operation
+        seconds = durations.vm_start if action == "start" else durations.vm_stop
+        vm.power.begin(move, now, seconds * self.core.faults.slow_factor(request))
         return operation
+
+    def _finish_power(self, vm: LabVm, at: dt.datetime) -> None:
+        """End a start or stop: the machine reaches its target (or reverts on a fault)."""
+        operation = self.core.world.operations.get(vm.operation_id or "")
+        if vm.power is None:
+            return
+        if vm.planned_failure is not None:
+            code, message = vm.planned_failure
+            vm.planned_failure = None
+            vm.power.revert()
+            if operation:
+                operation.fail(at, code, message)
+        else:
+            vm.power.finish()
+            if operation:
+                operation.succeed(at)
+
+    def _step_power(self, vm: LabVm, now: dt.datetime) -> None:
+        if vm.power is None or not vm.power.transitioning or not vm.power.due(now):
+            return
+        if vm.phase == "deleting":
+            # The delete canceled the start or stop; the VM is going anyway.
+            vm.power.finish()
+            return
+        self._finish_power(vm, vm.power.until or now)
 
     def _cancel_running(self, operation_id: str | None, now: dt.datetime, what: str) -> None:
         operation = self.core.world.operations.get(operation_id or "")
@@ -746,7 +780,7 @@ class DevTestLabsBackend:
             at = vm.phase_until
             if vm.phase == "creating":
                 vm.compute_exists = True
-                vm.power_state = "Running"
+                vm.power = PowerStateMachine(state="running")
                 if vm.artifacts:
                     vm.phase = "artifacts"
                     vm.current_artifact = 0
@@ -770,30 +804,19 @@ class DevTestLabsBackend:
                     continue
                 run.status = "Succeeded"
                 run.message = "Artifact applied."
+                # Sysprep and deprovision end with a guest shutdown: the compute VM stops
+                # but stays allocated (only a deallocation frees its disk for export).
                 if run.effect in GENERALIZING_EFFECTS:
                     vm.generalized = "sysprep" if vm.os_type == "Windows" else "deprovision"
-                    vm.power_state = "Stopped"
-                elif run.effect == "power_off":
-                    vm.power_state = "Stopped"
+                    if vm.power is not None:
+                        vm.power.set("stopped")
+                elif run.effect == "power_off" and vm.power is not None:
+                    vm.power.set("stopped")
                 vm.current_artifact += 1
                 if vm.current_artifact < len(vm.artifacts):
                     self._start_artifact(vm, at)
                 else:
                     self._finish_vm(vm, at)
-            elif vm.phase == "powering":
-                operation = self.core.world.operations.get(vm.operation_id or "")
-                vm.phase = "ready"
-                vm.phase_until = None
-                if vm.planned_failure is not None:
-                    code, message = vm.planned_failure
-                    vm.planned_failure = None
-                    vm.power_state = "Running" if vm.power_target == "Stopped" else "Stopped"
-                    if operation:
-                        operation.fail(at, code, message)
-                else:
-                    vm.power_state = vm.power_target
-                    if operation:
-                        operation.succeed(at)
             elif vm.phase == "deleting":
                 operation = self.core.world.operations.get(vm.operation_id or "")
                 if vm.planned_failure is not None:
@@ -910,8 +933,10 @@ class DevTestLabsBackend:
         not_generalized, requested, _ = states
         extra = 0.0
         if state == requested:
+            # DevTest Labs generalizes the VM itself and deallocates it to capture it.
             vm.generalized = generalization
-            vm.power_state = "Stopped"
+            if vm.power is not None:
+                vm.power.set("deallocated")
             extra = self.core.scenario.durations.sysprep
         generalized = state != not_generalized
         text = vhd.header(vm.disk_bytes())
@@ -1014,6 +1039,7 @@ class DevTestLabsBackend:
                 for lab in group.labs.values():
                     for vm in list(lab.vms.values()):
                         self._step_vm(lab, vm, now)
+                        self._step_power(vm, now)
                     for image in list(lab.images.values()):
                         self._step_image(lab, image, now)
 

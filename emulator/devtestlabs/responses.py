@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.exceptions import InvalidFilter
 from emulator.devtestlabs.models import CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
@@ -68,6 +69,21 @@ def default_subnet(vm: LabVm) -> str:
     return f"Dtl{lab_name}Subnet"
 
 
+# DevTest Labs' word for the compute power state. The recordings (Azure/azure-cli
+# test_lab_vm.yaml, test_lab_custom_image.yaml) show "Running" and "Stopped" (for VMs that
+# DevTest Labs stopped, i.e. deallocated); no source shows a guest-shut-down VM, so a VM
+# that is stopped but still allocated also reads "Stopped": only the compute power state
+# (computeVm.statuses, or the compute VM's instance view) tells the two apart.
+LAST_KNOWN_POWER_STATE: dict[str, str] = {
+    "starting": "Starting",
+    "running": "Running",
+    "stopping": "Stopping",
+    "stopped": "Stopped",
+    "deallocating": "Stopping",
+    "deallocated": "Stopped",
+}
+
+
 def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
     expand = expand.lower()
     props: dict[str, Any] = {
@@ -94,8 +110,8 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "provisioningState": vm.provisioning_state,
         "uniqueIdentifier": vm.unique_identifier,
     }
-    if vm.power_state is not None:
-        props["lastKnownPowerState"] = vm.power_state
+    if vm.power is not None:
+        props["lastKnownPowerState"] = LAST_KNOWN_POWER_STATE[vm.power.state]
     if vm.compute_exists:
         props["computeId"] = compute_vm_id(vm)
         if not vm.disallow_public_ip:
@@ -123,17 +139,14 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
             for run in vm.artifacts
         ]
     if "computevm" in expand and vm.compute_exists:
-        power = (vm.power_state or "running").lower()
+        power = vm.power or PowerStateMachine()
         props["computeVm"] = {
             "statuses": [
                 {
                     "code": f"ProvisioningState/{vm.provisioning_state.lower()}",
                     "displayStatus": f"Provisioning {vm.provisioning_state.lower()}",
                 },
-                {
-                    "code": f"PowerState/{'running' if power == 'running' else 'stopped'}",
-                    "displayStatus": f"VM {'running' if power == 'running' else 'stopped'}",
-                },
+                {"code": power.code, "displayStatus": power.display_status},
             ],
             "osType": vm.os_type,
             "vmSize": vm.size,

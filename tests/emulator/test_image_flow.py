@@ -76,6 +76,8 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
 ) -> None:
     _build_windows_vm(emulator, "build-2")
     dtl: Any = emulator.devtestlabs(SUB1)
+    # Sysprep shut the guest down; only DevTest Labs' stop deallocates it for the export.
+    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "build-2").result()
     vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-2")
     compute: Any = emulator.compute(SUB1)
     group = vm.compute_id.split("/")[4]
@@ -141,7 +143,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
             new_compute_group, new_disk, {"access": "Read", "durationInSeconds": 60}
         )
     assert refused.value.status_code == 409
-    assert "OperationNotAllowed" in str(refused.value)
+    assert refused.value.error is not None and refused.value.error.code == "Conflict"
 
 
 def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> None:

@@ -26,6 +26,7 @@ from tests.emulator.conftest import (
     FACTORY_RG,
     SUB1,
     UBUNTU_2204,
+    artifact,
     lab_id,
     lab_network,
     vm_body,
@@ -156,3 +157,130 @@ def test_upload_uri_without_a_blob_name_is_still_one_blob(emulator: LocalWorldCl
         assert path.rsplit("/", 2)[-2] == "uploads" and path.endswith(".vhd")
         assert _sas(uri)["sr"] == "b"
     assert urlsplit(first).path != urlsplit(second).path
+
+
+# ----- power states: a guest shutdown is not a deallocation ----------------------------
+def _sysprepped_vm(emulator: LocalWorldClient, name: str) -> tuple[Any, str, str]:
+    """A Windows VM built with sysprep last; returns the lab VM, its compute group and disk."""
+    dtl: Any = emulator.devtestlabs(SUB1)
+    body = vm_body(FACTORY, artifacts=[artifact(*FACTORY, "windows-sysprep")])
+    dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, name, body).result()
+    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, name)
+    compute: Any = emulator.compute(SUB1)
+    group = vm.compute_id.split("/")[4]
+    disk = compute.virtual_machines.get(group, name).storage_profile.os_disk.name
+    return vm, group, disk
+
+
+def _power_codes(emulator: LocalWorldClient, name: str, group: str) -> tuple[str, str, str, str]:
+    """Compute's power status (code, display), DevTest Labs' computeVm code and its word."""
+    compute: Any = emulator.compute(SUB1)
+    view = compute.virtual_machines.instance_view(group, name)
+    power = [s for s in view.statuses if s.code.startswith("PowerState/")]
+    assert len(power) == 1
+    dtl: Any = emulator.devtestlabs(SUB1)
+    vm = dtl.virtual_machines.get(
+        FACTORY_RG, FACTORY_LAB, name, expand="properties($expand=computeVm)"
+    )
+    dtl_power = [s for s in vm.compute_vm.statuses if s.code.startswith("PowerState/")]
+    assert len(dtl_power) == 1 and dtl_power[0].display_status == power[0].display_status
+    return power[0].code, power[0].display_status, dtl_power[0].code, vm.last_known_power_state
+
+
+def test_sysprep_leaves_the_compute_vm_stopped_but_allocated(emulator: LocalWorldClient) -> None:
+    _, group, disk = _sysprepped_vm(emulator, "sys-1")
+    assert _power_codes(emulator, "sys-1", group) == (
+        "PowerState/stopped",
+        "VM stopped",
+        "PowerState/stopped",
+        "Stopped",
+    )
+    compute: Any = emulator.compute(SUB1)
+    assert compute.disks.get(group, disk).disk_state == "Attached"
+    view = compute.virtual_machines.get(group, "sys-1", expand="instanceView").instance_view
+    assert [s.code for s in view.statuses] == ["ProvisioningState/succeeded", "PowerState/stopped"]
+
+
+def test_capture_of_an_allocated_vm_is_refused_and_allowed_after_devtest_labs_stop(
+    emulator: LocalWorldClient,
+) -> None:
+    vm, group, disk = _sysprepped_vm(emulator, "sys-2")
+    compute: Any = emulator.compute(SUB1)
+    dtl: Any = emulator.devtestlabs(SUB1)
+    read = {"access": "Read", "durationInSeconds": 3600}
+    with pytest.raises(HttpResponseError) as refused:
+        compute.disks.begin_grant_access(group, disk, read)
+    assert refused.value.status_code == 409
+    assert refused.value.error is not None and refused.value.error.code == "Conflict"
+    compute_id = (
+        f"/subscriptions/{SUB1}/resourceGroups/{group}/providers/Microsoft.Compute"
+        "/virtualMachines/sys-2"
+    )
+    assert refused.value.error.message == (
+        f"Access not permitted because disk {disk} is currently attached to running VM "
+        f"{compute_id}."
+    )
+
+    # DevTest Labs' stop deallocates, taking the scenario's vm_stop of simulated time.
+    emulator.admin("POST", "clock", {"scale": 1})
+    stopping = dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-2")
+    assert _power_codes(emulator, "sys-2", group) == (
+        "PowerState/deallocating",
+        "VM deallocating",
+        "PowerState/deallocating",
+        "Stopping",
+    )
+    with pytest.raises(HttpResponseError) as still_refused:
+        compute.disks.begin_grant_access(group, disk, read)
+    assert still_refused.value.status_code == 409
+    emulator.admin("POST", "clock", {"advance": emulator.scenario.durations.vm_stop})
+    stopping.result()
+    assert _power_codes(emulator, "sys-2", group) == (
+        "PowerState/deallocated",
+        "VM deallocated",
+        "PowerState/deallocated",
+        "Stopped",
+    )
+    assert compute.disks.get(group, disk).disk_state == "Reserved"
+    emulator.admin("POST", "clock", {"scale": 6000})
+    access = compute.disks.begin_grant_access(group, disk, read).result()
+    header = vhd.header(emulator.blob_from_url(access.access_sas).download_blob().readall())
+    assert vhd.field(header, "lab-vm") == vm.id
+    assert vhd.field(header, "generalized") == "sysprep"
+    compute.disks.begin_revoke_access(group, disk).result()
+
+
+def test_devtest_labs_start_runs_the_vm_again_and_stop_twice_is_harmless(
+    emulator: LocalWorldClient,
+) -> None:
+    _, group, disk = _sysprepped_vm(emulator, "sys-3")
+    dtl: Any = emulator.devtestlabs(SUB1)
+    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-3").result()
+    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-3").result()
+    assert _power_codes(emulator, "sys-3", group)[0] == "PowerState/deallocated"
+    dtl.virtual_machines.begin_start(FACTORY_RG, FACTORY_LAB, "sys-3").result()
+    assert _power_codes(emulator, "sys-3", group) == (
+        "PowerState/running",
+        "VM running",
+        "PowerState/running",
+        "Running",
+    )
+    compute: Any = emulator.compute(SUB1)
+    with pytest.raises(HttpResponseError) as refused:
+        compute.disks.begin_grant_access(group, disk, {"access": "Read", "durationInSeconds": 60})
+    assert refused.value.status_code == 409
+
+
+def test_a_failed_stop_leaves_the_vm_where_it_was(emulator: LocalWorldClient) -> None:
+    _, group, _ = _sysprepped_vm(emulator, "sys-4")
+    emulator.admin(
+        "POST",
+        "faults",
+        {"kind": "fail_operation", "method": "POST", "path_contains": "/sys-4/stop",
+         "code": "OperationFailed", "count": 1},
+    )  # fmt: skip
+    dtl: Any = emulator.devtestlabs(SUB1)
+    with pytest.raises(HttpResponseError) as failed:
+        dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-4").result()
+    assert failed.value.error is not None and failed.value.error.code == "OperationFailed"
+    assert _power_codes(emulator, "sys-4", group)[0] == "PowerState/stopped"
