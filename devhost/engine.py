@@ -485,14 +485,11 @@ class Engine:
         self._notify(self._wake)
 
     def purge(self, instance_id: str) -> int:
+        """Delete one instance whatever its status, as the Azure Storage provider does
+        (AzureTableTrackingStore.PurgeInstanceHistoryAsync(instanceId) checks none): a
+        running instance is gone, and its pending work with it."""
         with self.store.transaction() as conn:
-            instance = self._require(instance_id, conn)
-            if not instance.is_terminal:
-                raise EngineError(
-                    412,
-                    "Only orchestrations in a terminal state can be purged, but the orchestration "
-                    f"with instance ID {instance_id} has status {instance.status}.",
-                )
+            self._require(instance_id, conn)
             Store.delete_instance(conn, instance_id)
         self._cache.pop(instance_id, None)
         return 1
