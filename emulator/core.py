@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from emulator.blobstore import BlobStore
 from emulator.clock import SimClock, parse_scale
 from emulator.compute.models import ComputeBackend
+from emulator.devtestlabs.environment_models import Environment, EnvironmentsBackend
 from emulator.devtestlabs.models import DevTestLabsBackend, LabState, LabVm
 from emulator.exceptions import (
     Conflict,
@@ -30,6 +31,7 @@ from emulator.exceptions import (
 )
 from emulator.faults import Faults
 from emulator.lro import Operation, new_operation
+from emulator.resources.models import DeployedResource, Deployment, ResourcesBackend
 from emulator.scenario import Scenario
 from emulator.throttling import Throttle
 
@@ -39,7 +41,11 @@ MAX_OPERATIONS = 2_000
 class ResourceGroupState(BaseModel):
     name: str
     location: str
+    tags: dict[str, str] = {}
+    managed_by: str | None = None
     labs: dict[str, LabState] = {}
+    deployments: dict[str, Deployment] = {}
+    resources: dict[str, DeployedResource] = {}
 
 
 class SubscriptionState(BaseModel):
@@ -56,6 +62,7 @@ class World(BaseModel):
     sim_now: dt.datetime | None = None
     subscriptions: dict[str, SubscriptionState] = {}
     operations: dict[str, Operation] = {}
+    environments: dict[str, Environment] = {}
 
 
 def world_from_scenario(scenario: Scenario, now: dt.datetime) -> World:
@@ -190,6 +197,8 @@ class Core:
         self.secrets_received: list[str] = []
         self.devtestlabs = DevTestLabsBackend(self)
         self.compute = ComputeBackend(self)
+        self.resources = ResourcesBackend(self)
+        self.environments = EnvironmentsBackend(self)
         loaded = persistence.load() if persistence else None
         if loaded is not None:
             self.world = loaded
@@ -260,6 +269,8 @@ class Core:
         now = self.now()
         self.devtestlabs.advance(now)
         self.compute.advance(now)
+        self.resources.advance(now)
+        self.environments.advance(now)
         for operation in self.world.operations.values():
             operation.advance(now)
         if len(self.world.operations) > MAX_OPERATIONS:

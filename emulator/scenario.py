@@ -5,6 +5,7 @@ See README.md for the format. Unknown keys are rejected so a typo never goes unn
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,8 @@ class Durations(_Strict):
     image_delete: float = 60
     grant_access: float = 5
     revoke_access: float = 5
+    resource_deploy: float = 60
+    environment_delete: float = 120
 
 
 class Bucket(_Strict):
@@ -103,14 +106,30 @@ class ArtifactSpec(_Strict):
     effect: Literal["none", "generalize", "power_off"] = "none"
 
 
+class ArmTemplateSpec(_Strict):
+    """An environment template of a repository: its folder's `azuredeploy.json` (`file`,
+    relative to the scenario file, read into `contents`) and its parameters files."""
+
+    name: str
+    display_name: str = ""
+    description: str = ""
+    publisher: str = ""
+    file: str | None = None
+    contents: dict[str, Any] = {}
+    parameters_files: dict[str, Any] = {}
+    enabled: bool = True
+
+
 class ArtifactSourceSpec(_Strict):
     name: str
     display_name: str
     uri: str = "https://github.com/Azure/azure-devtestlab.git"
     source_type: Literal["GitHub", "VsoGit", "StorageAccount"] = "GitHub"
     folder_path: str = "/Artifacts"
+    arm_template_folder_path: str = "/Environments"
     branch_ref: str = "master"
     artifacts: list[ArtifactSpec] = []
+    arm_templates: list[ArmTemplateSpec] = []
 
 
 class LabPolicies(_Strict):
@@ -207,10 +226,43 @@ def load_scenario(path: Path | None = None) -> Scenario:
         raise ScenarioError(f"cannot read scenario {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"scenario {path} is not valid YAML: {exc}") from None
-    return scenario_from_dict(data, str(path))
+    return scenario_from_dict(data, str(path), base_dir=path.parent)
 
 
-def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
+def _read_json(base_dir: Path, name: str, source: str, where: str) -> Any:
+    file = base_dir / name
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{source}: {where}: cannot read {name}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{source}: {where}: {name} is not JSON: {exc}") from None
+
+
+def _inline_templates(data: Any, source: str, base_dir: Path) -> None:
+    """Read each ARM template's `file` (and the parameters files beside it) into the data."""
+    if not isinstance(data, dict):
+        return
+    for i, repo in enumerate(data.get("artifact_sources") or []):
+        if not isinstance(repo, dict):
+            continue
+        for j, spec in enumerate(repo.get("arm_templates") or []):
+            if not isinstance(spec, dict) or not spec.get("file"):
+                continue
+            where = f"artifact_sources.{i}.arm_templates.{j}.file"
+            spec["contents"] = _read_json(base_dir, str(spec["file"]), source, where)
+            folder = (base_dir / str(spec["file"])).parent
+            for extra in sorted(folder.glob("*.parameters*.json")):
+                relative = str(extra.relative_to(base_dir))
+                content = _read_json(base_dir, relative, source, where)
+                spec.setdefault("parameters_files", {})[extra.name] = content
+
+
+def scenario_from_dict(
+    data: Any, source: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
+    if base_dir is not None:
+        _inline_templates(data, source, base_dir)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -39,6 +39,7 @@ from emulator.exceptions import (
 )
 from emulator.faults import RequestKind
 from emulator.http import ArmRequest, ArmResponse, Router, route
+from emulator.resources import urls as resources_urls
 from emulator.storage import urls as storage_urls
 from emulator.throttling import KINDS, header_names, kind_of
 from emulator.tls import TlsFiles
@@ -47,6 +48,7 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     dtl_urls.PROVIDER.lower(): dtl_urls.API_VERSIONS,
     compute_urls.PROVIDER.lower(): compute_urls.API_VERSIONS,
     storage_urls.PROVIDER.lower(): storage_urls.API_VERSIONS,
+    resources_urls.PROVIDER.lower(): resources_urls.API_VERSIONS,
 }
 AUDIENCES = (
     "https://management.azure.com",
@@ -61,10 +63,16 @@ def _not_implemented(request: ArmRequest) -> ArmResponse:
 
 
 def _build_router() -> tuple[Router, Router]:
-    routes = [*dtl_urls.ROUTES, *compute_urls.ROUTES, *storage_urls.ROUTES, *operations.ROUTES]
+    routes = [
+        *dtl_urls.ROUTES,
+        *compute_urls.ROUTES,
+        *storage_urls.ROUTES,
+        *resources_urls.ROUTES,
+        *operations.ROUTES,
+    ]
     unimplemented = [
         route(method, pattern, _not_implemented, module.PROVIDER, "unimplemented", "unimplemented")
-        for module in (dtl_urls, compute_urls, storage_urls)
+        for module in (dtl_urls, compute_urls, storage_urls, resources_urls)
         for method, pattern in module.UNIMPLEMENTED
     ]
     return Router(routes), Router(unimplemented)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shared.inventory import Inventory
+from shared.lab_tasks.cli import add_lab_parser
 from shared.plan import Trigger
 from shared.plan_render import render_plan
 from shared.planner import plan
@@ -160,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--factory-lab", help="resource id of the factory lab (default: the first lab)"
     )
     legacy.set_defaults(run=_cmd_import_legacy)
+
+    add_lab_parser(sub)
 
     for tool in LOCAL_WORLD_TOOLS:
         sub.add_parser(tool, help=f"run the local {tool} (see `imagefactory {tool} --help`)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emulator.devtestlabs import environment_responses as env
 from emulator.devtestlabs import responses as r
 from emulator.http import Handler, Route, route
 
@@ -24,6 +25,9 @@ T_SRC = "Microsoft.DevTestLab/labs/artifactsources"
 T_ART = "Microsoft.DevTestLab/labs/artifactsources/artifacts"
 T_NET = "Microsoft.DevTestLab/labs/virtualnetworks"
 T_POL = "Microsoft.DevTestLab/labs/policysets/policies"
+T_TPL = "Microsoft.DevTestLab/labs/artifactsources/armtemplates"
+T_ENV = "Microsoft.DevTestLab/labs/users/environments"
+_ENVS = _LAB + "/users/{user}/environments"
 
 
 def _r(method: str, pattern: str, handler: Handler, rtype: str, action: str) -> Route:
@@ -69,6 +73,12 @@ ROUTES: list[Route] = [
     _r("GET", _SRC, r.get_source, T_SRC, "read"),
     _r("GET", _SRC + "/artifacts", r.list_artifacts, T_ART, "read"),
     _r("GET", _SRC + "/artifacts/{name}", r.get_artifact, T_ART, "read"),
+    _r("GET", _SRC + "/armtemplates", env.list_templates, T_TPL, "read"),
+    _r("GET", _SRC + "/armtemplates/{name}", env.get_template, T_TPL, "read"),
+    _r("GET", _ENVS, env.list_environments, T_ENV, "read"),
+    _r("GET", _ENVS + "/{name}", env.get_environment, T_ENV, "read"),
+    _r("PUT", _ENVS + "/{name}", env.put_environment, T_ENV, "write"),
+    _r("DELETE", _ENVS + "/{name}", env.delete_environment, T_ENV, "delete"),
 ]
 
 # Real DevTest Labs operations the emulator does not implement: they answer 501.

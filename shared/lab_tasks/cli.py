@@ -1,0 +1,170 @@
+"""The `imagefactory lab ...` commands: arguments, and exit codes from what a task raised.
+
+Exit codes: 0 done (a deletion of something already gone included), 1 Azure refused or
+the operation failed or timed out, 2 a usage error. Messages are one sentence on stderr;
+outputs go to stdout (or `$GITHUB_OUTPUT`) in the `--output` format.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from azure.core.exceptions import AzureError, ClientAuthenticationError
+from rich.console import Console
+
+from shared.lab_tasks.common import Context, Result
+from shared.lab_tasks.environments import EnvTask, create_env, delete_env, update_env
+from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
+from shared.lab_tasks.images import OS_STATES, CreateImage, create_image, delete_image
+from shared.lab_tasks.outputs import FORMATS, write_outputs
+from shared.lab_tasks.vms import CreateVm, create_vm, delete_vm
+from shared.lab_tasks.waiting import Deadline
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_TIMEOUT_MINUTES = 120.0
+
+Task = Callable[[argparse.Namespace, Context], Result]
+
+
+def _common(parser: argparse.ArgumentParser, task: Task) -> None:
+    parser.add_argument("--lab", required=True, metavar="ID", help="the lab's resource id")
+    parser.add_argument("--name", required=True, help="the name of the VM, image or environment")
+    parser.add_argument(
+        "--output",
+        choices=FORMATS,
+        help="how to write the outputs (default: json, or text on a terminal)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_MINUTES,
+        metavar="MINUTES",
+        help=f"give up waiting after this long (default {DEFAULT_TIMEOUT_MINUTES:g})",
+    )
+    parser.set_defaults(run=_runner(task))
+
+
+def _parameters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--parameters", metavar="FILE", help="an ARM parameters file")
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter value (repeatable; wins over --parameters)",
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        metavar="TEXT",
+        help="the extension's ParameterOverrides text: -name 'value' -other value",
+    )
+
+
+def _vm_create(args: argparse.Namespace, ctx: Context) -> Result:
+    task = CreateVm(
+        lab=args.lab,
+        name=args.name,
+        template=args.template,
+        parameters=args.parameters,
+        overrides=tuple(args.override),
+        parameter_overrides=args.parameter_overrides,
+        fail_on_artifact_error=args.fail_on_artifact_error,
+        retries=args.retries,
+        delete_failed_before_retry=args.delete_failed_before_retry,
+        delete_failed_deployment_before_retry=args.delete_failed_deployment_before_retry,
+        append_retry_number=args.append_retry_number,
+        wait_artifacts_minutes=args.wait_artifacts_minutes,
+    )
+    return create_vm(task, ctx)
+
+
+def _env_task(args: argparse.Namespace) -> EnvTask:
+    return EnvTask(
+        lab=args.lab,
+        name=args.name,
+        template=args.template,
+        repository=getattr(args, "repository", None),
+        parameters=args.parameters,
+        overrides=tuple(args.override),
+        parameter_overrides=args.parameter_overrides,
+        export_template=getattr(args, "export_template", None),
+    )
+
+
+def add_lab_parser(sub: Any) -> None:
+    """Register `lab vm|image|env ...` under the top-level subcommands."""
+    lab = sub.add_parser("lab", help="single-step lab tasks: VMs, custom images, environments")
+    kinds = lab.add_subparsers(dest="lab_kind", required=True, metavar="KIND")
+
+    vm = kinds.add_parser("vm", help="lab virtual machines").add_subparsers(
+        dest="lab_action", required=True, metavar="ACTION"
+    )
+    create = vm.add_parser("create", help="create a lab VM from a lab VM ARM template")
+    _common(create, _vm_create)
+    create.add_argument("--template", required=True, metavar="FILE", help="the lab VM template")
+    _parameters(create)
+    create.add_argument("--fail-on-artifact-error", action="store_true")
+    create.add_argument("--retries", type=int, default=0, metavar="N")
+    create.add_argument("--delete-failed-before-retry", action="store_true")
+    create.add_argument("--delete-failed-deployment-before-retry", action="store_true")
+    create.add_argument("--append-retry-number", action="store_true")
+    create.add_argument("--wait-artifacts-minutes", type=float, default=0, metavar="M")
+    delete = vm.add_parser("delete", help="delete a lab VM")
+    _common(delete, lambda a, c: delete_vm(a.lab, a.name, c))
+
+    image = kinds.add_parser("image", help="custom images").add_subparsers(
+        dest="lab_action", required=True, metavar="ACTION"
+    )
+    create = image.add_parser("create", help="create a custom image from a lab VM")
+    _common(
+        create,
+        lambda a, c: create_image(CreateImage(a.lab, a.name, a.vm, a.os_state, a.description), c),
+    )
+    create.add_argument("--vm", required=True, metavar="VM_NAME", help="the source lab VM")
+    create.add_argument("--os-state", required=True, choices=OS_STATES, metavar="STATE")
+    create.add_argument("--description")
+    delete = image.add_parser("delete", help="delete a custom image")
+    _common(delete, lambda a, c: delete_image(a.lab, a.name, c))
+
+    env = kinds.add_parser("env", help="lab environments").add_subparsers(
+        dest="lab_action", required=True, metavar="ACTION"
+    )
+    create = env.add_parser("create", help="create an environment from a repository template")
+    _common(create, lambda a, c: create_env(_env_task(a), c))
+    create.add_argument("--repository", required=True, metavar="REPO")
+    create.add_argument("--template", required=True, metavar="TEMPLATE")
+    _parameters(create)
+    create.add_argument("--export-template", metavar="DIR")
+    update = env.add_parser("update", help="deploy another template into an environment")
+    _common(update, lambda a, c: update_env(_env_task(a), c))
+    update.add_argument("--template", required=True, metavar="FILE")
+    _parameters(update)
+    delete = env.add_parser("delete", help="delete an environment")
+    _common(delete, lambda a, c: delete_env(a.lab, a.name, c))
+
+
+def _runner(task: Task) -> Callable[[argparse.Namespace, Console, Console], int]:
+    def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+        def fail(code: int, message: str) -> int:
+            err.print(f"imagefactory lab: {message}", highlight=False, markup=False)
+            return code
+
+        if args.timeout <= 0:
+            return fail(EXIT_USAGE, "--timeout must be more than 0 minutes")
+        ctx = Context(out, err, Deadline(args.timeout))
+        try:
+            result = task(args, ctx)
+            write_outputs(result.outputs, result.secret, args.output, out)
+        except LabUsageError as exc:
+            return fail(EXIT_USAGE, f"{exc}.")
+        except LabTaskFailed as exc:
+            return fail(EXIT_FAILED, str(exc))
+        except ClientAuthenticationError as exc:
+            return fail(EXIT_FAILED, f"cannot sign in to Azure: {exc.message.splitlines()[0]}")
+        except AzureError as exc:
+            return fail(EXIT_FAILED, f"Azure could not be reached: {str(exc).splitlines()[0]}")
+        return EXIT_OK
+
+    return run

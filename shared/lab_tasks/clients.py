@@ -1,0 +1,74 @@
+"""The SDK clients a lab task uses, built from the factory's settings.
+
+`IMAGEFACTORY_ARM_ENDPOINT`, `IMAGEFACTORY_CA_BUNDLE` and `IMAGEFACTORY_CREDENTIAL` choose
+Azure or the local world; `IMAGEFACTORY_POLL_SECONDS` is how often operations are polled
+and `IMAGEFACTORY_TIME_SCALE` multiplies every timeout, as in the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from azure.mgmt.devtestlabs import DevTestLabsClient
+from azure.mgmt.resource import ResourceManagementClient
+
+from shared import azure_clients
+from shared.arm_ids import ArmIdError, ResourceId, parse_lab_id
+from shared.lab_tasks.errors import LabUsageError
+
+
+@cache
+def resources(subscription: str) -> ResourceManagementClient:
+    return ResourceManagementClient(
+        azure_clients.credential(),
+        subscription.lower(),
+        **azure_clients._arm_options(),
+    )
+
+
+@dataclass(frozen=True)
+class LabRef:
+    """A lab named by its resource id, with the clients of its subscription."""
+
+    id: ResourceId
+
+    @classmethod
+    def parse(cls, value: str) -> LabRef:
+        try:
+            return cls(parse_lab_id(value))
+        except ArmIdError as exc:
+            raise LabUsageError(f"--lab: {exc}") from None
+
+    @property
+    def name(self) -> str:
+        return self.id.name
+
+    @property
+    def group(self) -> str:
+        return self.id.resource_group
+
+    @property
+    def dtl(self) -> DevTestLabsClient:
+        return azure_clients.devtestlabs(self.id.subscription)
+
+    @property
+    def arm(self) -> ResourceManagementClient:
+        return resources(self.id.subscription)
+
+    def child(self, collection: str, name: str) -> str:
+        return f"{self.id}/{collection}/{name}"
+
+
+def poll_seconds() -> float:
+    return azure_clients.settings().poll_seconds
+
+
+def time_scale() -> float:
+    return azure_clients.settings().time_scale
+
+
+def reset() -> None:
+    """Forget cached settings and clients (after the settings changed)."""
+    azure_clients.reset()
+    resources.cache_clear()
