@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel
 
@@ -950,19 +951,58 @@ class DevTestLabsBackend:
         )
         return vm.os_type, header, vm.disk_size_gb, extra
 
+    def _vhd_blob(self, lab: LabState, image_name: str) -> tuple[str, str]:
+        """The (account, blob) a VHD URI names, when it is a blob of the lab's `uploads`.
+
+        The DevTest Labs team's PowerShell module (Azure/azure-devtestlab,
+        Az.DevTestLabs2.psm1 and the 201-dtl-create-customimage-from-vhd template) names
+        the VHD by its full blob URI, `<blob endpoint>uploads/<name>`, without a SAS.
+        """
+        blobs = self.core.blobs()
+        accounts = dict.fromkeys([lab.storage_account, lab.artifacts_storage_account])
+        containers = {a: blobs.container_url(a, UPLOADS_CONTAINER) for a in accounts}
+        expected = f"{containers[lab.storage_account]}/<name>.vhd"
+        parts = urlsplit(image_name)
+        if parts.query or parts.fragment:
+            raise dtl.VhdNotFound(
+                f"The VHD '{image_name}' must be named by its blob URI without a SAS or "
+                f"fragment, like '{expected}'."
+            )
+        for account, container in containers.items():
+            base = urlsplit(container)
+            same_host = (parts.scheme.lower(), parts.netloc.lower()) == (
+                base.scheme.lower(),
+                base.netloc.lower(),
+            )
+            prefix = base.path.rstrip("/") + "/"
+            if same_host and parts.path.lower().startswith(prefix.lower()):
+                blob = unquote(parts.path[len(prefix) :])
+                if blob and "/" not in blob:
+                    return account, blob
+        raise dtl.VhdNotFound(
+            f"The VHD '{image_name}' is not a blob in the '{UPLOADS_CONTAINER}' container of "
+            f"the storage account of lab '{lab.name}'; name it by its full blob URI, like "
+            f"'{expected}'."
+        )
+
     def _image_source_vhd(self, lab: LabState, vhd_props: Any) -> tuple[str, str, int, float]:
         if not isinstance(vhd_props, dict) or not vhd_props.get("imageName"):
             raise MissingRequiredProperty(
                 "The request body is missing the required property 'properties.vhd.imageName'."
             )
-        os_type = str(vhd_props.get("osType") or "")
-        if os_type not in ("Windows", "Linux"):
+        # Real clients send "Windows"/"Linux"; the team's quick-start template defaults to
+        # "windows", so the OS type is read without regard to case.
+        os_types = {"windows": "Windows", "linux": "Linux"}
+        os_type = os_types.get(str(vhd_props.get("osType") or "").lower())
+        if os_type is None:
             raise InvalidParameter("The property 'properties.vhd.osType' must be Windows or Linux.")
-        image_name = str(vhd_props["imageName"])
-        blob_name = image_name.rsplit("/uploads/", 1)[-1].split("?", 1)[0]
+        sysprep = vhd_props.get("sysPrep", False)
+        if not isinstance(sysprep, bool):
+            raise InvalidParameter("The property 'properties.vhd.sysPrep' must be true or false.")
+        account, blob_name = self._vhd_blob(lab, str(vhd_props["imageName"]))
         blobs = self.core.blobs()
-        kind = blobs.blob_type(lab.storage_account, UPLOADS_CONTAINER, blob_name)
-        data = blobs.read(lab.storage_account, UPLOADS_CONTAINER, blob_name) if kind else None
+        kind = blobs.blob_type(account, UPLOADS_CONTAINER, blob_name)
+        data = blobs.read(account, UPLOADS_CONTAINER, blob_name) if kind else None
         if kind is not None and "page" not in kind.lower():
             raise dtl.VhdNotFound(
                 f"The blob '{blob_name}' in the '{UPLOADS_CONTAINER}' container of lab "
@@ -971,7 +1011,7 @@ class DevTestLabsBackend:
         if data is None:
             raise dtl.VhdNotFound(
                 f"The VHD '{blob_name}' was not found in the '{UPLOADS_CONTAINER}' container of "
-                f"storage account '{lab.storage_account}' of lab '{lab.name}'."
+                f"storage account '{account}' of lab '{lab.name}'."
             )
         text = vhd.header(data)
         size_field = vhd.field(text, "size-gb")
@@ -979,8 +1019,9 @@ class DevTestLabsBackend:
         header = "\n".join(
             [
                 text,
-                f"imported-from-blob: {lab.storage_account}/{UPLOADS_CONTAINER}/{blob_name}",
-                f"declared-sysprep: {'yes' if vhd_props.get('sysPrep') else 'no'}",
+                f"imported-from-blob: {account}/{UPLOADS_CONTAINER}/{blob_name}",
+                f"declared-os-type: {os_type}",
+                f"declared-sysprep: {'yes' if sysprep else 'no'}",
             ]
         )
         return os_type, header, size_gb, 0.0

@@ -116,12 +116,17 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         {
             "tags": {"family": "win2019-dev"},
             "properties": {
-                "vhd": {"imageName": "win2019-dev-1.vhd", "sysPrep": True, "osType": "Windows"}
+                # The full blob URI (no SAS), as the DevTest Labs PowerShell module sends it.
+                "vhd": {
+                    "imageName": upload.split("?", 1)[0],
+                    "sysPrep": True,
+                    "osType": "Windows",
+                }
             },
         },
     ).result()
     assert image.provisioning_state == "Succeeded"
-    assert image.vhd.image_name == "win2019-dev-1.vhd"
+    assert image.vhd.image_name == upload.split("?", 1)[0]
 
     # The blob may go (the upload SAS cannot delete; a bearer token can): the image keeps
     # what it was made from.
@@ -212,12 +217,15 @@ def test_windows_image_refuses_linux_os_info(emulator: LocalWorldClient) -> None
 
 def test_custom_image_from_missing_vhd_is_refused(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
+    missing = (
+        emulator.blob_service("afactorylab01").get_blob_client("uploads", "nothing-here.vhd").url
+    )
     with pytest.raises(HttpResponseError) as refused:
         dtl.custom_images.begin_create_or_update(
             FACTORY_RG,
             FACTORY_LAB,
             "ghost",
-            {"properties": {"vhd": {"imageName": "nothing-here.vhd", "osType": "Windows"}}},
+            {"properties": {"vhd": {"imageName": missing, "osType": "Windows"}}},
         )
     assert refused.value.error is not None and refused.value.error.code == "InvalidVhd"
     assert "nothing-here.vhd" in str(refused.value)
@@ -378,7 +386,7 @@ def test_lab_to_lab_copy_with_upload_uris_and_page_blob_rule(emulator: LocalWorl
             BRAVO_RG,
             BRAVO_LAB,
             "from-block",
-            {"properties": {"vhd": {"imageName": "block.vhd", "osType": "Linux"}}},
+            {"properties": {"vhd": {"imageName": block_uri.split("?")[0], "osType": "Linux"}}},
         )
     assert "page blob" in str(refused.value)
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import ContainerClient
 
@@ -106,7 +107,7 @@ def test_upload_uri_is_a_read_create_write_sas_for_that_one_blob(
 
     # What the SAS allows: create, write, label and read that blob.
     blob = emulator.blob_from_url(uri)
-    blob.upload_blob(vhd.render([("lab-vm", "one")]), blob_type="PageBlob")
+    blob.upload_blob(vhd.render([("lab-vm", "one")]), blob_type="PageBlob", overwrite=True)
     blob.set_blob_metadata({"family": "one"})
     assert blob.get_blob_properties().metadata == {"family": "one"}
     assert blob.download_blob().readall().startswith(b"EMULATED-VHD/1\nlab-vm: one\n")
@@ -117,9 +118,13 @@ def test_upload_sas_for_one_blob_cannot_touch_another_list_or_delete(
 ) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     other = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="b.vhd").upload_uri
-    emulator.blob_from_url(other).upload_blob(vhd.render([("lab-vm", "b")]), blob_type="PageBlob")
+    emulator.blob_from_url(other).upload_blob(
+        vhd.render([("lab-vm", "b")]), blob_type="PageBlob", overwrite=True
+    )
     uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="a.vhd").upload_uri
-    emulator.blob_from_url(uri).upload_blob(vhd.render([("lab-vm", "a")]), blob_type="PageBlob")
+    emulator.blob_from_url(uri).upload_blob(
+        vhd.render([("lab-vm", "a")]), blob_type="PageBlob", overwrite=True
+    )
     base, _, query = uri.partition("?")
     container = base.rsplit("/", 1)[0]
     # The same token on blob B: Azurite checks the signature against the blob it names.
@@ -284,3 +289,90 @@ def test_a_failed_stop_leaves_the_vm_where_it_was(emulator: LocalWorldClient) ->
         dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-4").result()
     assert failed.value.error is not None and failed.value.error.code == "OperationFailed"
     assert _power_codes(emulator, "sys-4", group)[0] == "PowerState/stopped"
+
+
+# ----- a custom image from a VHD names it by its blob URI --------------------------------
+def _uploaded(emulator: LocalWorldClient, name: str) -> str:
+    """Upload a synthetic page-blob VHD to the factory lab; return its URI without the SAS."""
+    dtl: Any = emulator.devtestlabs(SUB1)
+    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name=name).upload_uri
+    emulator.blob_from_url(uri).upload_blob(
+        vhd.render([("lab-vm", name)]), blob_type="PageBlob", overwrite=True
+    )
+    return str(uri).split("?", 1)[0]
+
+
+def _image_from(emulator: LocalWorldClient, name: str, source: dict[str, Any]) -> Any:
+    dtl: Any = emulator.devtestlabs(SUB1)
+    return dtl.custom_images.begin_create_or_update(
+        FACTORY_RG, FACTORY_LAB, name, {"properties": {"vhd": source}}
+    ).result()
+
+
+def _source_header(emulator: LocalWorldClient, name: str) -> str:
+    state = emulator.admin("GET", "state")
+    lab = state["world"]["subscriptions"][SUB1]["resource_groups"][FACTORY_RG]["labs"][FACTORY_LAB]
+    return str(lab["images"][name]["source_header"])
+
+
+def test_image_from_the_vhd_blob_uri_as_the_powershell_module_sends_it(
+    emulator: LocalWorldClient,
+) -> None:
+    uri = _uploaded(emulator, "module.vhd")
+    # The team's quick-start template defaults osType to lowercase "windows".
+    image = _image_from(
+        emulator, "from-module", {"imageName": uri, "sysPrep": True, "osType": "windows"}
+    )
+    assert image.provisioning_state == "Succeeded"
+    assert image.vhd.image_name == uri
+    header = _source_header(emulator, "from-module")
+    assert vhd.field(header, "imported-from-blob") == "afactorylab01/uploads/module.vhd"
+    assert vhd.field(header, "declared-os-type") == "Windows"
+    assert vhd.field(header, "declared-sysprep") == "yes"
+    _image_from(emulator, "not-sysprepped", {"imageName": uri, "osType": "Windows"})
+    assert vhd.field(_source_header(emulator, "not-sysprepped"), "declared-sysprep") == "no"
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["bare name", "with its SAS", "another lab's account", "a blob that does not exist"],
+)
+def test_image_from_anything_but_the_lab_vhd_blob_uri_is_refused(
+    emulator: LocalWorldClient, how: str
+) -> None:
+    uri = _uploaded(emulator, "refused.vhd")
+    dtl: Any = emulator.devtestlabs(SUB1)
+    names = {
+        "bare name": "refused.vhd",
+        "with its SAS": dtl.labs.generate_upload_uri(
+            FACTORY_RG, FACTORY_LAB, blob_name="refused.vhd"
+        ).upload_uri,
+        "another lab's account": uri.replace("/afactorylab01/", "/ateamalpha01/"),
+        "a blob that does not exist": uri.replace("refused.vhd", "absent.vhd"),
+    }
+    with pytest.raises(HttpResponseError) as refused:
+        _image_from(emulator, "refused", {"imageName": names[how], "osType": "Windows"})
+    assert refused.value.status_code == 400
+    assert refused.value.error is not None and refused.value.error.code == "InvalidVhd"
+    message = str(refused.value.error.message)
+    assert ("not found" in message) == (how == "a blob that does not exist")
+    dtl_images = list(dtl.custom_images.list(FACTORY_RG, FACTORY_LAB))
+    assert [i.name for i in dtl_images] == []
+
+
+def test_image_from_vhd_refuses_a_sysprep_that_is_not_a_boolean(
+    emulator: LocalWorldClient,
+) -> None:
+    # The SDK will not send a string for a boolean; a template or a raw client can.
+    uri = _uploaded(emulator, "flag.vhd")
+    token = emulator.credential.token_for("https://management.azure.com/.default")
+    response = requests.put(
+        f"{emulator.endpoint}{lab_id(*FACTORY)}/customimages/flag?api-version=2018-09-15",
+        json={"properties": {"vhd": {"imageName": uri, "sysPrep": "yes", "osType": "Linux"}}},
+        headers={"Authorization": f"Bearer {token}"},
+        verify=emulator.ca_file,
+        timeout=30,
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "InvalidParameter" and "sysPrep" in error["message"]
