@@ -102,7 +102,18 @@ UNSUPPORTED_ACTIONS = {
     CALL_HTTP: "durable HTTP calls (call_http)",
     SIGNAL_ENTITY: "durable entities (signal_entity)",
 }
-REPLAY_SCHEMA = 1  # ReplaySchema.V2: compound actions nest (WhenAll/WhenAny)
+# The context fields OrchestrationTriggerAttributeBindingProvider.OrchestrationContextToString
+# sends besides the history: `upperSchemaVersion` V2 for old SDKs and `upperSchemaVersionNew`
+# V3, which the SDK 1.7 takes (compound actions nest as WhenAll/WhenAny; a timer further
+# out than `maximumShortTimerDuration` becomes a chain of `longRunningTimerIntervalDuration`
+# timers). The durations are the Azure Storage provider's (AzureStorageDurabilityProvider:
+# MaximumDelayTime 6 days, LongRunningTimerIntervalLength 3 days), as .NET TimeSpans.
+REPLAY_SCHEMA = 1  # ReplaySchema.V2
+REPLAY_SCHEMA_NEW = 2  # ReplaySchema.V3
+CONTEXT_FIELDS = (
+    f',"upperSchemaVersion":{REPLAY_SCHEMA},"upperSchemaVersionNew":{REPLAY_SCHEMA_NEW}'
+    ',"longRunningTimerIntervalDuration":"3.00:00:00","maximumShortTimerDuration":"6.00:00:00"'
+)
 TIMER_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -716,8 +727,7 @@ class Engine:
             + json.dumps(instance.parent_instance_id)
             + ',"input":'
             + (instance.input if instance.input is not None else "null")
-            + ',"upperSchemaVersion":'
-            + str(REPLAY_SCHEMA)
+            + CONTEXT_FIELDS
             + "}"
         )
         cpu_before = time.thread_time()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -255,6 +257,47 @@ def test_show_history_returns_the_folded_history(devhost: DevHost, start: Start)
         url, params={"showHistory": "true", "showInput": "false"}, timeout=30
     ).json()["historyEvents"]
     assert all("Result" not in e and "Input" not in e for e in bare)
+
+
+# The orchestration context ----------------------------------------------------------------
+
+
+def timers_created(devhost: DevHost, instance_id: str) -> list[datetime]:
+    return [
+        datetime.fromisoformat(e["FireAt"].replace("Z", "+00:00"))
+        for e in devhost.store.history(instance_id)
+        if e["EventType"] == 10  # TimerCreated
+    ]
+
+
+def test_a_timer_beyond_six_days_is_a_chain_of_three_day_timers(
+    devhost: DevHost, start: Start
+) -> None:
+    # The extension offers the SDK replay schema V3 with the Azure Storage provider's
+    # timer limits; the SDK then splits a long timer into intervals.
+    instance_id = start("long_wait")
+    began = datetime.now(UTC)
+    deadline = time.monotonic() + 30
+    while not timers_created(devhost, instance_id):
+        assert time.monotonic() < deadline, "no timer was created"
+        time.sleep(0.02)
+    [first] = timers_created(devhost, instance_id)
+    assert timedelta(days=3) - timedelta(minutes=1) < first - began < timedelta(days=3, minutes=1)
+    # Fire it now: the SDK schedules the next interval, and the instance keeps waiting.
+    with devhost.store.transaction() as conn:
+        conn.execute(
+            "UPDATE work SET fire_at = ? WHERE instance_id = ? AND kind = 'timer'",
+            (time.time(), instance_id),
+        )
+    while len(timers_created(devhost, instance_id)) < 2:
+        assert time.monotonic() < deadline, "the next interval was not scheduled"
+        time.sleep(0.02)
+    second = timers_created(devhost, instance_id)[1]
+    assert second - first < timedelta(minutes=1)  # three days from now again, not the end
+    instance = devhost.store.instance(instance_id)
+    assert instance is not None and instance.status == "Running"
+    requests.post(f"{rpc(devhost)}/instances/{instance_id}/terminate", timeout=30)
+    assert wait_status(devhost, instance_id)["runtimeStatus"] == "Terminated"
 
 
 # What devhost does not do, it says ----------------------------------------------------------

@@ -301,6 +301,13 @@ def catches_missing(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.orchestration_trigger(context_name="context")
+def long_wait(context: df.DurableOrchestrationContext) -> Any:
+    """A timer a week out: further than the Azure Storage provider's six days."""
+    yield context.create_timer(context.current_utc_datetime + timedelta(days=7))
+    return "woke"
+
+
+@app.orchestration_trigger(context_name="context")
 def uses_entity(context: df.DurableOrchestrationContext) -> Any:
     value = yield context.call_entity(df.EntityId("counter", "one"), "add", 1)
     return value
