@@ -7,6 +7,7 @@ a resource that is already there with this factory's build id is adopted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import string
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.pipeline import PipelineResponse
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute.models import GrantAccessData
@@ -493,8 +494,21 @@ def start_copy(source_url: str, destination: BlobAt, metadata: dict[str, str]) -
         status = (props.copy.status or "").lower() if props.copy else ""
         if not _released(props) and status in ("pending", "success"):
             return status
-    client.start_copy_from_url(source_url, metadata=metadata)
+    try:
+        client.start_copy_from_url(source_url, metadata=metadata)
+    except ResourceNotFoundError:
+        if not destination.catalog:
+            raise
+        # A lab's uploads container exists from its first upload on; the catalog's
+        # first capture may come before any.
+        _create_container(destination.lab)
+        client.start_copy_from_url(source_url, metadata=metadata)
     return "pending"
+
+
+def _create_container(lab_id: str) -> None:
+    with contextlib.suppress(ResourceExistsError):
+        azure_clients.container_with_token(_container_url(lab_id)).create_container()
 
 
 def _released(props: Any) -> bool:
