@@ -815,7 +815,7 @@ class Engine:
                 )
                 break
             if kind in ("activity", "suborchestration"):
-                refused = self._unregistered(instance, kind, name)
+                refused = self._unschedulable(instance, kind, name, action.get("instanceId"))
                 if refused is not None:
                     break
             task_id, new_id = new_id, new_id + 1
@@ -888,23 +888,43 @@ class Engine:
         )
         return True
 
-    def _unregistered(self, instance: Instance, kind: str, name: str) -> str | None:
-        """Why a call to `name` cannot run, when no such function is registered.
+    def _unschedulable(
+        self, instance: Instance, kind: str, name: str, child_id: str | None
+    ) -> str | None:
+        """Why the real host would never schedule this call, if it would not.
 
-        The real host never schedules it: DurableOrchestrationContext checks the name with
-        DurableTaskExtension.ThrowIfFunctionDoesNotExist, and OutOfProcOrchestrationShim
-        swallows that exception, so the task stays open and the instance Running forever.
-        devhost fails the instance instead, without a TaskFailed event the orchestrator
-        could catch.
+        DurableOrchestrationContext.CallDurableTaskFunctionAsync refuses a function name
+        that is not registered (DurableTaskExtension.ThrowIfFunctionDoesNotExist) and a
+        sub-orchestration whose instance id is the caller's or its parent's, or starts
+        with '@'; OutOfProcOrchestrationShim.ProcessAsyncActionsV2 swallows that
+        exception, so the task stays open and the instance Running forever, silently.
+        devhost fails the instance instead, without an event the orchestrator could catch.
         """
         trigger = "activityTrigger" if kind == "activity" else "orchestrationTrigger"
-        if self.app.get(name, trigger) is not None:
+        stuck = "in Azure the call is never scheduled and the instance stays Running forever"
+        if self.app.get(name, trigger) is None:
+            what = "activity" if kind == "activity" else "sub-orchestrator"
+            return (
+                f"Orchestrator '{instance.name}' calls the {what} '{name}', which is not "
+                f"registered; {stuck}, so devhost fails it. {self.missing_function(name, trigger)}"
+            )
+        if kind != "suborchestration" or not child_id:
             return None
-        what = "activity" if kind == "activity" else "sub-orchestrator"
+        own = {instance.instance_id.lower(), (instance.parent_instance_id or "").lower()}
+        reason: str | None = None
+        if child_id.lower() in own:
+            reason = (
+                "The instance ID of a sub-orchestration must be different than the instance ID "
+                "of a parent orchestration."
+            )
+        elif child_id.startswith("@"):
+            reason = "Orchestration instance ids must not start with @"
+        if reason is None:
+            return None
         return (
-            f"Orchestrator '{instance.name}' calls the {what} '{name}', which is not registered; "
-            "in Azure the call is never scheduled and the instance stays Running forever, so "
-            f"devhost fails it. {self.missing_function(name, trigger)}"
+            f"Orchestrator '{instance.name}' starts the sub-orchestrator '{name}' with instance "
+            f"ID '{child_id}', which the extension refuses ({reason}); {stuck}, so devhost "
+            "fails it."
         )
 
     def _suspend_or_resume(

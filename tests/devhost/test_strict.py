@@ -67,6 +67,21 @@ def test_an_unregistered_function_fails_the_instance_and_cannot_be_caught(
     )
 
 
+def test_a_sub_orchestration_under_the_callers_own_id_fails_the_instance(
+    devhost: DevHost, start: Start
+) -> None:
+    instance_id = f"reuse-{uuid.uuid4().hex[:8]}"
+    status = wait_status(devhost, start("reuses_own_id", instance_id=instance_id))
+    assert status["runtimeStatus"] == "Failed", status
+    assert status["output"] == (
+        f"Orchestrator 'reuses_own_id' starts the sub-orchestrator 'instant' with instance ID "
+        f"'{instance_id.upper()}', which the extension refuses (The instance ID of a "
+        "sub-orchestration must be different than the instance ID of a parent orchestration.); "
+        "in Azure the call is never scheduled and the instance stays Running forever, so "
+        "devhost fails it."
+    )
+
+
 def test_a_registered_sub_orchestrator_still_runs(devhost: DevHost, start: Start) -> None:
     status = wait_status(devhost, start("catches_missing", {"kind": "sub", "name": "instant"}))
     assert status["runtimeStatus"] == "Completed"

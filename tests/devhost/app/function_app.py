@@ -301,6 +301,16 @@ def catches_missing(context: df.DurableOrchestrationContext) -> Any:
 
 
 @app.orchestration_trigger(context_name="context")
+def reuses_own_id(context: df.DurableOrchestrationContext) -> Any:
+    """Starts a sub-orchestration under its own instance id, and tries to catch the failure."""
+    try:
+        yield context.call_sub_orchestrator("instant", None, context.instance_id.upper())
+    except Exception as exc:
+        return f"caught: {exc}"
+    return "called"
+
+
+@app.orchestration_trigger(context_name="context")
 def long_wait(context: df.DurableOrchestrationContext) -> Any:
     """A timer a week out: further than the Azure Storage provider's six days."""
     yield context.create_timer(context.current_utc_datetime + timedelta(days=7))
