@@ -40,8 +40,11 @@ def _body() -> dict[str, Any]:
                                                                    "value": "jq"}]}
     )  # fmt: skip
     artifacts.append({"artifactId": lab + "windows-sysprep"})
+    lab_id = lab.split("/artifactSources/")[0]
     return {
         "properties": {
+            "labVirtualNetworkId": f"{lab_id}/virtualnetworks/Dtl{LAB}",
+            "labSubnetName": f"Dtl{LAB}Subnet",
             "size": "Standard_D2s_v3",
             "userName": "bench",
             "password": "Local-Only-Passw0rd!",
