@@ -355,7 +355,12 @@ class Engine:
         input_text: str | None = None,
         version: str | None = None,
     ) -> str:
-        """Start `name`; an instance id that is pending or running is a conflict (409)."""
+        """Start `name`; an instance id that is Pending or Running is refused.
+
+        The extension's default `overridableExistingInstanceStates` makes the Azure Storage
+        provider throw OrchestrationAlreadyExistsException (an InvalidOperationException),
+        which HttpApiHandler answers with 500; a finished instance is replaced.
+        """
         info = self.app.get(name, "orchestrationTrigger")
         if info is None:
             raise EngineError(
@@ -373,9 +378,13 @@ class Engine:
             existing = self.store.instance(instance_id, conn)
             if existing is not None and not existing.is_terminal:
                 raise EngineError(
-                    409,
-                    f"An Orchestration instance with the status {existing.status} already "
-                    f"exists (instance ID '{instance_id}').",
+                    500,
+                    SOMETHING_WENT_WRONG,
+                    exception_message=(
+                        f"An Orchestration instance with the status {existing.status} already "
+                        "exists."
+                    ),
+                    exception_type="DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
                 )
             if existing is not None:
                 Store.delete_instance(conn, instance_id)

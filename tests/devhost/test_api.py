@@ -75,16 +75,20 @@ def test_starting_a_running_instance_id_conflicts(devhost: DevHost, start: Start
     instance_id = f"single-{uuid.uuid4().hex[:8]}"
     start("approval", {"timeout_ms": 60_000}, instance_id=instance_id)
     devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
-    # Through the SDK client: the 409 becomes an exception in the starter (HTTP 500).
+    # Through the SDK client: the refusal becomes an exception in the starter (HTTP 500).
     again = requests.post(devhost.url("start/approval", id=instance_id), json={}, timeout=30)
     assert again.status_code == 500
     assert "already exists" in again.json()["Message"]
-    # Directly on the API: 409 with the reason.
+    # Directly on the API: as the extension, 500 with the provider's exception.
     direct = requests.post(
         f"{devhost.base_url}/durabletask/orchestrators/approval/{instance_id}", timeout=30
     )
-    assert direct.status_code == 409
-    assert "status Running already exists" in direct.json()["Message"]
+    assert direct.status_code == 500
+    assert direct.json() == {
+        "Message": "Something went wrong while processing your request",
+        "ExceptionMessage": "An Orchestration instance with the status Running already exists.",
+        "ExceptionType": "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+    }
     requests.post(devhost.url(f"terminate/{instance_id}"), timeout=30)
     assert wait_status(devhost, instance_id)["runtimeStatus"] == "Terminated"
     # A terminated (non-running) instance id may be started again.
