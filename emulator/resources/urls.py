@@ -34,6 +34,9 @@ ROUTES: list[Route] = [
     _r("GET", _DEP + "/{name}/operationStatuses/{id}", r.get_deployment_status, T_DEP,
        "operationStatuses/read"),
     _r("GET", _DEP + "/{name}/operations", r.list_deployment_operations, T_OPS, "read"),
+    # The spec's path of DeploymentOperations_List, the one azure-mgmt-resource calls.
+    _r("GET", _RG + "/deployments/{name}/operations", r.list_deployment_operations, T_OPS,
+       "read"),
     _r("GET", _SUB + "/operationresults/{id}", r.get_operation_result, T_DEP,
        "operationResults/read"),
 ]  # fmt: skip

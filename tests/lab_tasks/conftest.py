@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "lab_tasks"
 GOLDEN_WIN2016 = FIXTURES / "GoldenImages" / "Win2016" / "Datacenter.json"
 SUB1 = "3f2a9c41-5b7e-4d08-9a61-2c4e8b7d1f05"
 ALPHA_RG, ALPHA_LAB = "rg-devtest-weu", "team-alpha"
-ALPHA = f"/subscriptions/{SUB1}/resourceGroups/{ALPHA_RG}/providers/Microsoft.DevTestLab/labs/{ALPHA_LAB}"
+ALPHA = (
+    f"/subscriptions/{SUB1}/resourceGroups/{ALPHA_RG}/providers/Microsoft.DevTestLab/labs/"
+    f"{ALPHA_LAB}"
+)
 PASSWORD = "Local-Only-Passw0rd!"
 
 
@@ -95,5 +99,5 @@ def vm_args(name: str, *extra: str) -> list[str]:
 
 def env_path() -> dict[str, str]:
     """The environment of a CI step: this machine's, with the venv's tools first."""
-    venv_bin = str(Path(os.sys.executable).parent)
+    venv_bin = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}

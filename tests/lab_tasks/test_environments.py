@@ -19,9 +19,7 @@ def _create(lab_cli: LabCli, name: str, *extra: str) -> dict[str, object]:
     )  # fmt: skip
 
 
-def test_environment_from_repository_template_with_outputs(
-    lab_cli: LabCli, tmp_path: Path
-) -> None:
+def test_environment_from_repository_template_with_outputs(lab_cli: LabCli, tmp_path: Path) -> None:
     outputs = _create(
         lab_cli, "shop", "--override", "siteSuffix=Shop", "--override", "workerCount=3",
         "--export-template", str(tmp_path / "exported"),

@@ -17,9 +17,10 @@ def test_vm_from_golden_image_template_with_overrides(lab_cli: LabCli) -> None:
     )
     assert vm.provisioning_state == "Succeeded"
     assert vm.size == "Standard_DS2_v2"
+    assert vm.gallery_image_reference is not None
     assert vm.gallery_image_reference.sku == "2016-Datacenter"
     assert vm.user_name == "builder"
-    assert vm.lab_virtual_network_id.lower().endswith("/virtualnetworks/dtlteam-alpha")
+    assert str(vm.lab_virtual_network_id).lower().endswith("/virtualnetworks/dtlteam-alpha")
     assert vm.lab_subnet_name == "Dtlteam-alphaSubnet"
     deployments = list(lab_cli.resources().deployments.list_by_resource_group(ALPHA_RG))
     assert [d.properties.provisioning_state for d in deployments] == ["Succeeded"]
