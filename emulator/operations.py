@@ -3,8 +3,8 @@
 
 The `Azure-AsyncOperation` URL answers the status body. The `Location` URL is the same
 resource with `monitor=true`: while the operation runs it answers 202 with `Location`
-again; once it is done it answers what the operation produced (200 with the output, 204
-without one), or the operation's error with 400 when it failed.
+again; once it is done it answers 200 with what the operation produced (an empty body
+when it produced nothing), or the operation's error with 400 when it failed.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def _answer(request: ArmRequest, collection: str) -> ArmResponse:
         return ArmResponse(202, None, {"Location": headers["Location"]})
     if operation.status != "Succeeded":
         return ArmResponse(400, {"error": operation.error_body()})
-    if operation.result is not None:
-        return ArmResponse(200, operation.result)
-    return ArmResponse(204)
+    # With nothing to return the final answer is a bare 200, as the spec examples of the
+    # actions show (Disk_EndGetAccess, VirtualMachines_Stop: `"200": {}`).
+    return ArmResponse(200, operation.result)
 
 
 def get_operation(request: ArmRequest) -> ArmResponse:

@@ -12,7 +12,9 @@ known) and carries:
   simulated clock run until the operations under way are done before sending);
 - `response`: `status`; `headers` (`present`, `absent`, and `forms`: templates the value
   must match); `body` (the recorded body, whose keys must be exactly the emulator's,
-  except the dotted paths in `optional`), `enums` (dotted paths whose values must be equal)
+  except the dotted paths in `optional`, which may be missing, and in `extra`, which may be
+  added: a spec example that omits what the recordings show), `enums` (dotted paths whose
+  values must be equal), `checks` (dotted path -> templates its value must each match)
   and `exact` (the whole body must equal the recorded one).
 
 `not_emulated` lists the source's interactions that touch no API the emulator
@@ -104,6 +106,7 @@ class Comparison:
 
     context: dict[str, str]
     optional: set[str] = field(default_factory=set)
+    extra: set[str] = field(default_factory=set)
     enums: set[str] = field(default_factory=set)
     exact: bool = False
     problems: list[str] = field(default_factory=list)
@@ -131,7 +134,8 @@ class Comparison:
             for key in actual:
                 if key not in expected:
                     child = f"{path}.{key}" if path else key
-                    self.problems.append(f"{child}: not in the recorded body")
+                    if re.sub(r"\[\d+\]", "[]", child) not in self.extra:
+                        self.problems.append(f"{child}: not in the recorded body")
             return
         if isinstance(expected, list):
             if not isinstance(actual, list):
@@ -164,6 +168,24 @@ class Comparison:
                 f"{self._where(path)}: a {type(actual).__name__} ({actual!r}), recorded a "
                 f"{type(expected).__name__}"
             )
+
+
+def lookup(body: Any, dotted: str) -> Any:
+    value = body
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def check_problems(checks: dict[str, list[str]], body: Any, context: dict[str, str]) -> list[str]:
+    """Extra templates a value must match, each on its own (e.g. SAS query parameters)."""
+    problems = []
+    for dotted, templates in checks.items():
+        value = lookup(body, dotted)
+        for template in templates:
+            if not isinstance(value, str) or not pattern(template, context).fullmatch(value):
+                problems.append(f"{dotted}: {value!r} does not match {template!r}")
+    return problems
 
 
 def header_problems(

@@ -19,6 +19,7 @@ import requests
 from tests.conformance.replay import (
     Comparison,
     Fixture,
+    check_problems,
     fill,
     header_problems,
     load_fixtures,
@@ -237,9 +238,11 @@ def test_replay(emulator: LocalWorldClient, fixture: Fixture, flow: dict[str, An
                 found += Comparison(
                     replay.context,
                     optional=set(expected.get("optional", [])),
+                    extra=set(expected.get("extra", [])),
                     enums=set(expected.get("enums", [])),
                     exact=bool(expected.get("exact")),
                 ).compare(expected["body"], actual)
+                found += check_problems(expected.get("checks", {}), actual, replay.context)
         if not found:
             TALLY.matched(fixture.label)
         problems += [f"{where} ({request['method']}): {line}" for line in found]
