@@ -39,4 +39,4 @@ def load_config(
         ca_bundle=ca_bundle or settings.ca_bundle,
         cache_dir=cache_dir or settings.git_cache_dir,
     )
-    return load_files(snapshot.files, commit=snapshot.commit)
+    return load_files(snapshot.files, commit=snapshot.commit, unreadable=snapshot.unreadable)

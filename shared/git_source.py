@@ -22,7 +22,7 @@ from typing import cast
 
 from dulwich.client import HTTPUnauthorized, get_transport_and_path
 from dulwich.config import ConfigDict
-from dulwich.errors import NotGitRepository
+from dulwich.errors import NotGitRepository, NotTreeError
 from dulwich.file import FileLocked
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
@@ -34,8 +34,8 @@ from shared.validation import (
     IMAGES_DIR,
     LABS_DIR,
     YAML_SUFFIXES,
-    ConfigInvalid,
     Problem,
+    decode,
 )
 
 DEFAULT_USERNAME = "x-access-token"
@@ -43,7 +43,10 @@ CACHE_FOLDER = "imagefactory-git"
 COMMIT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _SCP_LIKE = re.compile(r"^[^/\\]+@[^/\\:]+:")
-_FILE_MODE = 0o100000  # regular file (0o100644, 0o100755); symlinks and submodules are skipped
+_FILE_MODE = 0o100000  # regular file (0o100644, 0o100755)
+_LINK_MODE = 0o120000  # a symbolic link: its target is never followed, in or out of the commit
+_TYPE_BITS = 0o170000
+_LINK_REFUSED = "is a symbolic link; expected a regular file (links are not followed)"
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -59,6 +62,7 @@ class GitSnapshot:
 
     commit: str
     files: Mapping[str, str]
+    unreadable: tuple[Problem, ...] = ()
 
 
 def is_remote(location: str) -> bool:
@@ -92,11 +96,20 @@ def read_git(
             sha = commit or _local_head(repo, ref)
             if _missing(repo, sha):
                 raise GitSourceError(f"Commit {sha} is not in the repository at {ref.location}.")
-        return GitSnapshot(commit=sha, files=read_files(repo, sha, ref.path))
+        problems: list[Problem] = []
+        files = read_files(repo, sha, ref.path, problems)
+        return GitSnapshot(commit=sha, files=files, unreadable=tuple(problems))
 
 
-def read_files(repo: BaseRepo, commit: str, folder: str = "") -> dict[str, str]:
-    """factory.yaml, images/*.yaml and labs/*.yaml under `folder` at `commit`."""
+def read_files(
+    repo: BaseRepo, commit: str, folder: str = "", problems: list[Problem] | None = None
+) -> dict[str, str]:
+    """factory.yaml, images/*.yaml and labs/*.yaml under `folder` at `commit`.
+
+    Only regular files of the commit are read: a symbolic link is never followed (it could
+    name a file outside the commit), it is a problem added to `problems`, as is a file that
+    is not UTF-8 text."""
+    problems = [] if problems is None else problems
     obj = repo[cast(ObjectID, commit.encode())]
     if not isinstance(obj, Commit):
         raise GitSourceError(f"{commit} is a {obj.type_name.decode()}, not a commit.")
@@ -107,31 +120,41 @@ def read_files(repo: BaseRepo, commit: str, folder: str = "") -> dict[str, str]:
         try:
             _, sha = tree.lookup_path(repo.__getitem__, folder.encode())
             found = repo[sha]
-        except KeyError:
+        except (KeyError, NotTreeError):
             found = None
         if not isinstance(found, Tree):
             raise GitSourceError(f"The folder {folder} does not exist at commit {commit}.")
         tree = found
     files: dict[str, str] = {}
-    top = _blob(repo, tree, FACTORY_FILE)
+
+    def add(path: str, mode: int, sha: ObjectID) -> None:
+        if mode & _TYPE_BITS == _LINK_MODE:
+            problems.append(Problem(path, 0, "", _LINK_REFUSED))
+            return
+        blob = repo[sha] if mode & _TYPE_BITS == _FILE_MODE else None
+        if isinstance(blob, Blob):
+            text = decode(path, blob.as_raw_string())
+            if isinstance(text, Problem):
+                problems.append(text)
+            else:
+                files[path] = text
+
+    top = _entry(tree, FACTORY_FILE)
     if top is not None:
-        files[FACTORY_FILE] = _text(FACTORY_FILE, top)
+        add(FACTORY_FILE, *top)
     for sub in (IMAGES_DIR, LABS_DIR):
         entry = _entry(tree, sub)
+        if entry is not None and entry[0] & _TYPE_BITS == _LINK_MODE:
+            problems.append(Problem(sub, 0, "", _LINK_REFUSED))
+            continue
         if entry is None or not isinstance(repo[entry[1]], Tree):
             continue
         subtree = repo[entry[1]]
         assert isinstance(subtree, Tree)
         for item in sorted(subtree.iteritems(), key=lambda e: e.path):
             name = item.path.decode("utf-8", errors="replace")
-            if PurePosixPath(name).suffix not in YAML_SUFFIXES:
-                continue
-            if item.mode & 0o170000 != _FILE_MODE:
-                continue
-            blob = repo[item.sha]
-            if isinstance(blob, Blob):
-                path = f"{sub}/{name}"
-                files[path] = _text(path, blob)
+            if PurePosixPath(name).suffix in YAML_SUFFIXES:
+                add(f"{sub}/{name}", item.mode, item.sha)
     return files
 
 
@@ -151,21 +174,6 @@ def _entry(tree: Tree, name: str) -> tuple[int, ObjectID] | None:
     except KeyError:
         return None
     return mode, sha
-
-
-def _blob(repo: BaseRepo, tree: Tree, name: str) -> Blob | None:
-    entry = _entry(tree, name)
-    if entry is None or entry[0] & 0o170000 != _FILE_MODE:
-        return None
-    blob = repo[entry[1]]
-    return blob if isinstance(blob, Blob) else None
-
-
-def _text(path: str, blob: Blob) -> str:
-    try:
-        return blob.as_raw_string().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigInvalid([Problem(path, 0, "", "is not UTF-8 text")]) from exc
 
 
 def _missing(repo: BaseRepo, sha: str) -> bool:

@@ -48,27 +48,89 @@ class ConfigInvalid(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def read_directory(root: Path) -> dict[str, str]:
-    """The configuration files under `root`, by repository path (POSIX separators)."""
+MAX_FILE_BYTES = 1024 * 1024  # a large image definition is a few KiB
+
+
+def decode(path: str, data: bytes) -> str | Problem:
+    """A configuration file's text, or the problem why it has none (not UTF-8, too large)."""
+    if len(data) > MAX_FILE_BYTES:
+        return Problem(
+            path, 0, "", f"is {len(data)} bytes; expected a file of at most {MAX_FILE_BYTES} bytes"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Problem(
+            path, line, "", f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        )
+
+
+def read_directory(root: Path) -> tuple[dict[str, str], list[Problem]]:
+    """The configuration files under `root`, by repository path (POSIX separators), and
+    the files that cannot be read. A file is read only if it (after every symbolic link)
+    lies inside `root`: a link out of the configuration folder is refused."""
     files: dict[str, str] = {}
+    problems: list[Problem] = []
+    try:
+        inside = root.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return files, [Problem(str(root), 0, "", "cannot be resolved to a directory")]
     candidates = [root / FACTORY_FILE]
     for folder in (IMAGES_DIR, LABS_DIR):
         candidates += [p for p in sorted((root / folder).glob("*")) if p.suffix in YAML_SUFFIXES]
     for path in candidates:
-        if path.is_file():
-            files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
-    return files
+        name = path.relative_to(root).as_posix()
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            if path.is_symlink():
+                problems.append(Problem(name, 0, "", "is a symbolic link to nothing"))
+            continue
+        except (OSError, RuntimeError):  # a loop of links, or no permission
+            problems.append(Problem(name, 0, "", "cannot be read (a loop of symbolic links?)"))
+            continue
+        if not target.is_relative_to(inside):
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    "",
+                    "is a symbolic link out of the configuration folder; expected a file inside it",
+                )
+            )
+            continue
+        if not target.is_file():
+            continue
+        if target.stat().st_size > MAX_FILE_BYTES:
+            size = target.stat().st_size
+            problems.append(
+                Problem(name, 0, "", f"is {size} bytes; expected at most {MAX_FILE_BYTES} bytes")
+            )
+            continue
+        text = decode(name, target.read_bytes())
+        if isinstance(text, Problem):
+            problems.append(text)
+        else:
+            files[name] = text
+    return files, problems
 
 
 def load_directory(root: Path, commit: str | None = None) -> Factory:
     if not root.is_dir():
         raise ConfigInvalid([Problem(str(root), 0, "", "is not a directory")])
-    return load_files(read_directory(root), commit=commit)
+    files, unreadable = read_directory(root)
+    return load_files(files, commit=commit, unreadable=unreadable)
 
 
-def load_files(files: Mapping[str, str], commit: str | None = None) -> Factory:
-    """Validate the files (repository path -> text) into a Factory, or raise ConfigInvalid."""
-    problems: list[Problem] = []
+def load_files(
+    files: Mapping[str, str], commit: str | None = None, unreadable: Iterable[Problem] = ()
+) -> Factory:
+    """Validate the files (repository path -> text) into a Factory, or raise ConfigInvalid.
+
+    `unreadable` are the problems of files the reader could not turn into text; they are
+    reported with the rest, and such a file counts as present but invalid."""
+    problems: list[Problem] = list(unreadable)
     parsed: dict[str, LoadedYaml] = {}
     for path in sorted(files):
         try:
@@ -82,7 +144,7 @@ def load_files(files: Mapping[str, str], commit: str | None = None) -> Factory:
         parsed[path] = document
 
     settings = None
-    if FACTORY_FILE not in files:
+    if FACTORY_FILE not in files and not any(p.file == FACTORY_FILE for p in problems):
         problems.append(
             Problem(FACTORY_FILE, 0, "", "is missing; every configuration needs one at the top")
         )
@@ -110,7 +172,8 @@ def load_files(files: Mapping[str, str], commit: str | None = None) -> Factory:
                 labs[PurePosixPath(path).stem] = lab
                 lab_files[PurePosixPath(path).stem] = path
 
-    if not image_facts and FACTORY_FILE in files:
+    unread_images = any(PurePosixPath(p.file).parent.as_posix() == IMAGES_DIR for p in problems)
+    if not image_facts and FACTORY_FILE in files and not unread_images:
         problems.append(Problem(IMAGES_DIR, 0, "", "holds no image definitions (images/*.yaml)"))
     problems += _check_images(image_facts)
     problems += _check_labs(lab_facts, image_facts)

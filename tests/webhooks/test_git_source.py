@@ -144,8 +144,8 @@ def test_files_that_are_not_utf8_are_configuration_problems(tmp_path: Path) -> N
     repo = tmp_path / "config.git"
     init_repository(repo)
     commit_files(repo, {"labs/bad.yaml": b"lab: \xff\xfe\n"}, "bad bytes")
-    with pytest.raises(ConfigInvalid, match=r"labs/bad.yaml: is not UTF-8 text"):
-        read_git(ConfigSourceRef(kind="git", location=str(repo)))
+    with pytest.raises(ConfigInvalid, match=r"labs/bad.yaml:1: is not UTF-8 text"):
+        load_config(ConfigSourceRef(kind="git", location=str(repo)))
 
 
 def test_only_configuration_files_are_read(tmp_path: Path) -> None:
