@@ -92,6 +92,11 @@ def disk_body(vm: LabVm) -> dict[str, Any]:
             "creationData": {"createOption": "FromImage"},
             "diskSizeGB": vm.disk_size_gb,
             "diskSizeBytes": vm.disk_size_gb * 1024**3,
+            # A Standard_LRS disk's limits and platform-key encryption, as recorded
+            # (azure-sdk-for-python test_mgmt_managed_disks.test_grant_access.yaml).
+            "diskIOPSReadWrite": 500,
+            "diskMBpsReadWrite": 60,
+            "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
             "uniqueId": vm.unique_identifier,
             "provisioningState": "Succeeded",
             "diskState": state,
