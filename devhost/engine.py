@@ -437,6 +437,23 @@ class Engine:
             (instance_id, execution_id, json.dumps(started)),
         )
 
+    def restart(self, instance_id: str, new_id: bool = True) -> str:
+        """Start the instance's orchestrator again with its input (DurableClient.RestartAsync):
+        under a new instance id unless `new_id` is False; returns the id started."""
+        instance = self.store.instance(instance_id)
+        if instance is None:
+            raise EngineError(
+                400,
+                "InstanceId does not match a valid orchestration instance.",
+                exception_message=(
+                    f"An orchestrastion with the instanceId {instance_id} was not found."
+                ),
+                exception_type="System.ArgumentException",
+            )
+        return self.start_new(
+            instance.name, None if new_id else instance_id, instance.input, instance.version
+        )
+
     def missing_function(self, name: str, trigger_type: str) -> str:
         """The extension's message for a name that is not a function of this kind
         (DurableTaskExtension.GetInvalidActivityFunctionMessage and its orchestrator twin),

@@ -260,11 +260,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 text or None,
                 query.get("version"),
             )
-            timeout = query.get("timeout")
-            if timeout:
-                self._wait_or_check(instance_id, float(timeout))
-                return
-            self._check_status(instance_id)
+            self._started(instance_id, query)
             return
         if parts and parts[0] == "entities":
             self._error(
@@ -325,8 +321,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             getattr(engine, operation)(instance_id, query.get("reason"))
             self._send(202)
             return
-        if operation in ("rewind", "restart") and len(parts) == 3:
-            self._error(501, f"devhost does not support {operation}.")
+        if operation == "restart" and len(parts) == 3:
+            flag = query.get("restartWithNewInstanceId", "").strip().lower()
+            self._started(engine.restart(instance_id, new_id=flag != "false"), query)
+            return
+        if operation == "rewind" and len(parts) == 3:
+            self._error(501, "devhost does not support rewind.")
             return
         self._error(404, f"No Durable API endpoint {method} /{rest}.")
 
@@ -396,6 +396,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             {"x-ms-continuation-token": following},
         )
 
+    def _started(self, instance_id: str, query: dict[str, str]) -> None:
+        """The answer to a start or restart: wait when both `timeout` and `pollingInterval`
+        are numbers (HttpApiHandler.HandleStartOrchestratorRequestAsync), else 202."""
+        timeout, interval = seconds(query.get("timeout")), seconds(query.get("pollingInterval"))
+        if timeout is not None and interval is not None:
+            self._wait_or_check(instance_id, timeout)
+        else:
+            self._check_status(instance_id)
+
     def _check_status(self, instance_id: str) -> None:
         urls = self.server.devhost.management_urls(instance_id)
         payload = {k: v for k, v in urls.items() if k != "rewindPostUri"}
@@ -414,6 +423,15 @@ class RequestHandler(BaseHTTPRequestHandler):
                 return
             time.sleep(0.05)
         self._check_status(instance_id)
+
+
+def seconds(text: str | None) -> float | None:
+    """A number of seconds from a query parameter; None when it is not one."""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and value == value and abs(value) != float("inf") else None
 
 
 def make_token(after: str) -> str:
