@@ -137,3 +137,23 @@ class ServiceUnavailable(ArmError):
 class OperationNotFound(ArmError):
     status = 404
     code = "OperationNotFound"
+
+
+class InvalidTagNameCharacters(ArmError):
+    code = "InvalidTagNameCharacters"
+
+
+class InvalidTagNameLength(ArmError):
+    code = "InvalidTagNameLength"
+
+
+class InvalidTagValueLength(ArmError):
+    code = "InvalidTagValueLength"
+
+
+class InvalidTagCount(ArmError):
+    code = "InvalidTagCount"
+
+
+class InvalidResourceName(ArmError):
+    code = "InvalidResourceName"

@@ -345,7 +345,7 @@ class DevTestLabsBackend:
         vm = lab.vms.get(name.lower())
         if vm is None:
             raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualmachines/{name}' "
+                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualMachines/{name}' "
                 f"under resource group '{lab.resource_group}' was not found."
             )
         return vm
@@ -354,7 +354,7 @@ class DevTestLabsBackend:
         image = lab.images.get(name.lower())
         if image is None:
             raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/customimages/{name}' "
+                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/customImages/{name}' "
                 f"under resource group '{lab.resource_group}' was not found."
             )
         return image
@@ -367,7 +367,7 @@ class DevTestLabsBackend:
             if source.name.lower() == name.lower() and source.name in lab.artifact_sources:
                 return source
         raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{name}' "
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{name}' "
             f"under resource group '{lab.resource_group}' was not found."
         )
 
@@ -377,7 +377,7 @@ class DevTestLabsBackend:
             if artifact.name.lower() == name.lower():
                 return artifact
         raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{source_name}"
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{source_name}"
             f"/artifacts/{name}' under resource group '{lab.resource_group}' was not found."
         )
 

@@ -12,6 +12,7 @@ from emulator.devtestlabs.models import CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
+from emulator.names import VM_NAME_LENGTH, check_resource_name, check_tags, check_vm_name
 from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
 
 
@@ -357,6 +358,7 @@ def parse_tags(value: Any) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise InvalidParameter("The property 'tags' must be an object whose values are strings.")
+    check_tags(value)
     return dict(value)
 
 
@@ -418,9 +420,25 @@ def get_vm(request: ArmRequest) -> ArmResponse:
     return ArmResponse(200, vm_body(vm, request.query.get("$expand", "")))
 
 
+def _vm_os_type(lab: LabState, body: dict[str, Any]) -> str | None:
+    """The OS a VM body asks for (its name rule depends on it), if it says."""
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        return None
+    ref = props.get("galleryImageReference")
+    if isinstance(ref, dict) and ref.get("osType") in VM_NAME_LENGTH:
+        return str(ref["osType"])
+    image_id = props.get("customImageId")
+    if isinstance(image_id, str):
+        image = lab.images.get(image_id.rstrip("/").rsplit("/", 1)[-1].lower())
+        return image.os_type if image else None
+    return None
+
+
 def put_vm(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     body = request.json()
+    check_vm_name(request.params["name"], _vm_os_type(lab, body))
     if "tags" in body:
         parse_tags(body["tags"])
     vm, operation = request.core.devtestlabs.create_vm(
@@ -488,6 +506,7 @@ def get_image(request: ArmRequest) -> ArmResponse:
 def put_image(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     body = request.json()
+    check_resource_name(request.params["name"], "custom image")
     if "tags" in body:
         parse_tags(body["tags"])
     image, operation = request.core.devtestlabs.create_image(
@@ -566,7 +585,7 @@ def get_network(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     if request.params["name"].lower() != lab.virtual_network_name.lower():
         raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualnetworks/"
+            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualNetworks/"
             f"{request.params['name']}' under resource group '{lab.resource_group}' was not found."
         )
     return ArmResponse(200, network_body(lab))
