@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from shared import tags as factory_tags
 from shared.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
 from shared.ncrontab import NcrontabError, check_ncrontab
 
@@ -29,10 +30,70 @@ FAMILY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
 FamilyName = Annotated[str, StringConstraints(pattern=FAMILY_PATTERN)]
 
 
+# Upper bounds a real factory could need; beyond them a value is a mistake (and would
+# overflow a date or a timer at run time).
+MAX_KEEP = 100
+MAX_AGE_DAYS = 3650  # ten years
+MAX_STEP_MINUTES = 7 * 24 * 60  # one step of a build: a week
+MAX_VM_TTL_HOURS = 30 * 24  # a build VM's life: thirty days
+MAX_PARAMETER_NUMBER = 2**53  # what every JSON reader holds exactly
+
+# Azure Resource Manager's limits on tags, per resource: the factory's own tags (all of
+# shared.tags on a build VM) and an image's `tags` share the 50.
+MAX_TAGS_PER_RESOURCE = 50
+MAX_IMAGE_TAGS = MAX_TAGS_PER_RESOURCE - len(factory_tags.ALL)
+MAX_TAG_NAME = 512
+MAX_TAG_VALUE = 256
+TAG_NAME_FORBIDDEN = "<>%&\\?/"
+
+
 def _scalar(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool):
+    if isinstance(value, bool | str):
         return value
+    if isinstance(value, int) and abs(value) <= MAX_PARAMETER_NUMBER:
+        return value
+    if isinstance(value, float) and abs(value) <= MAX_PARAMETER_NUMBER:  # no inf or nan
+        return value
+    if isinstance(value, int | float):
+        raise ValueError(
+            f"expected a number between -{MAX_PARAMETER_NUMBER} and {MAX_PARAMETER_NUMBER} "
+            "as the parameter value (quote longer ones as text)"
+        )
     raise ValueError("expected text, a number or true/false as the parameter value")
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > MAX_IMAGE_TAGS:
+        raise ValueError(
+            f"{len(value)} tags; expected at most {MAX_IMAGE_TAGS}: Azure allows "
+            f"{MAX_TAGS_PER_RESOURCE} per resource and the factory adds {len(factory_tags.ALL)}"
+        )
+    seen: dict[str, str] = {}
+    for name, text in value.items():
+        shown = name if len(name) <= 40 else name[:40] + "..."
+        bad = [c for c in name if c in TAG_NAME_FORBIDDEN or ord(c) < 32 or ord(c) == 127]
+        if bad:
+            raise ValueError(
+                f"tag name '{shown}' holds {bad[0]!r}; Azure forbids "
+                f"{' '.join(TAG_NAME_FORBIDDEN)} and control characters in tag names"
+            )
+        if name.lower().startswith(factory_tags.PREFIX):
+            raise ValueError(
+                f"tag name '{shown}' starts with '{factory_tags.PREFIX}', which is the "
+                "factory's own; expected another name"
+            )
+        if len(text) > MAX_TAG_VALUE:
+            raise ValueError(
+                f"the value of tag '{shown}' has {len(text)} characters; Azure allows "
+                f"{MAX_TAG_VALUE}"
+            )
+        first = seen.setdefault(name.lower(), name)
+        if first != name:
+            raise ValueError(
+                f"tag names '{first}' and '{name}' differ only in case; Azure treats them "
+                "as one tag"
+            )
+    return value
 
 
 Scalar = Annotated[
@@ -40,7 +101,10 @@ Scalar = Annotated[
     AfterValidator(_scalar),
     WithJsonSchema({"type": ["string", "number", "boolean"]}),
 ]
-Tags = dict[Annotated[str, StringConstraints(min_length=1, max_length=512)], str]
+Tags = Annotated[
+    dict[Annotated[str, StringConstraints(min_length=1, max_length=MAX_TAG_NAME)], str],
+    AfterValidator(_check_tags),
+]
 
 
 class Model(BaseModel):
@@ -100,12 +164,14 @@ class Artifact(Model):
 
 class RetentionOverride(Model):
     keep: int | None = Field(
-        default=None, ge=1, description="Keep this many newest successful versions."
+        default=None, ge=1, le=MAX_KEEP, description="Keep this many newest successful versions."
     )
 
 
 class Retention(Model):
-    keep: int = Field(default=3, ge=1, description="Keep this many newest successful versions.")
+    keep: int = Field(
+        default=3, ge=1, le=MAX_KEEP, description="Keep this many newest successful versions."
+    )
     retire_removed: bool = Field(
         default=True,
         description="Retire images of removed definitions or no longer selected by a lab.",
@@ -117,7 +183,10 @@ class RebuildPolicy(Model):
         default=True, description="Rebuild when the definition or its base image changes."
     )
     max_age_days: int | None = Field(
-        default=None, ge=1, description="Rebuild when the newest version is older than this."
+        default=None,
+        ge=1,
+        le=MAX_AGE_DAYS,
+        description="Rebuild when the newest version is older than this.",
     )
 
 
@@ -159,13 +228,16 @@ class Concurrency(Model):
 class Timeouts(Model):
     """Per-step timeouts, in minutes."""
 
-    vm_create: int = Field(default=60, ge=1)
-    artifacts: int = Field(default=180, ge=1)
-    disk_copy: int = Field(default=120, ge=1)
-    image_create: int = Field(default=60, ge=1)
-    test_gate: int = Field(default=120, ge=1)
+    vm_create: int = Field(default=60, ge=1, le=MAX_STEP_MINUTES)
+    artifacts: int = Field(default=180, ge=1, le=MAX_STEP_MINUTES)
+    disk_copy: int = Field(default=120, ge=1, le=MAX_STEP_MINUTES)
+    image_create: int = Field(default=60, ge=1, le=MAX_STEP_MINUTES)
+    test_gate: int = Field(default=120, ge=1, le=MAX_STEP_MINUTES)
     build_vm_ttl_hours: int = Field(
-        default=24, ge=1, description="A build VM older than this is an orphan to sweep."
+        default=24,
+        ge=1,
+        le=MAX_VM_TTL_HOURS,
+        description="A build VM older than this is an orphan to sweep.",
     )
 
 

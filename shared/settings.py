@@ -44,10 +44,13 @@ class Settings(BaseModel):
         default="AzureWebJobsStorage",
         description="IMAGEFACTORY_QUEUE_CONNECTION: the name of the storage connection setting",
     )
-    poll_seconds: float = Field(default=60.0, gt=0, description="IMAGEFACTORY_POLL_SECONDS")
+    poll_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="IMAGEFACTORY_POLL_SECONDS"
+    )
     time_scale: float = Field(
         default=1.0,
         gt=0,
+        le=100,
         description="IMAGEFACTORY_TIME_SCALE: multiplies timeouts (a local world runs faster)",
     )
 
@@ -89,6 +92,7 @@ class Settings(BaseModel):
     webhook_max_bytes: int = Field(
         default=10 * 1024 * 1024,
         gt=0,
+        le=100 * 1024 * 1024,  # what the Functions host accepts at most
         description="IMAGEFACTORY_WEBHOOK_MAX_BYTES: larger webhook bodies are refused",
     )
     schedule: str = Field(
