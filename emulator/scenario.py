@@ -187,7 +187,6 @@ class Scenario(_Strict):
     name: str = "scenario"
     seed: int = 0
     clock_scale: float | str = 1.0
-    retry_after_seconds: float = 10
     durations: Durations = Durations()
     throttling: Throttling = Throttling()
     vm_sizes: dict[str, int] = {
