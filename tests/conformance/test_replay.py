@@ -153,6 +153,33 @@ def _linux_vm(replay: Replayer) -> None:
     assert vm["properties"]["provisioningState"] == "Succeeded", vm
 
 
+def _windows_vm(replay: Replayer) -> None:
+    replay.call(
+        "PUT",
+        "{labPath}/virtualmachines/{vm}",
+        {
+            "location": "{location}",
+            "properties": {
+                "galleryImageReference": {
+                    "offer": "WindowsServer",
+                    "publisher": "MicrosoftWindowsServer",
+                    "sku": "2022-datacenter",
+                    "osType": "Windows",
+                    "version": "latest",
+                },
+                "size": "{size}",
+                "userName": "builder",
+                "password": "{password}",
+                "labSubnetName": "{subnet}",
+                "labVirtualNetworkId": "{networkId}",
+                "disallowPublicIpAddress": True,
+                "ownerObjectId": "{owner}",
+            },
+        },
+    )
+    replay.advance()
+
+
 def _stopped(replay: Replayer) -> None:
     replay.call("POST", "{labPath}/virtualmachines/{vm}/stop")
     replay.advance()
@@ -182,6 +209,7 @@ def _os_disk(replay: Replayer) -> None:
 
 WORLDS: dict[str, Callable[[Replayer], None]] = {
     "linux_vm": _linux_vm,
+    "windows_vm": _windows_vm,
     "stopped": _stopped,
     "custom_image": _custom_image,
     "os_disk": _os_disk,
