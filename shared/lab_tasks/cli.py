@@ -3,29 +3,32 @@
 Exit codes: 0 done (a deletion of something already gone included), 1 Azure refused or
 the operation failed or timed out, 2 a usage error. Messages are one sentence on stderr;
 outputs go to stdout (or `$GITHUB_OUTPUT`) in the `--output` format.
+
+The task modules (and the SDKs they load) are imported only when a lab command runs, so
+the other commands start as fast as before.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError
 from rich.console import Console
 
-from shared.lab_tasks.common import Context, Result
-from shared.lab_tasks.environments import EnvTask, create_env, delete_env, update_env
-from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
-from shared.lab_tasks.images import OS_STATES, CreateImage, create_image, delete_image
-from shared.lab_tasks.outputs import FORMATS, write_outputs
-from shared.lab_tasks.vms import CreateVm, create_vm, delete_vm
-from shared.lab_tasks.waiting import Deadline
+if TYPE_CHECKING:
+    from shared.lab_tasks.common import Context, Result
+    from shared.lab_tasks.environments import EnvTask
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_MINUTES = 120.0
+FORMATS = ("github", "azure-pipelines", "json", "text")
+OS_STATES = (
+    "NonSysprepped", "SysprepRequested", "SysprepApplied",
+    "NonDeprovisioned", "DeprovisionRequested", "DeprovisionApplied",
+)  # fmt: skip
 
-Task = Callable[[argparse.Namespace, Context], Result]
+Task = Callable[[argparse.Namespace, "Context"], "Result"]
 
 
 def _common(parser: argparse.ArgumentParser, task: Task) -> None:
@@ -63,6 +66,8 @@ def _parameters(parser: argparse.ArgumentParser) -> None:
 
 
 def _vm_create(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.vms import CreateVm, create_vm
+
     task = CreateVm(
         lab=args.lab,
         name=args.name,
@@ -81,6 +86,8 @@ def _vm_create(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def _env_task(args: argparse.Namespace) -> EnvTask:
+    from shared.lab_tasks.environments import EnvTask
+
     return EnvTask(
         lab=args.lab,
         name=args.name,
@@ -91,6 +98,44 @@ def _env_task(args: argparse.Namespace) -> EnvTask:
         parameter_overrides=args.parameter_overrides,
         export_template=getattr(args, "export_template", None),
     )
+
+
+def _vm_delete(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.vms import delete_vm
+
+    return delete_vm(args.lab, args.name, ctx)
+
+
+def _image_create(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.images import CreateImage, create_image
+
+    return create_image(
+        CreateImage(args.lab, args.name, args.vm, args.os_state, args.description), ctx
+    )
+
+
+def _image_delete(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.images import delete_image
+
+    return delete_image(args.lab, args.name, ctx)
+
+
+def _env_create(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.environments import create_env
+
+    return create_env(_env_task(args), ctx)
+
+
+def _env_update(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.environments import update_env
+
+    return update_env(_env_task(args), ctx)
+
+
+def _env_delete(args: argparse.Namespace, ctx: Context) -> Result:
+    from shared.lab_tasks.environments import delete_env
+
+    return delete_env(args.lab, args.name, ctx)
 
 
 def add_lab_parser(sub: Any) -> None:
@@ -112,41 +157,45 @@ def add_lab_parser(sub: Any) -> None:
     create.add_argument("--append-retry-number", action="store_true")
     create.add_argument("--wait-artifacts-minutes", type=float, default=0, metavar="M")
     delete = vm.add_parser("delete", help="delete a lab VM")
-    _common(delete, lambda a, c: delete_vm(a.lab, a.name, c))
+    _common(delete, _vm_delete)
 
     image = kinds.add_parser("image", help="custom images").add_subparsers(
         dest="lab_action", required=True, metavar="ACTION"
     )
     create = image.add_parser("create", help="create a custom image from a lab VM")
-    _common(
-        create,
-        lambda a, c: create_image(CreateImage(a.lab, a.name, a.vm, a.os_state, a.description), c),
-    )
+    _common(create, _image_create)
     create.add_argument("--vm", required=True, metavar="VM_NAME", help="the source lab VM")
     create.add_argument("--os-state", required=True, choices=OS_STATES, metavar="STATE")
     create.add_argument("--description")
     delete = image.add_parser("delete", help="delete a custom image")
-    _common(delete, lambda a, c: delete_image(a.lab, a.name, c))
+    _common(delete, _image_delete)
 
     env = kinds.add_parser("env", help="lab environments").add_subparsers(
         dest="lab_action", required=True, metavar="ACTION"
     )
     create = env.add_parser("create", help="create an environment from a repository template")
-    _common(create, lambda a, c: create_env(_env_task(a), c))
+    _common(create, _env_create)
     create.add_argument("--repository", required=True, metavar="REPO")
     create.add_argument("--template", required=True, metavar="TEMPLATE")
     _parameters(create)
     create.add_argument("--export-template", metavar="DIR")
     update = env.add_parser("update", help="deploy another template into an environment")
-    _common(update, lambda a, c: update_env(_env_task(a), c))
+    _common(update, _env_update)
     update.add_argument("--template", required=True, metavar="FILE")
     _parameters(update)
     delete = env.add_parser("delete", help="delete an environment")
-    _common(delete, lambda a, c: delete_env(a.lab, a.name, c))
+    _common(delete, _env_delete)
 
 
 def _runner(task: Task) -> Callable[[argparse.Namespace, Console, Console], int]:
     def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+        from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+        from shared.lab_tasks.common import Context
+        from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
+        from shared.lab_tasks.outputs import write_outputs
+        from shared.lab_tasks.waiting import Deadline
+
         def fail(code: int, message: str) -> int:
             err.print(f"imagefactory lab: {message}", highlight=False, markup=False)
             return code

@@ -5,6 +5,7 @@
 - `azure-pipelines`: `##vso[task.setvariable variable=NAME]VALUE` for later steps of the
   job (as the extension sets them) and the same with `isOutput=true` for later jobs;
   secrets carry `issecret=true`.
+- Both also set `outputs`: every value that is not secret, as one JSON object.
 - `json`: one JSON object on stdout (the default when stdout is not a terminal).
 - `text`: a table (the default on a terminal).
 """
@@ -35,6 +36,9 @@ def write_outputs(
     values: Mapping[str, Any], secret: set[str], fmt: str | None, out: Console
 ) -> None:
     chosen = fmt or ("text" if out.is_terminal else "json")
+    if chosen in ("github", "azure-pipelines"):
+        combined = {k: v for k, v in values.items() if k not in secret}
+        values = {**values, "outputs": json.dumps(combined, separators=(",", ":"))}
     if chosen == "github":
         _github(values, secret)
     elif chosen == "azure-pipelines":

@@ -120,3 +120,10 @@ def test_a_usage_error_of_the_parser_exits_2(lab_cli: LabCli) -> None:
                   "--os-state", "Generalized")  # fmt: skip
     assert run.code == 2
     assert "invalid choice: 'Generalized'" in run.err
+
+
+def test_the_parser_offers_what_the_tasks_take() -> None:
+    from shared.lab_tasks import cli, images, outputs
+
+    assert cli.OS_STATES == images.OS_STATES
+    assert cli.FORMATS == outputs.FORMATS
