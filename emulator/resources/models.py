@@ -13,7 +13,8 @@ as a state machine on simulated time:
   implemented: the PUT answers 501 instead of pretending.
 
 When every operation ended, the deployment is `Succeeded` with its outputs evaluated, or
-`Failed` with ARM's `DeploymentFailed` error and one detail per failed operation.
+`Failed` with ARM's `DeploymentFailed` error and one detail per failed operation (a
+`fail_operation` fault on the deployment's request adds its own detail).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Deployment(BaseModel):
     ready_at: dt.datetime
     outputs: dict[str, dict[str, Any]] | None = None
     output_error: tuple[str, str] | None = None
+    planned_failure: tuple[str, str] | None = None
     error: dict[str, Any] | None = None
     operations: list[DeploymentOperationState] = []
     operation_id: str
@@ -308,6 +310,12 @@ class ResourcesBackend:
             output_error=output_error,
             operation_id=operation.id,
         )
+        fault = self.core.faults.on_operation(request)
+        if fault is not None:
+            deployment.planned_failure = (
+                fault.code or "ResourceDeploymentFailure",
+                fault.message or f"The deployment '{name}' failed.",
+            )
         for resource in planned:
             deployment.operations.append(self._start_resource(subscription, group, resource, name))
         deployment.provisioning_state = "Running"
@@ -529,7 +537,7 @@ class ResourcesBackend:
         operation = self.core.world.operations.get(deployment.operation_id)
         failed = [s for s in deployment.operations if s.provisioning_state == "Failed"]
         deployment.ended = at
-        if failed:
+        if failed or deployment.planned_failure is not None:
             details = [
                 {
                     "code": str(((s.status_message or {}).get("error") or {}).get("code")),
@@ -537,6 +545,9 @@ class ResourcesBackend:
                 }
                 for s in failed
             ]
+            if deployment.planned_failure is not None:
+                code, message = deployment.planned_failure
+                details.append({"code": code, "message": message})
             deployment.error = {
                 "code": "DeploymentFailed",
                 "message": FAILED_MESSAGE,

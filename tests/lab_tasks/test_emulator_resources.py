@@ -163,3 +163,23 @@ def test_environment_of_a_template_that_is_not_there(emulator: LocalWorldClient)
     assert found.parameters_value_files_info is not None
     assert found.parameters_value_files_info[0].file_name == "azuredeploy.parameters.json"
     assert list(dtl.environments.list(ALPHA_RG, ALPHA_LAB, "@all")) == []
+
+
+def test_an_injected_deployment_failure(
+    emulator: LocalWorldClient, arm: ResourceManagementClient
+) -> None:
+    emulator.admin(
+        "POST",
+        "faults",
+        {"kind": "fail_operation", "resource_type": "Microsoft.Resources/deployments",
+         "code": "ResourceQuotaExceeded", "message": "The quota is used up.", "count": 1},
+    )  # fmt: skip
+    poller = arm.deployments.begin_create_or_update(
+        ALPHA_RG, "faulty", _body(_template(), word="w")
+    )
+    with pytest.raises(HttpResponseError) as caught:
+        poller.result()
+    assert caught.value.error is not None and caught.value.error.code == "DeploymentFailed"
+    failed = arm.deployments.get(ALPHA_RG, "faulty")
+    assert failed.properties.error is not None
+    assert failed.properties.error.details[0].code == "ResourceQuotaExceeded"

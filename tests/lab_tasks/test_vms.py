@@ -132,3 +132,15 @@ def test_delete_vm_and_delete_again(lab_cli: LabCli) -> None:
     assert again.code == 0
     assert again.json()["deleted"] is False
     assert "already gone" in again.err
+
+
+def test_an_operation_that_outlasts_the_timeout_exits_1(lab_cli: LabCli) -> None:
+    lab_cli.world.admin(
+        "POST",
+        "faults",
+        {"kind": "slow", "resource_type": "Microsoft.DevTestLab/labs/virtualmachines",
+         "factor": 100000},
+    )  # fmt: skip
+    run = lab_cli(*vm_args("w16-slow", "--timeout", "0.01"))
+    assert run.code == 1
+    assert "Creating lab VM w16-slow did not finish within the 0.01-minute timeout" in run.err
