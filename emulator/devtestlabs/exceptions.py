@@ -46,3 +46,7 @@ class VmNotRunning(ArmError):
 
 class InvalidFilter(ArmError):
     code = "InvalidFilter"
+
+
+class RequiredPropertyNullOrEmpty(ArmError):
+    code = "RequiredPropertyNullOrEmpty"

@@ -268,14 +268,13 @@ class LabState(BaseModel):
         ).lower()
 
 
-def _require(body: dict[str, Any], *path: str) -> Any:
-    value: Any = body
-    for key in path:
-        if not isinstance(value, dict) or value.get(key) in (None, ""):
-            raise MissingRequiredProperty(
-                f"The request body is missing the required property '{'.'.join(path)}'."
-            )
-        value = value[key]
+def _require_vm_property(props: dict[str, Any], name: str) -> Any:
+    """DevTest Labs' answer to a VM without a required property (Azure/azure-devtestlab
+    issue 904, 2024: `RequiredPropertyNullOrEmpty`, "Property userName is either missing
+    or empty.")."""
+    value = props.get(name)
+    if value in (None, ""):
+        raise dtl.RequiredPropertyNullOrEmpty(f"Property {name} is either missing or empty.")
     return value
 
 
@@ -481,7 +480,7 @@ class DevTestLabsBackend:
                 existing.notes = props.get("notes")
             return existing, None
         now = self.core.now()
-        size = str(_require(body, "properties", "size"))
+        size = str(_require_vm_property(props, "size"))
         vcpus = self.core.scenario.vm_sizes.get(size)
         if vcpus is None:
             sizes = {k.lower(): v for k, v in self.core.scenario.vm_sizes.items()}
@@ -513,9 +512,7 @@ class DevTestLabsBackend:
             disk_size = source.size_gb
         user_name = props.get("userName")
         if not user_name:
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties.userName'."
-            )
+            _require_vm_property(props, "userName")
         if not props.get("password") and not props.get("sshKey"):
             raise MissingRequiredProperty(
                 "The request body needs 'properties.password' or 'properties.sshKey'."

@@ -111,3 +111,15 @@ def test_missing_vm_is_a_404_naming_virtual_machines_in_camel_case(
         dtl.virtual_machines.get(ALPHA[1], ALPHA[2], "nowhere")
     assert missing.value.error is not None and missing.value.error.code == "ResourceNotFound"
     assert "Microsoft.DevTestLab/labs/team-alpha/virtualMachines/nowhere" in str(missing.value)
+
+
+def test_vm_without_user_name_is_refused_as_devtest_labs_does(emulator: LocalWorldClient) -> None:
+    body = vm_body(ALPHA, image=UBUNTU_2204)
+    props: Any = body["properties"]
+    del props["userName"]
+    status, code, message = _error(_put(emulator, f"{LAB}/virtualmachines/no-user", body))
+    assert (status, code, message) == (
+        400,
+        "RequiredPropertyNullOrEmpty",
+        "Property userName is either missing or empty.",
+    )

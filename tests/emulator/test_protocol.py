@@ -79,7 +79,7 @@ def test_token_for_another_audience_is_401(emulator: LocalWorldClient) -> None:
         ("GET", LAB, None, "api-version=2099-01-01", (400, "NoRegisteredProviderFound")),
         ("GET", LAB, None, "", (400, "MissingApiVersionParameter")),
         ("PUT", LAB + "/virtualmachines/x", {"properties": {"userName": "u"}}, API,
-         (400, "MissingRequiredProperty")),
+         (400, "RequiredPropertyNullOrEmpty")),
         ("PUT", LAB + "/virtualmachines/x", {"tags": {"a": 1}, "properties": {}}, API,
          (400, "InvalidParameter")),
         ("POST", LAB + "/generateUploadUri", {"blobName": "{'blobName': 'x.vhd'}"}, API,
