@@ -91,6 +91,13 @@ def _converted(declared: dict[str, Any], name: str, value: Any) -> Any:
     return value
 
 
+def _kept(declared: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """A parameter as the environment shows it: a secure value is used, never kept."""
+    declaration = next((d for k, d in declared.items() if k.lower() == name.lower()), None)
+    kind = str(declaration.get("type") or "") if isinstance(declaration, dict) else ""
+    return {"name": name} if kind.lower().startswith("secure") else {"name": name, "value": value}
+
+
 class EnvironmentsBackend:
     """Environments live in the world's registry keyed by `<lab id>/<name>` (lower case)."""
 
@@ -243,7 +250,7 @@ class EnvironmentsBackend:
                 f"{lab.id}/artifactsources/{source_name}/armtemplates/{spec.name}"
             ).lower(),
             arm_template_display_name=str(props.get("armTemplateDisplayName") or spec.display_name),
-            parameters=[{"name": str(p["name"]), "value": p.get("value")} for p in given],
+            parameters=[_kept(declared, str(p["name"]), p.get("value")) for p in given],
             subscription=lab.subscription,
             resource_group=group_name,
             deployment=name,

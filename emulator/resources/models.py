@@ -8,7 +8,7 @@ as a state machine on simulated time:
   own rules (`DevTestLabsBackend.create_vm`, with its faults), and its operation decides
   that deployment operation's outcome;
 - a resource of a provider the emulator does not model is held in the resource group as a
-  plain record (name, type, location, properties) once `durations.resource_deploy` passed;
+  plain record (name, type, location, tags) once `durations.resource_deploy` passed;
 - other DevTest Labs types, nested deployments, copy loops and `Complete` mode are not
   implemented: the PUT answers 501 instead of pretending.
 
@@ -67,7 +67,6 @@ class DeployedResource(BaseModel):
     type: str
     location: str | None = None
     tags: dict[str, str] = {}
-    properties: dict[str, Any] = {}
     deployment: str
 
 
@@ -215,6 +214,13 @@ def _flatten(resources: Any, parent: tuple[str, str] | None = None) -> list[dict
     return flat
 
 
+def _stored(kind: str, value: Any) -> dict[str, Any]:
+    """A parameter as the deployment keeps it: secure values are used, never kept."""
+    if kind.startswith("secure"):
+        return {"type": _TYPES[kind]}
+    return {"type": _TYPES[kind], "value": value}
+
+
 class ResourcesBackend:
     """The rules of Microsoft.Resources deployments over the registry held by `Core`."""
 
@@ -294,10 +300,7 @@ class ResourcesBackend:
             resource_group=group.name,
             mode="Incremental",
             template=template,
-            parameters={
-                n: {"type": _TYPES[_declared_type(declared[n], n)], "value": v}
-                for n, v in values.items()
-            },
+            parameters={n: _stored(_declared_type(declared[n], n), v) for n, v in values.items()},
             template_hash=str(int.from_bytes(digest[:8], "big")),
             correlation_id=str(uuid.uuid4()),
             started=now,
@@ -428,9 +431,6 @@ class ResourcesBackend:
                 type=kind,
                 location=resource["location"],
                 tags=resource["tags"] if isinstance(resource["tags"], dict) else {},
-                properties=resource["properties"]
-                if isinstance(resource["properties"], dict)
-                else {},
                 deployment=deployment,
             )
             return state

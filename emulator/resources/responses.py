@@ -56,10 +56,7 @@ def deployment_body(request: ArmRequest, deployment: Deployment) -> dict[str, An
     end = deployment.ended or request.core.now()
     props: dict[str, Any] = {
         "templateHash": deployment.template_hash,
-        "parameters": {
-            name: ({"type": p["type"]} if p["type"].startswith("Secure") else dict(p))
-            for name, p in deployment.parameters.items()
-        },
+        "parameters": {name: dict(p) for name, p in deployment.parameters.items()},
         "mode": deployment.mode,
         "provisioningState": deployment.provisioning_state,
         "timestamp": iso(end),

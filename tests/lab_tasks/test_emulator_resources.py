@@ -183,3 +183,21 @@ def test_an_injected_deployment_failure(
     failed = arm.deployments.get(ALPHA_RG, "faulty")
     assert failed.properties.error is not None
     assert failed.properties.error.details[0].code == "ResourceQuotaExceeded"
+
+
+def test_secure_values_are_used_not_kept(
+    emulator: LocalWorldClient, arm: ResourceManagementClient
+) -> None:
+    sql = {
+        "type": "Microsoft.Sql/servers",
+        "name": "sql1",
+        "location": "westeurope",
+        "properties": {"administratorLoginPassword": "[parameters('secret')]"},
+    }
+    template = _template([sql], echo={"type": "string", "value": "[parameters('word')]"})
+    template["parameters"]["secret"] = {"type": "securestring"}
+    done = arm.deployments.begin_create_or_update(
+        ALPHA_RG, "secure", _body(template, word="w", secret="Hunter2-Secret")
+    ).result()
+    assert done.properties.parameters["secret"] == {"type": "SecureString"}
+    assert "Hunter2-Secret" not in str(emulator.admin("GET", "state"))
