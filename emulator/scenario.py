@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "default.yaml"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -118,6 +125,15 @@ class ArmTemplateSpec(_Strict):
     contents: dict[str, Any] = {}
     parameters_files: dict[str, Any] = {}
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _has_contents(self) -> ArmTemplateSpec:
+        if not self.contents:
+            raise ValueError(
+                f"the ARM template {self.name!r} needs 'contents' or a 'file' read from the "
+                "scenario's folder"
+            )
+        return self
 
 
 class ArtifactSourceSpec(_Strict):
