@@ -8,9 +8,10 @@ models ignore keys they do not declare, so `runId` needs no field of its own.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_scope
 
@@ -19,13 +20,27 @@ log = logging.getLogger(__name__)
 
 
 def run_scoped(fn: Callable[..., Result]) -> Callable[..., Result]:
-    """Wrap an activity (innermost, under the trigger decorators) in `run_scope(runId)`."""
+    """Wrap an activity (innermost, under the trigger decorators) in `run_scope(runId)`;
+    a coroutine activity stays one, scoped while it runs."""
+
+    def run_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        payload = kwargs.get("payload", args[0] if args else None)
+        found = payload.get(RUN_ID_PAYLOAD_KEY) if isinstance(payload, dict) else None
+        return found if isinstance(found, str) else None
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def scoped_async(*args: Any, **kwargs: Any) -> Any:
+            with run_scope(run_id(args, kwargs)):
+                log.debug("activity %s starts", fn.__name__)
+                return await fn(*args, **kwargs)
+
+        return cast(Callable[..., Result], scoped_async)
 
     @functools.wraps(fn)
     def scoped(*args: Any, **kwargs: Any) -> Result:
-        payload = kwargs.get("payload", args[0] if args else None)
-        run_id = payload.get(RUN_ID_PAYLOAD_KEY) if isinstance(payload, dict) else None
-        with run_scope(run_id if isinstance(run_id, str) else None):
+        with run_scope(run_id(args, kwargs)):
             log.debug("activity %s starts", fn.__name__)
             return fn(*args, **kwargs)
 

@@ -10,15 +10,23 @@ from activities._scope import run_scoped
 from shared import azure_clients, catalog, labs_api
 from shared.config import GalleryImage
 from shared.config_source import load_config as read_config
-from shared.function_names import INVENTORY_CATALOG, INVENTORY_LAB, LOAD_CONFIG, RESOLVE_GALLERY
+from shared.function_names import (
+    INVENTORY_CATALOG,
+    INVENTORY_LAB,
+    LOAD_CONFIG,
+    RESOLVE_GALLERY,
+    RUN_STATUSES,
+)
 from shared.git_source import GitSourceError
 from shared.payloads import (
+    ActiveRuns,
     CatalogListing,
     CatalogRequest,
     GalleryRequest,
     LabRef,
     LoadedConfig,
     Pace,
+    RunStatusRequest,
 )
 from shared.run_request import ConfigSourceRef
 from shared.validation import ConfigInvalid
@@ -66,3 +74,25 @@ def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
     wanted = [GalleryImage.model_validate(image) for image in request.images]
     return labs_api.newest_gallery_versions(request.lab, wanted)
+
+
+GOING = ("Running", "Pending", "Suspended", "ContinuedAsNew")
+
+
+@bp.function_name(RUN_STATUSES)
+@bp.activity_trigger(input_name="payload")
+@bp.durable_client_input(client_name="client")
+@run_scoped
+async def run_statuses(
+    payload: dict[str, Any], client: df.DurableOrchestrationClient
+) -> dict[str, Any]:
+    """Which of these runs are still going: a build VM is another run's work in progress
+    only while its run goes (a failed or finished run's VM is an orphan to clean up now)."""
+    request = RunStatusRequest.model_validate(payload)
+    going = []
+    for run_id in request.run_ids:
+        status = await client.get_status(run_id)
+        runtime = getattr(status.runtime_status, "name", None) if status else None
+        if runtime in GOING:
+            going.append(run_id)
+    return ActiveRuns(run_ids=going).model_dump()

@@ -9,8 +9,9 @@ from azure.mgmt.devtestlabs.models import GalleryImageReference
 
 from activities._scope import run_scoped
 from shared import labs_api
+from shared.arm_ids import parse_lab_id
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
-from shared.payloads import BuildVmRequest, VmRef, VmStatus
+from shared.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef, VmStatus
 
 bp = df.Blueprint()
 
@@ -18,7 +19,7 @@ bp = df.Blueprint()
 @bp.function_name(CREATE_BUILD_VM)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
-def create_build_vm(payload: dict[str, Any]) -> str:
+def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the VM; the admin password is generated inside and never returned."""
     request = BuildVmRequest.model_validate(payload)
     gallery = (
@@ -26,7 +27,7 @@ def create_build_vm(payload: dict[str, Any]) -> str:
         if request.gallery
         else None
     )
-    return labs_api.begin_create_vm(
+    started = labs_api.begin_create_vm(
         labs_api.VmSpec(
             lab=request.lab,
             name=request.name,
@@ -39,6 +40,12 @@ def create_build_vm(payload: dict[str, Any]) -> str:
             notes=request.notes,
         )
     )
+    operation = (
+        OperationRef(subscription=parse_lab_id(request.lab).subscription, url=started.operation)
+        if started.operation
+        else None
+    )
+    return CreatedVm(outcome=started.outcome, operation=operation).model_dump()
 
 
 @bp.function_name(VM_STATUS)
@@ -53,6 +60,7 @@ def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
         artifacts_applied=state.artifacts_applied,
         artifacts_total=state.artifacts_total,
         power_state=state.power_state,
+        artifact_failed=state.artifact_failed,
     ).model_dump(mode="json")
 
 

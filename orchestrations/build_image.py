@@ -39,10 +39,12 @@ from shared.payloads import (
     CaptureRequest,
     CaptureWatch,
     CopyStatus,
+    CreatedVm,
     ImageRef,
     ImageRequest,
     LabelRequest,
     OperationRef,
+    OperationStatus,
     StepResult,
     VmRef,
     VmStatus,
@@ -77,14 +79,15 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
     if result is None:
         context.set_custom_status({"step": "capture", "vm": vm.name})
         result = yield from _capture(context, job, vm, blob)
-    # The build VM goes away whatever happened above: success, failure or timeout.
+    # The build VM goes away whatever happened above: success, failure or timeout. A VM
+    # that will not go is left to the sweeper: a good capture is still delivered.
     context.set_custom_status({"step": "delete build VM", "vm": vm.name})
-    deleted = yield from _delete_vm(context, job, vm)
-    if result is None and not deleted:
-        result = _failed(job, "delete build VM", f"VM {vm.name} was not deleted in time")
+    warnings: list[str] = []
+    if not (yield from _delete_vm(context, job, vm)):
+        warnings.append(_not_deleted(vm))
     if result is None and job.test_artifacts:
         context.set_custom_status({"step": "test gate", "vm": vm.name})
-        result = yield from _test_gate(context, job, blob)
+        result = yield from _test_gate(context, job, blob, warnings)
     if result is None:
         metadata = catalog.metadata(build, job.factory_id, job.commit, context.current_utc_datetime)
         label = LabelRequest(blob=blob, metadata=metadata)
@@ -94,8 +97,16 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
             result = _failed(job, "label catalog", exc)
     if result is not None:  # an unlabelled capture is no version: remove it
         yield from best_effort(context, DELETE_BLOB, blob.model_dump())
-        return result.model_dump(mode="json")
-    return StepResult(family=build.family, version=build.version, ok=True).model_dump(mode="json")
+        return result.model_copy(update={"warnings": warnings}).model_dump(mode="json")
+    done = StepResult(family=build.family, version=build.version, ok=True, warnings=warnings)
+    return done.model_dump(mode="json")
+
+
+def _not_deleted(vm: VmRef) -> str:
+    return (
+        f"build VM {vm.name} in {vm.lab} was not deleted in time; the next run or the "
+        "sweeper deletes it"
+    )
 
 
 def _vm(context: df.DurableOrchestrationContext, job: BuildInput, name: str) -> VmRef:
@@ -141,16 +152,34 @@ def _provision(
     )
     step = f"create {role} VM"
     try:
-        yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json"))
+        created = CreatedVm.model_validate(
+            (yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json")))
+        )
         waited = yield from _watch(context, job, vm, lambda s: s["state"] in DONE_VM)
     except Exception as exc:
         return _failed(job, step, exc)
     status = VmStatus.model_validate(waited.status)
     if waited.timed_out:
         return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
+    if status.artifact_failed:
+        return _failed(job, "apply artifacts", status.detail)
     if status.state != "ready":
-        return _failed(job, "apply artifacts" if status.artifacts_total else step, status.detail)
+        cause = yield from _deployment_error(context, created)
+        return _failed(job, step, cause or status.detail)
     return None
+
+
+def _deployment_error(context: df.DurableOrchestrationContext, created: CreatedVm) -> Orchestration:
+    """The failed create operation's ARM error (`code: message`), when this run started it."""
+    if created.operation is None:
+        return ""
+    try:
+        found = OperationStatus.model_validate(
+            (yield call(context, OPERATION_STATUS, created.operation.model_dump()))
+        )
+    except Exception:
+        return ""
+    return found.detail if found.state == "failed" else ""
 
 
 def _deallocate(
@@ -230,7 +259,7 @@ def _revoke(
 
 
 def _test_gate(
-    context: df.DurableOrchestrationContext, job: BuildInput, blob: BlobRef
+    context: df.DurableOrchestrationContext, job: BuildInput, blob: BlobRef, warnings: list[str]
 ) -> Orchestration:
     """A VM from the new image runs the test artifacts. None: passed."""
     build = job.build
@@ -277,7 +306,8 @@ def _test_gate(
     result = yield from _provision(
         context, gate_job, test_vm, job.test_artifacts, None, gate_image, role="test"
     )
-    yield from _delete_vm(context, job, test_vm)
+    if not (yield from _delete_vm(context, job, test_vm)):
+        warnings.append(_not_deleted(test_vm))
     yield from best_effort(context, DELETE_IMAGE, image.model_dump())
     if result is not None:
         return result.model_copy(update={"step": "test gate"})

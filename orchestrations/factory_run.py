@@ -29,9 +29,11 @@ from shared.function_names import (
     INVENTORY_LAB,
     LOAD_CONFIG,
     RESOLVE_GALLERY,
+    RUN_STATUSES,
 )
 from shared.inventory import Inventory, LabInventory
 from shared.payloads import (
+    ActiveRuns,
     BuildInput,
     CatalogListing,
     CatalogRequest,
@@ -42,13 +44,15 @@ from shared.payloads import (
     Pace,
     RetirementBatch,
     RunReport,
+    RunStatusRequest,
     StepResult,
     VmRef,
 )
 from shared.plan import Build, Distribution, Plan
+from shared.planner import build_vm_runs, left_to_later, retirement_requests
 from shared.planner import plan as make_plan
-from shared.planner import retirement_requests
 from shared.run_request import RunRequest
+from shared.telemetry import run_id_of
 
 bp = df.Blueprint()
 
@@ -155,7 +159,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     progress.phase("retire")
     messages = retirement_requests(factory, plan, distributed)
     queued = 0
-    warnings: list[str] = []
+    warnings: list[str] = list(plan.warnings)  # versions that cannot be ordered, left alone
     try:
         if messages:
             batch = RetirementBatch(messages=messages)
@@ -185,7 +189,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
             "failed": [*failed.values(), *dist_failures],
             "skipped": skipped,
             "retirements_queued": queued,
-            "warnings": warnings,
+            "warnings": [*left_to_later(plan, [*built, *failed.values()]), *warnings],
         }
     )
     return progress.finish(report)
@@ -220,10 +224,19 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
         )
     )
     results = yield context.task_all(tasks)
+    labs = [LabInventory.model_validate(r) for r in results[: len(lab_ids)]]
+    # A build VM is another run's work in progress only while that run is still going.
+    owners = build_vm_runs(factory, labs) - {run_id_of(context.instance_id)}
+    active: list[str] = []
+    if owners:
+        request = RunStatusRequest(run_ids=sorted(owners))
+        found = yield call(context, RUN_STATUSES, request.model_dump())
+        active = ActiveRuns.model_validate(found).run_ids
     return Inventory(
-        labs=[LabInventory.model_validate(r) for r in results[: len(lab_ids)]],
+        labs=labs,
         catalog=CatalogListing.model_validate(results[-2]).entries,
         gallery=results[-1],
+        active_runs=active,
     )
 
 

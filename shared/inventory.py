@@ -65,6 +65,11 @@ class Inventory(Record):
         default_factory=dict,
         description="Newest version per gallery image, keyed 'publisher/offer/sku' lowercased.",
     )
+    active_runs: list[str] | None = Field(
+        default=None,
+        description="The runs owning build VMs that are still going; unknown (null): every "
+        "unexpired build VM counts as another run's work in progress.",
+    )
 
     def lab(self, lab_id: str) -> LabInventory | None:
         for entry in self.labs:

@@ -146,10 +146,17 @@ class VmSpec:
     notes: str = ""
 
 
-def begin_create_vm(spec: VmSpec) -> str:
+@dataclass(frozen=True)
+class VmStarted:
+    outcome: str  # "created" | "adopted"
+    operation: str | None = None  # the create's Azure-AsyncOperation URL
+
+
+def begin_create_vm(spec: VmSpec) -> VmStarted:
     """Start creating a lab VM, or adopt it if this run already created it for this build.
 
-    Returns "created" or "adopted". The admin password is generated here and never leaves
+    The create's operation is returned: if the deployment fails, its error says why
+    (AllocationFailed, a quota...). The admin password is generated here and never leaves
     this function. A VM of the same name that another run (or anyone else) made is not
     touched: that is an error naming who has it.
     """
@@ -160,7 +167,7 @@ def begin_create_vm(spec: VmSpec) -> str:
         existing = None
     if existing is not None:
         if _same_build(existing.tags, spec.tags):
-            return "adopted"
+            return VmStarted("adopted")
         holder = tags.get(existing.tags, tags.RUN)
         raise RuntimeError(
             f"VM {spec.name} in lab {lab.name} already exists"
@@ -194,10 +201,11 @@ def begin_create_vm(spec: VmSpec) -> str:
             for a in spec.artifacts
         ],
     )
+    headers: dict[str, str] = {}
     lab.client.virtual_machines.begin_create_or_update(
-        lab.group, lab.name, spec.name, vm, polling=False
+        lab.group, lab.name, spec.name, vm, polling=False, raw_response_hook=_keep_headers(headers)
     )
-    return "created"
+    return VmStarted("created", headers.get("azure-asyncoperation"))
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,7 @@ class VmState:
     artifacts_applied: int = 0
     artifacts_total: int = 0
     power_state: str = ""  # the compute VM's, lowercase: running, stopped, deallocated...
+    artifact_failed: bool = False
 
 
 def vm_state(lab_id: str, name: str) -> VmState:
@@ -230,14 +239,15 @@ def vm_state(lab_id: str, name: str) -> VmState:
         artifact = failed[0]
         artifact_name = (artifact.artifact_id or "").rsplit("/", 1)[-1]
         message = artifact.deployment_status_message or "no message"
-        return VmState("failed", f"artifact {artifact_name} failed: {message}", applied, total)
+        detail = f"artifact {artifact_name} failed: {message}"
+        return VmState("failed", detail, applied, total, artifact_failed=True)
     state = (vm.provisioning_state or "").lower()
     if state == "failed":
         return VmState("failed", "the VM's provisioning failed", applied, total)
     if state != "succeeded":
         return VmState("running", f"provisioning {state or 'pending'}", applied, total)
     if status and (status.deployment_status or "").lower() == "failed":
-        return VmState("failed", "artifact deployment failed", applied, total)
+        return VmState("failed", "artifact deployment failed", applied, total, artifact_failed=True)
     if total and applied < total:
         return VmState("running", f"artifacts {applied}/{total}", applied, total)
     power = _power_state(vm)

@@ -5,10 +5,11 @@ Large data travels by reference (a lab id, a blob name), never a secret or a SAS
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
 
 from shared import tags
-from shared.config import Artifact, Factory, OsType
+from shared.arm_ids import ArmIdError, parse_lab_id
+from shared.config import FAMILY_PATTERN, Artifact, Factory, OsType
 from shared.inventory import CatalogEntry, LabInventory
 from shared.plan import Build, Distribution, Plan, Record
 
@@ -40,6 +41,16 @@ class CatalogRequest(Record):
 
 class CatalogListing(Record):
     entries: list[CatalogEntry] = Field(default_factory=list)
+
+
+class RunStatusRequest(Record):
+    run_ids: list[str]
+
+
+class ActiveRuns(Record):
+    """Which of the asked runs are still going (running, pending or suspended)."""
+
+    run_ids: list[str] = Field(default_factory=list)
 
 
 class GalleryRequest(Record):
@@ -75,6 +86,7 @@ class VmRef(Record):
 class VmStatus(Record):
     state: str
     detail: str = ""
+    artifact_failed: bool = False
     artifacts_applied: int = 0
     artifacts_total: int = 0
     power_state: str = ""
@@ -147,6 +159,14 @@ class ImageRequest(Record):
     note: str = ""
 
 
+class CreatedVm(Record):
+    """A VM create started (its operation, whose error names the cause if the deployment
+    fails) or adopted (no operation of this call)."""
+
+    outcome: str  # "created" | "adopted"
+    operation: OperationRef | None = None
+
+
 class ImageRef(Record):
     lab: str
     name: str
@@ -181,6 +201,9 @@ class StepResult(Record):
     ok: bool
     step: str = ""
     reason: str = ""
+    warnings: list[str] = Field(
+        default_factory=list, description="left to the sweeper or a later run"
+    )
 
 
 class DistributeInput(Record):
@@ -196,16 +219,27 @@ class DistributeInput(Record):
 
 
 class RetirementRequest(Record):
-    """One queue message: retire what a lab no longer needs of one image family."""
+    """One queue message: which (lab, image family) to re-check, and the run that asked.
 
-    lab: str
-    family: str
-    factory_id: str
-    selected: bool
-    defined: bool
-    keep: int
-    pinned: list[str] = Field(default_factory=list)
-    retire_removed: bool = True
+    It carries no authority: no factory id, keep, pins or selection. The worker re-derives
+    them from the current configuration and a fresh read of the lab, so a stale or crafted
+    message can delete nothing the policy keeps; any other field makes it invalid.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lab: str = Field(max_length=400, description="The lab's resource id.")
+    family: str = Field(pattern=FAMILY_PATTERN)
+    run_id: str | None = Field(default=None, max_length=200, description="for the logs only")
+
+    @field_validator("lab")
+    @classmethod
+    def _lab_id(cls, value: str) -> str:
+        try:
+            parse_lab_id(value)
+        except ArmIdError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class RetirementBatch(Record):

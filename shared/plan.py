@@ -74,6 +74,9 @@ class Skip(Record):
     family: str
     lab: str | None = None
     reason: str
+    left_to_run: str | None = Field(
+        default=None, description="The run still building this image, which this run leaves it to."
+    )
 
 
 class Plan(Record):
@@ -86,6 +89,11 @@ class Plan(Record):
     retirements: list[Retirement] = Field(default_factory=list)
     cleanups: list[Cleanup] = Field(default_factory=list)
     skips: list[Skip] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the plan ignored and a person should look at: versions that "
+        "cannot be ordered (malformed, or dated in the future).",
+    )
 
     def waves(self) -> list[list[Build]]:
         """Builds grouped by wave, in order: a wave starts when its parents are built."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from shared import naming, tags
 from shared.config import Factory, ImageDefinition
 from shared.definition import definition_hash, resolved_base
-from shared.inventory import CatalogEntry, Inventory, LabImage
+from shared.inventory import CatalogEntry, Inventory, LabImage, LabInventory, LabVm
 from shared.payloads import RetirementRequest, StepResult
 from shared.plan import (
     Build,
@@ -22,7 +22,7 @@ from shared.plan import (
     Skip,
     Trigger,
 )
-from shared.retention import RetentionPolicy, images_to_retire
+from shared.retention import RetentionPolicy, retention, version_key, version_problem
 from shared.validation import select_images
 
 
@@ -30,6 +30,7 @@ def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger
     builds, versions, skips = _plan_builds(factory, inventory, now, trigger)
     targets = lab_targets(factory, builds)
     distributions, dist_skips = _plan_distributions(targets, inventory, builds, versions)
+    retirements, ignored = _plan_retirements(factory, targets, inventory, distributions, now)
     return Plan(
         factory_id=factory.settings.factory_id,
         now=now,
@@ -37,9 +38,10 @@ def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger
         commit=factory.commit,
         builds=builds,
         distributions=distributions,
-        retirements=_plan_retirements(factory, targets, inventory, distributions),
+        retirements=retirements,
         cleanups=_plan_cleanups(factory, inventory, now),
         skips=skips + dist_skips,
+        warnings=[*catalog_warnings(factory, inventory, now), *ignored],
     )
 
 
@@ -71,7 +73,7 @@ def _plan_builds(
         parent = image.base.image
         base = resolved_base(image, inventory.gallery, versions.get(parent) if parent else None)
         digest = definition_hash(image, base)
-        latest = max(catalog[family], key=lambda e: e.version, default=None)
+        latest = newest_entry(catalog[family], now)
         versions[family] = latest.version if latest else None
 
         manual_only = trigger.kind == "manual" and trigger.families
@@ -83,9 +85,10 @@ def _plan_builds(
             skips.append(Skip(family=family, reason=detail))
             continue
         if family in in_progress:
-            # Another run's build VM is at work (or an orphan the sweeper will remove when it
-            # expires): building beside it could only collide, so this run leaves it be.
-            skips.append(Skip(family=family, reason=in_progress[family]))
+            # Another run's build VM is at work: building beside it could only collide, so
+            # this run leaves it to that run.
+            run, why = in_progress[family]
+            skips.append(Skip(family=family, reason=why, left_to_run=run))
             continue
         version = naming.version_for(now, digest)
         build = naming.build_id(family, version)
@@ -103,6 +106,23 @@ def _plan_builds(
         )
         versions[family] = version
     return sorted(builds.values(), key=lambda b: (b.wave, b.family)), versions, skips
+
+
+def newest_entry(entries: Iterable[CatalogEntry], now: datetime) -> CatalogEntry | None:
+    """The newest catalog version whose version and created time validate (see
+    shared.retention): a malformed or future-dated one is never the newest."""
+    valid = [e for e in entries if version_problem(e.version, now, e.created) is None]
+    return max(valid, key=lambda e: version_key(e.version, e.created), default=None)
+
+
+def catalog_warnings(factory: Factory, inventory: Inventory, now: datetime) -> list[str]:
+    """A warning for each catalog version of a defined family that cannot be ordered."""
+    return [
+        f"catalog version of {e.family} ignored: {problem}; it is never taken for the newest"
+        for e in sorted(inventory.catalog, key=lambda e: (e.family, e.version))
+        if e.family in factory.images
+        and (problem := version_problem(e.version, now, e.created)) is not None
+    ]
 
 
 def _build_reason(
@@ -146,22 +166,63 @@ def _build_reason(
     return None, f"up to date at {latest.version}"
 
 
-def _builds_in_progress(factory: Factory, inventory: Inventory, now: datetime) -> dict[str, str]:
-    """Families with an unexpired build VM of this factory, and why they are left alone.
+def _builds_in_progress(
+    factory: Factory, inventory: Inventory, now: datetime
+) -> dict[str, tuple[str, str]]:
+    """Families with a build VM of another run that is still going: the run, and why.
 
-    A run plans before it builds, so any build VM it sees is another run's.
+    A run plans before it builds, so any build VM it sees is another run's (or a leftover
+    of this run's earlier attempt). Whether that run still goes comes from Durable
+    (`inventory.active_runs`); unknown, an unexpired VM counts as work in progress.
     """
-    found: dict[str, str] = {}
-    factory_lab = inventory.lab(factory.settings.factory_lab)
-    for vm in factory_lab.vms if factory_lab else []:
-        family = tags.get(vm.tags, tags.FAMILY)
-        if not (family and tags.owned_by(vm.tags, factory.settings.factory_id)):
+    found: dict[str, tuple[str, str]] = {}
+    for vm in _build_vms(factory, inventory.lab(factory.settings.factory_lab)):
+        family = tags.get(vm.tags, tags.FAMILY) or ""
+        run = tags.get(vm.tags, tags.RUN) or ""
+        if not _still_going(vm, run, inventory, now):
             continue
-        if tags.get(vm.tags, tags.ROLE) in ("build", "test") and not _expired(vm.tags, now):
-            run = tags.get(vm.tags, tags.RUN) or "an earlier run"
-            expiry = tags.get(vm.tags, tags.EXPIRES_AT) or "?"
-            found[family] = f"run {run} is building it on VM {vm.name} (the VM expires at {expiry})"
+        expiry = tags.get(vm.tags, tags.EXPIRES_AT) or "?"
+        owner = run or "an earlier run"
+        why = f"run {owner} is building it on VM {vm.name} (the VM expires at {expiry})"
+        found[family] = (run, why)
     return found
+
+
+def _build_vms(factory: Factory, lab: LabInventory | None) -> list[LabVm]:
+    """This factory's build and test VMs in a lab."""
+    return [
+        vm
+        for vm in (lab.vms if lab else [])
+        if tags.get(vm.tags, tags.FAMILY)
+        and tags.owned_by(vm.tags, factory.settings.factory_id)
+        and tags.get(vm.tags, tags.ROLE) in ("build", "test")
+    ]
+
+
+def _still_going(vm: LabVm, run: str, inventory: Inventory, now: datetime) -> bool:
+    if _expired(vm.tags, now):
+        return False
+    if inventory.active_runs is None:
+        return True
+    return bool(run) and run in inventory.active_runs
+
+
+def build_vm_runs(factory: Factory, labs: list[LabInventory]) -> set[str]:
+    """The runs that own this factory's build VMs in the factory lab (to ask Durable)."""
+    factory_lab = next(
+        (lab for lab in labs if lab.lab.lower() == factory.settings.factory_lab.lower()), None
+    )
+    return {run for vm in _build_vms(factory, factory_lab) if (run := tags.get(vm.tags, tags.RUN))}
+
+
+def left_to_later(plan: Plan, results: list[StepResult]) -> list[str]:
+    """The report's warnings of work left to another run, a later run or the sweeper."""
+    later = [
+        f"{skip.family} is left to run {skip.left_to_run}, which is still building it"
+        for skip in plan.skips
+        if skip.left_to_run
+    ]
+    return later + [warning for result in results for warning in result.warnings]
 
 
 @dataclass
@@ -271,9 +332,12 @@ def _plan_retirements(
     targets: list[_Target],
     inventory: Inventory,
     distributions: list[Distribution],
-) -> list[Retirement]:
-    """Retention over each lab as it will be once this run's distributions land."""
+    now: datetime,
+) -> tuple[list[Retirement], list[str]]:
+    """Retention over each lab as it will be once this run's distributions land, and a
+    warning for each image whose version cannot be ordered (left alone)."""
     result: list[Retirement] = []
+    warnings: list[str] = []
     for target in targets:
         lab = inventory.lab(target.lab)
         if lab is None or lab.error:
@@ -290,7 +354,7 @@ def _plan_retirements(
             for d in distributions
             if d.lab.lower() == target.lab.lower()
         ]
-        policy = _policy(factory, target)
+        outcome = retention([*lab.images, *incoming], _policy(factory, target, now))
         result += [
             Retirement(
                 lab=target.lab,
@@ -299,16 +363,18 @@ def _plan_retirements(
                 version=r.version,
                 reason=r.reason,
             )
-            for r in images_to_retire([*lab.images, *incoming], policy)
+            for r in outcome.retire
         ]
-    return result
+        warnings += [f"in {target.lab}: {i.warning}" for i in outcome.ignored]
+    return result, warnings
 
 
-def _policy(factory: Factory, target: _Target) -> RetentionPolicy:
+def _policy(factory: Factory, target: _Target, now: datetime) -> RetentionPolicy:
     return RetentionPolicy(
         factory_id=factory.settings.factory_id,
         selected=frozenset(target.families),
         defined=frozenset(factory.images),
+        now=now,
         keep=target.keep,
         default_keep=factory.settings.retention.keep,
         pinned=target.pinned,
@@ -316,46 +382,54 @@ def _policy(factory: Factory, target: _Target) -> RetentionPolicy:
     )
 
 
+def retention_policy(factory: Factory, lab: str, now: datetime) -> RetentionPolicy | None:
+    """What `lab` keeps under this configuration, as a run plans it; None: the configuration
+    does not distribute to that lab, so nothing there is this configuration's to retire."""
+    for target in lab_targets(factory):
+        if target.lab.lower() == lab.lower():
+            return _policy(factory, target, now)
+    return None
+
+
 def retirement_requests(
     factory: Factory, plan: Plan, distributed: Iterable[StepResult]
 ) -> list[RetirementRequest]:
-    """One message per (lab, family) whose versions may now exceed what the lab keeps."""
-    pairs = {(r.lab.lower(), r.family) for r in plan.retirements}
-    pairs |= {((d.lab or "").lower(), d.family) for d in distributed if d.ok and d.lab}
-    targets = {t.lab.lower(): t for t in lab_targets(factory, plan.builds)}
-    messages = []
-    for lab_key, family in sorted(pairs):
-        target = targets.get(lab_key)
-        lab = (
-            target.lab
-            if target
-            else next(r.lab for r in plan.retirements if r.lab.lower() == lab_key)
-        )
-        policy = _policy(factory, target or _Target(lab))
-        messages.append(
-            RetirementRequest(
-                lab=lab,
-                family=family,
-                factory_id=policy.factory_id,
-                selected=family in policy.selected,
-                defined=family in policy.defined,
-                keep=policy.keep_for(family),
-                pinned=sorted(policy.pinned.get(family, frozenset())),
-                retire_removed=policy.retire_removed,
-            )
-        )
-    return messages
+    """One message per (lab, family) whose versions may now exceed what the lab keeps.
+
+    A message names only what to re-check: the worker re-derives the policy from the
+    configuration of its own time and a fresh read of the lab."""
+    pairs = {(r.lab.lower(), r.family): r.lab for r in plan.retirements}
+    for d in distributed:
+        if d.ok and d.lab:
+            pairs.setdefault((d.lab.lower(), d.family), d.lab)
+    return [
+        RetirementRequest(lab=lab, family=family) for (_, family), lab in sorted(pairs.items())
+    ]
 
 
 def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> list[Cleanup]:
+    """Expired build VMs of this factory, and those whose run has ended: no run will
+    delete them, and they hold the lab's VM quota."""
     result: list[Cleanup] = []
+    ended = {
+        vm.name
+        for vm in _build_vms(factory, inventory.lab(factory.settings.factory_lab))
+        if inventory.active_runs is not None
+        and (tags.get(vm.tags, tags.RUN) or "") not in inventory.active_runs
+    }
     for lab in inventory.labs:
         for vm in lab.vms:
-            if tags.owned_by(vm.tags, factory.settings.factory_id) and _expired(vm.tags, now):
+            if not tags.owned_by(vm.tags, factory.settings.factory_id):
+                continue
+            if _expired(vm.tags, now):
                 expiry = tags.get(vm.tags, tags.EXPIRES_AT)
-                result.append(
-                    Cleanup(lab=lab.lab, vm_name=vm.name, reason=f"build VM expired at {expiry}")
-                )
+                reason = f"build VM expired at {expiry}"
+            elif lab.lab.lower() == factory.settings.factory_lab.lower() and vm.name in ended:
+                run = tags.get(vm.tags, tags.RUN) or "unknown"
+                reason = f"its run {run} has ended"
+            else:
+                continue
+            result.append(Cleanup(lab=lab.lab, vm_name=vm.name, reason=reason))
     return result
 
 
