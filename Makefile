@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench schema clean deps plan
+.PHONY: run test lint typecheck unit bench schema clean deps plan checkov
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,18 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 deps: $(STAMP) $(NODE_STAMP)
+
+# checkov in a virtual environment of its own: it pins many packages the app also uses.
+$(CHECKOV_STAMP): infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+	touch $@
+
+# Every check checkov reports on the templates passes or is justified in the resource's
+# metadata (infra/README.md, "Security checks"); offline: no policy download.
+checkov: $(CHECKOV_STAMP)
+	LOG_LEVEL=ERROR $(CHECKOV_VENV)/bin/checkov --directory infra --framework arm --compact --quiet --skip-download
 
 run: deps
 	$(BIN)/imagefactory validate examples/factory
@@ -36,7 +50,7 @@ typecheck: $(STAMP)
 unit: deps
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck unit checkov
 
 bench: deps
 	$(BIN)/python -m bench
@@ -45,4 +59,4 @@ schema: $(STAMP)
 	$(BIN)/imagefactory schema --write
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .local
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .local

@@ -341,7 +341,7 @@ def test_host_storage_and_queues_through_the_identity() -> None:
     settings = app_settings(main)
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["AzureWebJobsStorage__accountName"] == "[variables('storageName')]"
-    client_id = "[reference(variables('identityId'), '2023-01-31').clientId]"
+    client_id = "[reference(variables('identityId'), '2024-11-30').clientId]"
     assert settings["AzureWebJobsStorage__clientId"] == client_id
     assert settings["AZURE_CLIENT_ID"] == client_id
     # The retirement queue trigger and the enqueueing activity use this connection.
