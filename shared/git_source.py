@@ -93,9 +93,14 @@ def read_git(
             with _lock_for(Path(repo.path)):
                 sha = _fetch(repo, ref, commit, token, username, ca_bundle)
         else:
-            sha = commit or _local_head(repo, ref)
+            head = _local_head(repo, ref)
+            sha = commit or head
             if _missing(repo, sha):
                 raise GitSourceError(f"Commit {sha} is not in the repository at {ref.location}.")
+            if not _on_branch(repo, sha, head):
+                raise GitSourceError(
+                    f"Commit {sha} is not on branch {ref.branch} of {ref.location}."
+                )
         problems: list[Problem] = []
         files = read_files(repo, sha, ref.path, problems)
         return GitSnapshot(commit=sha, files=files, unreadable=tuple(problems))
@@ -230,7 +235,9 @@ def _fetch(
 ) -> str:
     """Fetch what is needed into the cache; the commit to read."""
     if commit is not None and not _missing(repo, commit):
-        return commit
+        cached = repo.refs.as_dict().get(_branch_ref(ref.branch))
+        if cached is not None and _on_branch(repo, commit, cached.decode()):
+            return commit  # on the branch as last fetched: no need to ask the server
     config = ConfigDict()
     if ca_bundle:
         config.set((b"http",), b"sslCAInfo", ca_bundle.encode())
@@ -266,14 +273,55 @@ def _fetch(
             # updating the same cache at this moment is no error.
             with contextlib.suppress(FileLocked, OSError):
                 repo.refs[name] = sha
+    head = heads.get(branch)
     if commit is not None:
-        if _missing(repo, commit):
+        if head is None or _missing(repo, commit) or not _on_branch(repo, commit, head.decode()):
             raise GitSourceError(f"Commit {commit} is not on branch {ref.branch} of {where}.")
         return commit
-    head = heads.get(branch)
     if head is None:
         raise GitSourceError(f"The branch {ref.branch} does not exist in {where}.")
     return head.decode()
+
+
+def _on_branch(repo: BaseRepo, commit: str, head: str) -> bool:
+    """Whether `commit` is the branch's head or one of its ancestors: the one rule, for
+    every source, that keeps a commit of another branch from being built."""
+    if commit == head:
+        return True
+    target = cast(ObjectID, commit.encode())
+    try:
+        return any(
+            entry.commit.id == target
+            for entry in repo.get_walker(include=[cast(ObjectID, head.encode())])
+        )
+    except KeyError:  # an ancestor is missing (a shallow or partial cache)
+        return False
+
+
+def branch_head(
+    ref: ConfigSourceRef,
+    commit: str | None = None,
+    *,
+    token: str | None = None,
+    username: str = DEFAULT_USERNAME,
+    ca_bundle: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[str, bool]:
+    """The head of `ref.branch` now (asking the server), and whether `commit` is on that
+    branch (the head or an ancestor of it); True when no commit is given."""
+    wanted = _commit_id(commit) if commit else None
+    remote = is_remote(ref.location)
+    with _cache_repo(ref.location, cache_dir) if remote else _open_local(ref.location) as repo:
+        if remote:
+            with _lock_for(Path(repo.path)):
+                head = _fetch(
+                    repo, ref.model_copy(update={"commit": None}), None, token, username, ca_bundle
+                )
+        else:
+            head = _local_head(repo, ref)
+        if wanted is None:
+            return head, True
+        return head, not _missing(repo, wanted) and _on_branch(repo, wanted, head)
 
 
 def _new(repo: Repo, shas: list[ObjectID]) -> list[ObjectID]:

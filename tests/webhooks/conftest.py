@@ -35,7 +35,7 @@ class ConfigRepo:
     url: str
     work: Path
 
-    def push(self, branch: str = "main") -> None:
+    def push(self, branch: str = "main", *, force: bool = False) -> None:
         """Push the local branch to the server over smart HTTP, with the token."""
         porcelain.push(
             str(self.work),
@@ -45,6 +45,7 @@ class ConfigRepo:
             password=self.server.token,
             outstream=io.BytesIO(),
             errstream=io.BytesIO(),
+            force=force,
         )
 
 

@@ -176,3 +176,41 @@ def test_concurrent_reads_share_one_cache(config_repo: ConfigRepo, tmp_path: Pat
         )
     assert {s.commit for s in snapshots} == {after}
     assert len({tuple(sorted(s.files.items())) for s in snapshots}) == 1
+
+
+def test_a_local_repository_refuses_a_commit_of_another_branch(tmp_path: Path) -> None:
+    """The branch rule holds for a repository path as it does over HTTPS."""
+    repo = tmp_path / "config.git"
+    first = init_repository(repo)
+    with Repo(str(repo)) as bare:
+        bare.refs[b"refs/heads/side"] = bare.refs[b"refs/heads/main"]  # type: ignore[index]
+    _, side = commit_files(repo, {"images/extra.yaml": b"name: extra\n"}, "side", branch="side")
+    location = str(repo)
+    with pytest.raises(GitSourceError, match=f"^Commit {side} is not on branch main of "):
+        read_git(ConfigSourceRef(kind="git", location=location, commit=side))
+    assert read_git(ConfigSourceRef(kind="git", location=location, commit=first)).commit == first
+    side_ref = ConfigSourceRef(kind="git", location=location, branch="side", commit=side)
+    assert read_git(side_ref).commit == side
+
+
+def test_a_cached_commit_rewritten_away_from_the_branch_is_refused(
+    config_repo: ConfigRepo, tmp_path: Path
+) -> None:
+    """A commit fetched while it was on the branch is not built once the factory has seen
+    the branch no longer hold it (a force push rewrote it away), though its objects are
+    still in the cache. (Until a fetch shows the rewrite, a cached commit on the branch as
+    last fetched is read without asking the server.)"""
+    before, after, _ = toggle_vm_size(config_repo.work, folder=CONFIG_FOLDER)
+    config_repo.push()
+    assert read_git(ref(config_repo, after), token=GIT_TOKEN, cache_dir=tmp_path).commit == after
+    with Repo(str(config_repo.work)) as work:
+        work.refs[b"refs/heads/main"] = before.encode()  # type: ignore[index]
+    _, rewritten = commit_files(config_repo.work, {"notes.txt": b"rewritten"}, "rewrite")
+    config_repo.push(force=True)
+    assert read_git(ref(config_repo), token=GIT_TOKEN, cache_dir=tmp_path).commit == rewritten
+    with pytest.raises(GitSourceError, match=f"^Commit {after} is not on branch main of http"):
+        read_git(ref(config_repo, after), token=GIT_TOKEN, cache_dir=tmp_path)
+    assert (
+        read_git(ref(config_repo, rewritten), token=GIT_TOKEN, cache_dir=tmp_path).commit
+        == rewritten
+    )
