@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 import azure.durable_functions as df
@@ -13,7 +12,7 @@ from activities._scope import run_scoped
 from shared import azure_clients
 from shared.function_names import ENQUEUE_RETIREMENT, RETIREMENT_QUEUE
 from shared.payloads import RetirementBatch
-from shared.telemetry import RUN_ID_PAYLOAD_KEY, current_run_id
+from shared.telemetry import current_run_id
 
 bp = df.Blueprint()
 
@@ -28,8 +27,6 @@ def enqueue_retirement(payload: dict[str, Any]) -> int:
         queue.create_queue()
     run_id = current_run_id()  # the worker logs each retirement under the run that asked
     for message in batch.messages:
-        body = message.model_dump(mode="json")
-        if run_id:
-            body[RUN_ID_PAYLOAD_KEY] = run_id
-        queue.send_message(json.dumps(body))
+        named = message.model_copy(update={"run_id": message.run_id or run_id})
+        queue.send_message(named.model_dump_json(by_alias=True, exclude_none=True))
     return len(batch.messages)

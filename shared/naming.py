@@ -12,7 +12,7 @@ from shared.config import ImageDefinition, OsType
 VM_NAME_LIMIT = {OsType.WINDOWS: 15, OsType.LINUX: 62}
 VM_SUFFIX_LENGTH = 7  # "-" and six hex digits
 CUSTOM_IMAGE_NAME_LIMIT = 80
-_VERSION = re.compile(r"^\d{14}-[0-9a-f]{8}$")
+_VERSION = re.compile(r"[0-9]{14}-[0-9a-f]{8}")  # ASCII digits, whole string
 
 
 def version_for(built_at: datetime, definition_hash: str) -> str:
@@ -21,7 +21,18 @@ def version_for(built_at: datetime, definition_hash: str) -> str:
 
 
 def is_version(value: str) -> bool:
-    return bool(_VERSION.match(value))
+    return bool(_VERSION.fullmatch(value))
+
+
+def version_time(value: str) -> datetime | None:
+    """The UTC time a version names, or None if it is not `YYYYMMDDhhmmss-<8 hex>` with a
+    real date and time (`latest`, `zzzzzzzz` and `20261399...` are not versions)."""
+    if not is_version(value):
+        return None
+    try:
+        return datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def image_name(family: str, version: str) -> str:

@@ -62,6 +62,10 @@ def render_plan(plan: Plan, console: Console) -> None:
         for skip in plan.skips:
             where = f" in {lab_label(skip.lab)}" if skip.lab else ""
             console.print(Text(f"  = {skip.family}{where}  {skip.reason}", style="dim"))
+    if plan.warnings:
+        console.print(Text("Warnings:", style="bold yellow"))
+        for warning in plan.warnings:
+            console.print(Text(f"  ! {warning}", style="yellow"))
     console.print()
     console.print(
         Text(

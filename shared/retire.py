@@ -6,38 +6,78 @@ message or a sweep run twice deletes nothing twice.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from shared import catalog, labs_api, naming, tags
 from shared.config import Factory
+from shared.inventory import CatalogEntry
 from shared.payloads import RetirementRequest
-from shared.retention import RetentionPolicy, images_to_retire
+from shared.planner import retention_policy
+from shared.retention import retention, version_key, version_problem
+
+MAX_MESSAGE_BYTES = 4096  # a request names a lab id and a family: well under 1 KiB
 
 
-def policy_of(request: RetirementRequest) -> RetentionPolicy:
-    family = request.family
-    return RetentionPolicy(
-        factory_id=request.factory_id,
-        selected=frozenset({family} if request.selected else ()),
-        defined=frozenset({family} if request.defined else ()),
-        keep={family: request.keep},
-        default_keep=request.keep,
-        pinned={family: frozenset(request.pinned)},
-        retire_removed=request.retire_removed,
-    )
+class InvalidMessage(ValueError):
+    """A retirement message that is not a request; the text says why, in one sentence."""
 
 
-def retire(request: RetirementRequest) -> list[str]:
-    """Delete what the lab no longer needs of one family; returns the images being deleted."""
+def parse_request(body: bytes) -> RetirementRequest:
+    """The request a queue message names, or InvalidMessage with one sentence."""
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"the message is {len(body)} bytes; a request is at most 4096")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidMessage("the message is not UTF-8") from None
+    except RecursionError:
+        raise InvalidMessage("the message is JSON nested too deeply") from None
+    except ValueError as exc:
+        raise InvalidMessage(f"the message is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InvalidMessage("the message is not a JSON object with lab and family")
+    try:
+        return RetirementRequest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the message"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InvalidMessage(f"{where}: {first['msg']}{more}") from None
+
+
+@dataclass
+class RetireOutcome:
+    deleted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why nothing was re-checked at all
+
+
+def retire(request: RetirementRequest, factory: Factory, now: datetime) -> RetireOutcome:
+    """Delete what `request.lab` no longer needs of `request.family` under `factory` (the
+    current configuration), from a fresh read of the lab.
+
+    The request names only what to re-check: this factory's id, keep, pins and selection
+    come from `factory`, so only images carrying this factory's id go, never below keep,
+    never a pinned version, never the newest valid version of a family the lab selects.
+    """
+    policy = retention_policy(factory, request.lab, now)
+    if policy is None:
+        return RetireOutcome(skipped="the configuration does not distribute to this lab")
     inventory = labs_api.inventory(request.lab)
     if inventory.error:
         raise RuntimeError(f"cannot read lab {request.lab}: {inventory.error}")
     images = [i for i in inventory.images if i.family() == request.family]
-    doomed = images_to_retire(images, policy_of(request))
-    for retire_ in doomed:
-        labs_api.begin_delete_image(request.lab, retire_.image.name, request.factory_id)
-    return [r.image.name for r in doomed]
+    outcome = retention(images, policy)
+    for retire_ in outcome.retire:
+        labs_api.begin_delete_image(request.lab, retire_.image.name, policy.factory_id)
+    return RetireOutcome(
+        deleted=[r.image.name for r in outcome.retire],
+        warnings=[i.warning for i in outcome.ignored],
+    )
 
 
 @dataclass
@@ -73,13 +113,16 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
                 report.errors.append(f"{lab}/{vm.name}: {exc}".splitlines()[0])
     keep = factory.settings.retention.keep
     entries = catalog.list_entries(factory.settings.factory_lab, factory_id)
-    by_family: dict[str, list[str]] = {}
+    by_family: dict[str, list[CatalogEntry]] = {}
     for entry in entries:
-        by_family.setdefault(entry.family, []).append(entry.version)
-    for family, versions in by_family.items():
+        # Only versions that can be ordered: a malformed or future-dated one is left alone.
+        if version_problem(entry.version, now, entry.created) is None:
+            by_family.setdefault(entry.family, []).append(entry)
+    for family, found in by_family.items():
         if family in factory.images:
             continue
-        for version in sorted(versions, reverse=True)[keep:]:
+        newest_first = sorted(found, key=lambda e: version_key(e.version, e.created), reverse=True)
+        for version in [e.version for e in newest_first[keep:]]:
             blob = naming.catalog_blob_name(family, version)
             try:
                 at = labs_api.BlobAt(factory.settings.factory_lab, blob, catalog=True)

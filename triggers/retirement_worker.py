@@ -1,40 +1,68 @@
-"""The retirement queue worker: keeps the newest N factory-owned versions of one family in
-one lab and deletes the rest. Idempotent; the host moves a message that keeps failing to
-the poison queue after `maxDequeueCount` (host.json)."""
+"""The retirement queue worker: re-checks one image family in one lab and deletes what the
+lab no longer needs, keeping the newest N factory-owned versions.
+
+A message names only what to re-check (lab, family, run). The policy comes from the
+configuration as a run would read it now (the app settings' source, the head of the
+branch) and a fresh read of the lab, never from the message. A message that is not a
+request, or that arrives while the configuration does not validate, is moved to the
+poison queue with a one-line reason (retrying cannot help). A lab or Git source that
+cannot be read now raises, so the host retries it and, after `maxDequeueCount`
+(host.json), moves it to the poison queue itself. Idempotent.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.core.exceptions import ResourceExistsError
 
+from shared import azure_clients
+from shared.config_source import load_config
 from shared.function_names import RETIREMENT_QUEUE
-from shared.payloads import RetirementRequest
-from shared.retire import retire
-from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_scope
+from shared.retire import InvalidMessage, parse_request, retire
+from shared.telemetry import run_scope
+from shared.validation import ConfigInvalid
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
+
+POISON_QUEUE = RETIREMENT_QUEUE + "-poison"  # the name the Functions host uses
 
 
 @bp.function_name("retirement_worker")
 @bp.queue_trigger(arg_name="message", queue_name=RETIREMENT_QUEUE, connection="AzureWebJobsStorage")
 def retirement_worker(message: func.QueueMessage) -> None:
     body = message.get_body()
-    request = RetirementRequest.model_validate_json(body)
-    with run_scope(_run_id(body)):
-        deleted = retire(request)
-        log.info(
-            "retirement of %s in %s: deleting %s",
-            request.family,
-            request.lab,
-            ", ".join(deleted) or "nothing",
-        )
+    try:
+        request = parse_request(body)
+    except InvalidMessage as exc:
+        _poison(body, f"not a retirement request: {exc}")
+        return
+    with run_scope(request.run_id):
+        try:
+            factory = load_config(azure_clients.settings().config_ref)
+        except ConfigInvalid as exc:
+            first = str(exc).splitlines()[0] if str(exc) else "no details"
+            _poison(body, f"the configuration does not validate, so nothing is retired: {first}")
+            return
+        outcome = retire(request, factory, datetime.now(UTC))
+        for warning in outcome.warnings:
+            log.warning("retirement of %s in %s: %s", request.family, request.lab, warning)
+        nothing = f"nothing: {outcome.skipped}" if outcome.skipped else "nothing"
+        deleting = ", ".join(outcome.deleted) or nothing
+        log.info("retirement of %s in %s: deleting %s", request.family, request.lab, deleting)
 
 
-def _run_id(body: bytes) -> str | None:
-    """The run that queued this message (`runId`), if it says."""
-    run_id = json.loads(body).get(RUN_ID_PAYLOAD_KEY)
-    return run_id if isinstance(run_id, str) else None
+def _poison(body: bytes, reason: str) -> None:
+    """Move a message to the poison queue with why: the original text and one sentence."""
+    log.warning("retirement message moved to %s: %s", POISON_QUEUE, reason)
+    queue = azure_clients.queue(POISON_QUEUE)
+    with contextlib.suppress(ResourceExistsError):
+        queue.create_queue()
+    text = body.decode("utf-8", errors="replace")[:8192]
+    queue.send_message(json.dumps({"reason": reason, "message": text}))

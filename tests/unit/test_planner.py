@@ -209,15 +209,15 @@ def test_retirement_counts_the_incoming_version_and_spares_foreign_images() -> N
     labs = {
         beta: [
             *(image("other", e.version) for e in versions),
-            image("other", "202001010000-aaaaaaaa", owner="someone-else"),
-            image("gone", "202001010000-bbbbbbbb"),
+            image("other", "20200101000000-aaaaaaaa", owner="someone-else"),
+            image("gone", "20200101000000-bbbbbbbb"),
         ]
     }
     result = plan(config, inventory(versions, labs), NOW, Trigger(kind="manual", force=True))
     retired = {(r.image_name, r.reason) for r in result.retirements}
     assert retired == {
         (f"other-{versions[0].version}", "beyond the newest 2 kept"),
-        ("gone-202001010000-bbbbbbbb", "its definition was removed"),
+        ("gone-20200101000000-bbbbbbbb", "its definition was removed"),
     }
 
 
@@ -229,7 +229,7 @@ def test_removed_images_are_kept_when_retire_removed_is_off() -> None:
     )
     beta = lab_id("beta").lower()
     result = plan(
-        config, inventory([], {beta: [image("gone", "202001010000-bbbbbbbb")]}), NOW, MANUAL
+        config, inventory([], {beta: [image("gone", "20200101000000-bbbbbbbb")]}), NOW, MANUAL
     )
     assert not result.retirements
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared import tags
+from shared import naming, tags
 from shared.inventory import LabImage
 from shared.retention import RetentionPolicy, images_to_retire
 
 FACTORY_ID = "ours"
 FAMILIES = ["a", "b", "c", "d"]
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 versions = st.builds(
-    lambda day, h: f"2026{day:04d}0000-{h:08x}",
-    st.integers(min_value=101, max_value=1231),
+    lambda at, h: naming.version_for(at, f"{h:08x}"),
+    st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1, 12), timezones=st.just(UTC)
+    ),
     st.integers(min_value=0, max_value=2**32 - 1),
 )
 images = st.builds(
@@ -37,6 +42,7 @@ policies = st.builds(
         factory_id=FACTORY_ID,
         selected=frozenset(selected),
         defined=frozenset(defined) | frozenset(selected),
+        now=NOW,
         keep=keep,
         default_keep=default_keep,
         pinned={f: frozenset(v) for f, v in pins.items()},
