@@ -116,24 +116,23 @@ class ComputeBackend:
         return operation
 
     def _finish_later(self, operation: Operation, seconds: float, request: RequestKind) -> None:
+        """The operation ends after `seconds` of simulated time; a fault makes it fail."""
         factor = self.core.faults.slow_factor(request)
-        operation.end = operation.start + dt.timedelta(seconds=seconds * factor)
+        at = operation.start + dt.timedelta(seconds=seconds * factor)
         fault = self.core.faults.on_operation(request)
-        if fault is not None:
-            operation.error_code = fault.code or "InternalExecutionError"
-            operation.error_message = fault.message or "The disk operation failed."
+        if fault is None:
+            operation.schedule(at)
+        else:
+            operation.schedule(
+                at,
+                "Failed",
+                fault.code or "InternalExecutionError",
+                fault.message or "The disk operation failed.",
+            )
 
     def advance(self, now: dt.datetime) -> None:
-        """Finish compute operations whose end time has come."""
-        for operation in self.core.world.operations.values():
-            if operation.provider != PROVIDER or operation.status != "Running":
-                continue
-            if operation.end is not None and operation.end <= now:
-                if operation.error_code is not None:
-                    operation.status = "Failed"
-                    operation.result = None
-                else:
-                    operation.status = "Succeeded"
+        """Nothing to do: disk operations move on their own schedule (`Operation.schedule`,
+        applied by `Core.advance`)."""
 
     def on_vm_removed(self, vm: LabVm) -> None:
         if vm.disk_grant_blob and self.core._blobs is not None:
