@@ -608,6 +608,7 @@ def _policies(lab: LabState) -> list[dict[str, Any]]:
                 "evaluatorType": "MaxValuePolicy",
                 "createdDate": iso(lab.created),
                 "provisioningState": "Succeeded",
+                "uniqueIdentifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{lab.id}/labvmcount")),
             },
         }
     ]
