@@ -31,7 +31,7 @@ class Tally:
         total, matched = sum(self.replays.values()), sum(self.matches.values())
         lines = [
             f"replayed {total} real interactions against the emulator, {matched} matched "
-            f"the recording, from {len(self.replays)} sources:"
+            f"the recording, from {len(self.replays)} of {len(self.sources)} sources:"
         ]
         for source in sorted(self.sources):
             lines.append(
