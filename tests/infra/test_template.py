@@ -78,7 +78,7 @@ STORAGE_DATA_ROLES |= {TABLE_DATA_CONTRIBUTOR}
 OPERATION_ACTIONS = {
     "labs.get": "Microsoft.DevTestLab/labs/read",
     "labs.generate_upload_uri": "Microsoft.DevTestLab/labs/GenerateUploadUri/action",
-    "labs.list_vhds": "Microsoft.DevTestLab/labs/ListVhds/action",
+    "virtual_networks.list": "Microsoft.DevTestLab/labs/virtualNetworks/read",
     "custom_images.list": "Microsoft.DevTestLab/labs/customImages/read",
     "custom_images.get": "Microsoft.DevTestLab/labs/customImages/read",
     "custom_images.begin_create_or_update": "Microsoft.DevTestLab/labs/customImages/write",
@@ -468,7 +468,7 @@ def test_custom_roles_are_exact_and_assignable_only_where_deployed() -> None:
 
 def _labs_api_operations() -> set[str]:
     source = (ROOT / "shared" / "labs_api.py").read_text(encoding="utf-8")
-    groups = "labs|custom_images|virtual_machines|disks|virtual_machine_images"
+    groups = "labs|custom_images|virtual_machines|virtual_networks|disks|virtual_machine_images"
     return {f"{group}.{method}" for group, method in re.findall(rf"\.({groups})\.(\w+)\(", source)}
 
 
