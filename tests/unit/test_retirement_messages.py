@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shared.payloads import RetirementRequest, StepResult
 from shared.plan import Trigger
 from shared.planner import plan, retention_policy, retirement_requests
-from shared.retire import InvalidMessage, parse_request
+from shared.retire import InvalidMessage, parse_request, retire
 from tests.unit.factories import (
     FACTORY_ID,
     FACTORY_LAB,
@@ -146,3 +146,10 @@ def test_the_run_queues_only_what_to_re_check() -> None:
             "lab",
             "family",
         }
+
+
+def test_a_lab_the_configuration_does_not_distribute_to_is_left_alone() -> None:
+    # Before the lab is even read: nothing there is this configuration's to retire.
+    outcome = retire(RetirementRequest(lab=lab_id("elsewhere"), family="app"), CONFIG, NOW)
+    assert outcome.deleted == []
+    assert outcome.skipped == "the configuration does not distribute to this lab"

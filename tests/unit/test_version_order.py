@@ -4,14 +4,17 @@ planner or retention retire the real newest, and is reported as a warning."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from shared import naming, tags
 from shared.inventory import CatalogEntry, LabImage
 from shared.plan import Trigger
+from shared.plan_render import render_plan
 from shared.planner import newest_entry, plan
 from shared.retention import CLOCK_SKEW, RetentionPolicy, retention
 from tests.unit.factories import (
@@ -199,3 +202,15 @@ def test_unorderable_versions_are_never_retired_and_never_outrank_the_real_newes
         # The newest `keep` valid versions stay, whatever the unorderable ones claim.
         assert set(good[:keep]) <= remaining
         assert len(set(good) & remaining) == min(keep, len(good))
+
+
+def test_the_plan_shows_the_unorderable_versions_as_warnings() -> None:
+    config = factory({"app": gallery()}, {"qa": "images: [app]\nretention: {keep: 1}\n"})
+    labs = {lab_id("qa"): [image("app", "latest")]}
+    result = plan(config, inventory([_entry("zzzzzzzz", "0" * 64)], labs), NOW, SCHEDULE)
+    out = io.StringIO()
+    render_plan(result, Console(file=out, width=400, color_system=None))
+    text = out.getvalue()
+    assert "Warnings:" in text
+    assert "catalog version of app ignored: 'zzzzzzzz' is not a version" in text
+    assert "app-latest (app): 'latest' is not a version" in text
