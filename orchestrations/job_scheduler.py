@@ -1,0 +1,253 @@
+"""The run's job scheduler: which build and which copy starts next. Pure and deterministic.
+
+A run's work is a graph of jobs: build F; distribute F to lab L (a copy into the factory
+lab is one of them, and a layered child's build needs it). A job is ready when every job
+it needs has released a good result: a child's build right after its parent's image is in
+the factory lab, F's distributions right after F is captured, gated and labelled. Ready
+jobs start in critical-path order (the longest chain of estimated minutes still ahead
+first), within the run's limits: builds, copies, and copies per subscription.
+
+A build has two events. *Released*: its image is ready (or its failure is known), so its
+dependents may start or are blocked. *Finished*: its build VM is confirmed gone, so its
+build slot is free. A copy is released and finished at once.
+
+A failed job blocks exactly the jobs that need it, directly or through another blocked
+job; nothing else waits for it. The scheduler holds no clock and no randomness: the same
+events in the same order give the same decisions, which is what replay needs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shared.arm_ids import parse_lab_id
+from shared.plan import Plan
+
+
+class Kind(StrEnum):
+    BUILD = "build"
+    DISTRIBUTE = "distribute"
+
+
+class Pool(StrEnum):
+    """The limit a job's slot counts against."""
+
+    BUILDS = "builds"
+    COPIES = "copies"
+
+
+@dataclass(frozen=True, order=True)
+class JobId:
+    """A build (`lab` empty) or the distribution of one version to one lab."""
+
+    kind: Kind
+    family: str
+    version: str
+    lab: str = ""
+
+    def __str__(self) -> str:
+        where = f" to {self.lab.rsplit('/', 1)[-1]}" if self.lab else ""
+        return f"{self.kind} {self.family} {self.version}{where}"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: JobId
+    pool: Pool
+    needs: tuple[JobId, ...] = ()
+    group: str = ""  # copies: the target's subscription, for the per-subscription limit
+    minutes: float = 0.0  # the job's estimated duration
+
+
+@dataclass(frozen=True)
+class Limits:
+    builds: int
+    copies: int
+    copies_per_subscription: int
+
+    def __post_init__(self) -> None:
+        if min(self.builds, self.copies, self.copies_per_subscription) < 1:
+            raise ValueError("every limit must allow at least one job")
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Minutes a step is expected to take, before a run has learned better."""
+
+    build: float = 90.0
+    copy: float = 20.0
+    per_family: Mapping[str, float] = field(default_factory=dict)  # builds, by family
+
+    def of_build(self, family: str) -> float:
+        return self.per_family.get(family, self.build)
+
+
+def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) -> list[JobSpec]:
+    """The plan's builds and distributions as jobs with their dependencies.
+
+    A layered child needs its parent's base version in the factory lab: the copy there
+    when the plan makes one, else the parent's build when the plan builds it (its image is
+    then in the factory lab's catalog already). A distribution of a version this run
+    builds needs that build."""
+    estimates = estimates or Estimates()
+    lab_key = factory_lab.lower()
+    builds = {b.family: JobId(Kind.BUILD, b.family, b.version) for b in plan.builds}
+    feeds: dict[tuple[str, str], JobId] = {}
+    specs: list[JobSpec] = []
+    for d in plan.distributions:
+        job = JobId(Kind.DISTRIBUTE, d.family, d.version, d.lab)
+        if d.lab.lower() == lab_key:
+            feeds[(d.family, d.version)] = job
+        built = (builds[d.family],) if d.after_build and d.family in builds else ()
+        group = parse_lab_id(d.lab).subscription.lower()
+        specs.append(JobSpec(job, Pool.COPIES, built, group, estimates.copy))
+    for b in plan.builds:
+        needs: tuple[JobId, ...] = ()
+        if b.parent:
+            base_version = b.base.rsplit("@", 1)[-1]
+            feed = feeds.get((b.parent, base_version))
+            if feed is not None:
+                needs = (feed,)
+            elif b.parent in builds:
+                needs = (builds[b.parent],)
+        specs.append(
+            JobSpec(builds[b.family], Pool.BUILDS, needs, minutes=estimates.of_build(b.family))
+        )
+    return sorted(specs, key=lambda s: s.id)
+
+
+class Scheduler:
+    """The state of a run's jobs: waiting, running, released, finished or blocked."""
+
+    def __init__(self, jobs: Iterable[JobSpec], limits: Limits) -> None:
+        self._specs = {spec.id: spec for spec in jobs}
+        self._limits = limits
+        for spec in self._specs.values():
+            for need in spec.needs:
+                if need not in self._specs:
+                    raise ValueError(f"{spec.id} needs {need}, which is not a job of this run")
+        self._dependents: dict[JobId, list[JobId]] = {job: [] for job in self._specs}
+        for spec in self._specs.values():
+            for need in spec.needs:
+                self._dependents[need].append(spec.id)
+        self._rank = self._critical_path()
+        self._waiting = set(self._specs)
+        self._running: set[JobId] = set()  # started and holding a slot
+        self._released: dict[JobId, bool] = {}  # outcome known: good or failed
+        self._finished: set[JobId] = set()
+        self._blocked: dict[JobId, JobId] = {}  # job -> the needed job that failed or was blocked
+
+    # -- what the orchestrator asks -------------------------------------------------------
+
+    def take(self) -> list[JobId]:
+        """The jobs to start now, in critical-path order; they count as running from here."""
+        in_pool = Counter(self._specs[job].pool for job in self._running)
+        in_group = Counter(
+            self._specs[job].group for job in self._running if self._specs[job].pool is Pool.COPIES
+        )
+        ready = sorted(
+            (job for job in self._waiting if self._is_ready(job)),
+            key=lambda job: (-self._rank[job], job),
+        )
+        started: list[JobId] = []
+        for job in ready:
+            spec = self._specs[job]
+            if in_pool[spec.pool] >= self._limit(spec.pool):
+                continue
+            if spec.pool is Pool.COPIES:
+                if in_group[spec.group] >= self._limits.copies_per_subscription:
+                    continue
+                in_group[spec.group] += 1
+            in_pool[spec.pool] += 1
+            self._waiting.discard(job)
+            self._running.add(job)
+            started.append(job)
+        return started
+
+    def release(self, job: JobId, ok: bool) -> list[JobId]:
+        """The job's outcome is known. A failure blocks every job that needs it, directly or
+        through a blocked job; those are returned, nearest first."""
+        if job not in self._running or job in self._released:
+            raise ValueError(f"{job} is not running, or was released already")
+        self._released[job] = ok
+        if ok:
+            return []
+        blocked: list[JobId] = []
+        frontier = [job]
+        while frontier:
+            cause = frontier.pop(0)
+            for dependent in sorted(self._dependents[cause]):
+                if dependent in self._waiting:
+                    self._waiting.discard(dependent)
+                    self._blocked[dependent] = cause
+                    blocked.append(dependent)
+                    frontier.append(dependent)
+        return blocked
+
+    def finish(self, job: JobId) -> None:
+        """The job holds its slot no longer (a build: its VM is gone)."""
+        if job not in self._released or job in self._finished:
+            raise ValueError(f"{job} was not released, or has finished already")
+        self._running.discard(job)
+        self._finished.add(job)
+
+    def complete(self, job: JobId, ok: bool) -> list[JobId]:
+        """Released and finished at once (a copy)."""
+        blocked = self.release(job, ok)
+        self.finish(job)
+        return blocked
+
+    # -- what it tells ---------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return not self._waiting and not self._running
+
+    @property
+    def running(self) -> list[JobId]:
+        return sorted(self._running)
+
+    @property
+    def waiting(self) -> list[JobId]:
+        return sorted(self._waiting)
+
+    def cause(self, job: JobId) -> JobId | None:
+        """The needed job whose failure blocked this one (itself failed or blocked)."""
+        return self._blocked.get(job)
+
+    def spec(self, job: JobId) -> JobSpec:
+        return self._specs[job]
+
+    def remaining_minutes(self, job: JobId) -> float:
+        """The job's estimate plus the longest chain of estimates that needs it."""
+        return self._rank[job]
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _limit(self, pool: Pool) -> int:
+        return self._limits.builds if pool is Pool.BUILDS else self._limits.copies
+
+    def _is_ready(self, job: JobId) -> bool:
+        return all(self._released.get(need) is True for need in self._specs[job].needs)
+
+    def _critical_path(self) -> dict[JobId, float]:
+        rank: dict[JobId, float] = {}
+        visiting: set[JobId] = set()
+
+        def of(job: JobId) -> float:
+            if job in rank:
+                return rank[job]
+            if job in visiting:
+                raise ValueError(f"the jobs' dependencies form a cycle through {job}")
+            visiting.add(job)
+            after = max((of(d) for d in self._dependents[job]), default=0.0)
+            visiting.discard(job)
+            rank[job] = self._specs[job].minutes + after
+            return rank[job]
+
+        for job in sorted(self._specs):
+            of(job)
+        return rank
