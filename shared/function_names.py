@@ -5,7 +5,10 @@ from __future__ import annotations
 
 # Orchestrators
 FACTORY_RUN = "factory_run"
+RUN_COORDINATOR = "run_coordinator"  # one instance, COORDINATOR_ID: one factory_run at a time
+COORDINATOR_ID = "imagefactory-run-coordinator"
 BUILD_IMAGE = "build_image"
+CONFIRM_VM_DELETED = "confirm_vm_deleted"  # a build VM's deletion, off the critical path
 DISTRIBUTE_IMAGE = "distribute_image"
 
 # Activities
@@ -31,6 +34,7 @@ CUSTOM_IMAGE_STATUS = "custom_image_status"
 DELETE_IMAGE = "delete_image"
 DELETE_BLOB = "delete_blob"
 ENQUEUE_RETIREMENT = "enqueue_retirement"
+TAKE_RUN = "take_run"
 RETIREMENT_QUEUE = "imagefactory-retirements"
 
 # Triggers (issue 6): push webhooks and the schedule

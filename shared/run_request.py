@@ -31,6 +31,8 @@ class RunRequest(Record):
     source: ConfigSourceRef
 
 
+COORDINATOR_ID = "imagefactory-run-coordinator"  # the one instance of `run_coordinator`
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -48,3 +50,33 @@ def run_instance_id(
         return f"schedule-{at.strftime('%Y%m%dT%H%M%SZ')}"
     options = trigger.model_dump_json() + key
     return f"manual-{hashlib.sha256(options.encode()).hexdigest()[:16]}"
+
+
+class Finished(Record):
+    """How the coordinator's last run ended."""
+
+    run: str
+    ok: bool
+
+
+class TakeRequest(Record):
+    """The coordinator's input and its ask of the run queue: which queue epoch it serves,
+    a step number (unique per take), and how its last run ended."""
+
+    epoch: int
+    step: int = 0
+    finished: Finished | None = None
+
+    @property
+    def token(self) -> str:
+        return f"{self.epoch}:{self.step}"
+
+
+class Take(Record):
+    """The run queue's answer: the run to start now, or none (the queue is closed, or
+    `stale`: the coordinator serves an epoch that is over)."""
+
+    token: str
+    run: str | None = None
+    request: RunRequest | None = None
+    stale: bool = False

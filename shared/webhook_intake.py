@@ -2,7 +2,8 @@
 
 `receive` either raises `WebhookRejected` (a 4xx with a JSON error), returns `NoRun` (a
 200 saying why nothing starts: a GitHub ping, another branch, no configuration change),
-or returns `StartRun` (the run request and its instance id, `push-<commit>`).
+or returns `StartRun` (the run request and its instance id, `push-<commit>`); `locate`
+then checks the commit against the repository and names the run of the branch's head.
 
 The checks run in this order, so an unauthenticated caller learns nothing about the
 configuration: endpoint enabled (403), body size (413), the provider's secret (401),
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from shared.git_source import GitSourceError, branch_head
 from shared.plan import Trigger
 from shared.push_events import (
     GITHUB_EVENT,
@@ -81,6 +83,7 @@ class StartRun:
     push: Push
     request: RunRequest
     instance_id: str
+    superseded: str | None = None  # why the run is over another commit than the pushed one
 
 
 def receive(
@@ -247,4 +250,54 @@ def _decide(push: Push, settings: Settings) -> NoRun | StartRun:
         push=push,
         request=RunRequest(trigger=trigger, source=source),
         instance_id=run_instance_id(trigger, commit=update.after),
+    )
+
+
+def locate(start: StartRun, settings: Settings) -> StartRun:
+    """The run a push asks for, over the head of the branch now.
+
+    The pushed commit must be on the configured branch (its head, or an ancestor of it:
+    the branch has moved on since); anything else, a commit that does not exist there or
+    one of another branch, raises WebhookRejected (422), and a repository that cannot be
+    read now raises it with 503. A push of a commit that is no longer the head asks for a
+    run of the head (`push-<head>`), saying so in `superseded`.
+    """
+    pushed = start.request.trigger.commit or ""
+    token = settings.git_token.get_secret_value() if settings.git_token else None
+    try:
+        head, on_branch = branch_head(
+            start.request.source,
+            pushed,
+            token=token,
+            username=settings.git_username,
+            ca_bundle=settings.ca_bundle,
+            cache_dir=settings.git_cache_dir,
+        )
+    except GitSourceError as exc:
+        raise WebhookRejected(
+            503,
+            "configuration_unavailable",
+            f"The configuration repository cannot be read now, so the push cannot be checked; "
+            f"redeliver it later ({str(exc).rstrip('.')}).",
+        ) from exc
+    branch = start.request.source.branch
+    if not on_branch:
+        raise WebhookRejected(
+            422,
+            "commit_not_on_branch",
+            f"Commit {pushed} is not on branch {branch} of the configuration repository.",
+        )
+    if head == pushed:
+        return start
+    trigger = Trigger(kind="push", commit=head)
+    return StartRun(
+        push=start.push,
+        request=RunRequest(
+            trigger=trigger, source=start.request.source.model_copy(update={"commit": head})
+        ),
+        instance_id=run_instance_id(trigger, commit=head),
+        superseded=(
+            f"Commit {pushed} is no longer the head of {branch}; the run builds the head "
+            f"{head} instead."
+        ),
     )

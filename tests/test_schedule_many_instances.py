@@ -21,6 +21,8 @@ import pytest
 import requests
 
 from devhost.process import DevHostProcess
+from emulator.azurite import Azurite
+from emulator.tls import ensure_tls
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,10 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     work = tmp_path_factory.mktemp("schedule-paging")
     app_dir = work / "app"
     shutil.copytree(APP, app_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    # The run queue lives in the Functions storage: an Azurite of its own.
+    tls = ensure_tls(work / "tls")
+    azurite = Azurite(work / "azurite", tls)
+    storage = azurite.start()
     settings = {
         "IsEncrypted": False,
         "Values": {
@@ -96,6 +102,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
             "DEVHOST_MASTER_KEY": MASTER_KEY,
             "DEVHOST_FUNCTION_KEY": "schedule-paging-function-key",
             "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
+            "AzureWebJobsStorage": storage.connection_string(),
+            "IMAGEFACTORY_CA_BUNDLE": str(tls.ca_file),
         },
     }
     (app_dir / "local.settings.json").write_text(json.dumps(settings), encoding="utf-8")
@@ -108,8 +116,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
         log_file=work / "devhost.log",
         drop_env=("IMAGEFACTORY_",),
     )
-    with running:
-        yield Host(running.base_url, work / "devhost.log")
+    try:
+        with running:
+            yield Host(running.base_url, work / "devhost.log")
+    finally:
+        azurite.stop()
 
 
 def test_a_run_beyond_the_first_page_keeps_the_timer_from_starting_another(host: Host) -> None:

@@ -2,6 +2,10 @@
 
 POST /api/runs            {"images": [...], "force": false, "dryRun": false}
 GET  /api/runs/{id}       the run's status, progress and (when done) its report
+
+A run goes through the run queue (one run at a time); a dry run changes nothing and
+starts at once. An `Idempotency-Key` names the request: a retry with the same key and
+options finds the first run, until 24 hours after that run ended.
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from shared import azure_clients
+from shared import azure_clients, run_queue
 from shared.config_source import load_config
 from shared.git_source import GitSourceError
 from shared.json_body import BodyError, parse_json
 from shared.plan import Trigger
+from shared.run_queue import REMEMBER, RunQueueError
 from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.validation import ConfigInvalid
-from triggers.start import start_run
+from triggers.start import ACTIVE, answer, queued_body, start_run, submit
 
 bp = df.Blueprint()
 
@@ -74,8 +79,38 @@ async def http_start_run(
         kind="manual", families=options.images, force=options.force, dry_run=options.dry_run
     )
     run = RunRequest(trigger=trigger, source=source)
-    key = req.headers.get("Idempotency-Key") or datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return await start_run(client, req, run, run_instance_id(trigger, key=key))
+    now = datetime.now(UTC)
+    key = req.headers.get("Idempotency-Key") or now.strftime("%Y%m%dT%H%M%S")
+    request_id = run_instance_id(trigger, key=key)
+    earlier = await client.get_status(request_id)
+    if earlier is not None and earlier.runtime_status is not None:
+        ended = earlier.runtime_status not in ACTIVE
+        last = earlier.last_updated_time
+        if not ended or last is None or _aware(last) + REMEMBER > now:
+            found: dict[str, object] = {
+                "id": request_id,
+                "started": False,
+                "runtimeStatus": earlier.runtime_status.value,
+            }
+            return answer(client, req, found, 202, with_links=True)
+        # The key is forgotten 24 hours after its run ended; a run's record stays as it is,
+        # so the new run has an id of its own.
+        request_id = run_instance_id(trigger, key=f"{key}@{now.isoformat()}")
+    if trigger.dry_run:
+        return await start_run(client, req, run, request_id)
+    try:
+        outcome = await submit(client, run, request_id, exclusive=trigger.force)
+    except RunQueueError as exc:
+        return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
+    if outcome.outcome == "busy":
+        going = f" ({outcome.behind} is going)" if outcome.behind else ""
+        return error(
+            409,
+            "RunInProgress",
+            f"a forced run starts only when no run is going or waiting{going}; "
+            "send it again once the factory is idle",
+        )
+    return answer(client, req, queued_body(outcome), 202, with_links=True)
 
 
 @bp.function_name("http_run_status")
@@ -86,9 +121,31 @@ async def http_run_status(
 ) -> func.HttpResponse:
     instance_id = req.route_params.get("instance_id", "")
     status = await client.get_status(instance_id)
-    if status is None or status.runtime_status is None:
+    if status is not None and status.runtime_status is not None:
+        body = _status_body(instance_id, status)
+        return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+    # A request that waits in the run queue, or that a run of another id covered.
+    try:
+        state = await asyncio.to_thread(run_queue.default().read)
+    except RunQueueError as exc:
+        return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
+    entry = state.requests.get(instance_id)
+    if entry is None:
         return error(404, "RunNotFound", f"no run has the id '{instance_id}'")
-    body: dict[str, Any] = {
+    body = {"id": instance_id, "run": entry.run, "note": entry.note or None}
+    run = await client.get_status(entry.run) if entry.run else None
+    if run is None or run.runtime_status is None:
+        behind = f"the run {state.current}" if state.current else "the run going now"
+        waiting = {"phase": f"waiting for {behind} to end"} if entry.state == "waiting" else None
+        body |= {"status": "Pending", "progress": waiting, "report": None}
+    else:
+        body |= {k: v for k, v in _status_body(instance_id, run).items() if k != "id"}
+    return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+
+
+def _status_body(instance_id: str, status: df.DurableOrchestrationStatus) -> dict[str, Any]:
+    assert status.runtime_status is not None
+    return {
         "id": instance_id,
         "status": status.runtime_status.value,
         "progress": status.custom_status,
@@ -96,7 +153,10 @@ async def http_run_status(
         "lastUpdatedTime": _iso(status.last_updated_time),
         "report": status.output,
     }
-    return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _clause(sentence: str) -> str:

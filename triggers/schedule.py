@@ -1,8 +1,9 @@
 """The timer: a run on the schedule in the app setting IMAGEFACTORY_SCHEDULE (NCRONTAB).
 
-The instance id is `schedule-<occurrence>`, so one occurrence starts one run. A scheduled
-run does not start while another `factory_run` is still going (builds take hours; the
-next occurrence catches up, and the run in progress already plans over the same rules).
+The run id is `schedule-<occurrence>`, so one occurrence starts one run. A scheduled
+run does not start while another `factory_run` is going or a request waits in the run
+queue (builds take hours; the next occurrence catches up, and the run in progress
+already plans over the same rules): it is recorded only when the queue is idle.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.RpcManagementOptions import RpcManagementOptions
 
+from shared import run_queue
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
 from shared.ncrontab import NcrontabError
+from shared.run_request import COORDINATOR_ID
 from shared.schedule_runs import scheduled_run
 from shared.settings import load_settings
 from shared.telemetry import run_scope
-from triggers.start import ACTIVE
+from triggers.start import ACTIVE, submit
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,18 @@ async def scheduled_factory_run(
     if busy:
         log.info("scheduled run %s not started: %s is still running", instance_id, busy)
         return
+    queue = run_queue.default()
+    # Nothing runs, but the queue may still be open: a coordinator that stopped (failed,
+    # terminated) left it so. Then this request joins what waits and a coordinator is
+    # started for it; otherwise it is recorded only when nothing runs or waits.
+    coordinator = await client.get_status(COORDINATOR_ID)
+    serving = coordinator is not None and coordinator.runtime_status in ACTIVE
     with run_scope(instance_id):
-        await client.start_new(FACTORY_RUN, instance_id, request.model_dump(mode="json"))
-        log.info("scheduled run %s started (past due: %s)", instance_id, timer.past_due)
+        outcome = await submit(client, request, instance_id, exclusive=serving, queue=queue)
+        if outcome.outcome == "busy":
+            going = outcome.behind or "a run that waits"
+            log.info("scheduled run %s not started: %s is still running", instance_id, going)
+        elif outcome.outcome == "known":
+            log.info("scheduled run %s exists already; not started again", instance_id)
+        else:
+            log.info("scheduled run %s started (past due: %s)", instance_id, timer.past_due)

@@ -3,12 +3,14 @@
 The routes are anonymous at the Functions level: the provider's own secret (an HMAC
 signature, a token, basic auth) is the authentication, checked by `shared.webhook_intake`
 before anything else is looked at. A push of the configuration starts `factory_run` over
-exactly the pushed commit, as instance `push-<commit>`: a redelivery, or another push of
-the same commit, finds that instance and starts nothing.
+the head of the branch, as run `push-<commit>`, through the run queue (one run at a
+time): a redelivery, or another push of the same commit, finds that run and starts
+nothing; a commit that is not on the branch starts nothing either.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -18,9 +20,10 @@ import azure.functions as func
 
 from shared.function_names import WEBHOOK_AZURE_DEVOPS, WEBHOOK_GITHUB, WEBHOOK_GITLAB
 from shared.push_events import Provider
+from shared.run_queue import RunQueueError
 from shared.settings import load_settings
-from shared.webhook_intake import NoRun, WebhookRejected, receive
-from triggers.start import start_run
+from shared.webhook_intake import NoRun, StartRun, WebhookRejected, locate, receive
+from triggers.start import queued_body, submit
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,11 @@ def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
 async def _receive(
     provider: Provider, req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
+    settings = load_settings()
     try:
-        outcome = receive(provider, dict(req.headers.items()), req.get_body(), load_settings())
+        outcome = receive(provider, dict(req.headers.items()), req.get_body(), settings)
+        if isinstance(outcome, StartRun):
+            outcome = await asyncio.to_thread(locate, outcome, settings)
     except WebhookRejected as exc:
         log.warning("%s webhook refused with %s: %s", provider, exc.status, exc.code)
         return _json(exc.status, exc.body())
@@ -44,16 +50,27 @@ async def _receive(
         return _json(200, outcome.body())
     instance_id = outcome.instance_id
     log.info("%s webhook %s: push of %s", provider, outcome.push.delivery_id, instance_id)
+    extra: dict[str, Any] = {"superseded": outcome.superseded} if outcome.superseded else {}
     existing = await client.get_status(instance_id)
     status = existing.runtime_status if existing else None
-    # One run per pushed commit, however often it is delivered; a run that failed or was
+    # One run per commit, however often it is delivered; a run that failed or was
     # terminated may be started again by a redelivery.
     if status is not None and status not in RETRYABLE:
-        body = {"id": instance_id, "started": False, "runtimeStatus": status.value}
-        return _json(200, body)
+        return _json(
+            200, {"id": instance_id, "started": False, "runtimeStatus": status.value, **extra}
+        )
+    try:
+        queued = await submit(client, outcome.request, instance_id, retry=status is not None)
+    except RunQueueError as exc:
+        error = {
+            "code": "queue_unavailable",
+            "message": f"The run queue cannot be read now ({exc}); redeliver later.",
+        }
+        return _json(503, {"error": error})
     # No status URLs in the answer: they carry the Durable system key, and providers keep
     # and show every delivery's response.
-    return await start_run(client, req, outcome.request, instance_id, with_links=False)
+    body = queued_body(queued)
+    return _json(202 if body["started"] else 200, {**body, **extra})
 
 
 RETRYABLE = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import requests
 from dulwich import porcelain
 
 from devhost.process import DevHostProcess
+from emulator.azurite import Azurite
+from emulator.tls import ensure_tls
 from scripts.push_demo import init_repository
 from shared.function_names import FACTORY_RUN
 from shared.run_request import RunRequest
@@ -70,9 +73,15 @@ class App:
         assert response.status_code == 200, response.text
         return {i["instanceId"]: i for i in response.json()}
 
-    def run_input(self, instance_id: str) -> RunRequest:
-        """The input of a `factory_run` instance, as the status API shows it."""
-        response = self.durable(f"instances/{instance_id}", showInput="true")
+    def run_input(self, instance_id: str, timeout: float = 30.0) -> RunRequest:
+        """The input of a `factory_run` instance, as the status API shows it, once the run
+        coordinator has started it (it takes the request from the run queue)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.durable(f"instances/{instance_id}", showInput="true")
+            if response.status_code != 404 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert response.status_code in (200, 202), response.text
         status = response.json()
         assert status["name"] == FACTORY_RUN
@@ -110,8 +119,18 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
     A process of its own: app settings are environment variables, and this process's
     IMAGEFACTORY_* variables are not passed on.
     """
+    # The Functions storage (AzureWebJobsStorage) holds the run queue: an Azurite of its own.
+    tls = ensure_tls(work_dir / "tls")
+    azurite = Azurite(work_dir / "azurite", tls)
+    storage = azurite.start()
     settings_file = work_dir / "local.settings.json"
-    settings = {"FUNCTIONS_WORKER_RUNTIME": "python", "DEVHOST_MASTER_KEY": MASTER_KEY, **values}
+    settings = {
+        "FUNCTIONS_WORKER_RUNTIME": "python",
+        "DEVHOST_MASTER_KEY": MASTER_KEY,
+        "AzureWebJobsStorage": storage.connection_string(),
+        "IMAGEFACTORY_CA_BUNDLE": str(tls.ca_file),
+        **values,
+    }
     settings_file.write_text(
         json.dumps({"IsEncrypted": False, "Values": settings, "Host": {"LocalHttpPort": 0}}),
         encoding="utf-8",
@@ -124,10 +143,11 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
         log_file=work_dir / "devhost.log",
         drop_env=("IMAGEFACTORY_",),
     )
-    process.start()
     try:
+        process.start()
         yield process.base_url
     finally:
         # devhost finishes the activities in flight before it exits; runs that reach for
         # an Azure that is not there retry for a while, and their state is thrown away.
         process.stop(timeout=3)
+        azurite.stop()

@@ -204,7 +204,7 @@ def test_a_cached_commit_rewritten_away_from_the_branch_is_refused(
     config_repo.push()
     assert read_git(ref(config_repo, after), token=GIT_TOKEN, cache_dir=tmp_path).commit == after
     with Repo(str(config_repo.work)) as work:
-        work.refs[b"refs/heads/main"] = before.encode()  # type: ignore[index]
+        work.refs[b"refs/heads/main"] = before.encode()  # type: ignore[index,assignment]
     _, rewritten = commit_files(config_repo.work, {"notes.txt": b"rewritten"}, "rewrite")
     config_repo.push(force=True)
     assert read_git(ref(config_repo), token=GIT_TOKEN, cache_dir=tmp_path).commit == rewritten

@@ -35,8 +35,9 @@ def test_the_push_demo_starts_a_run_over_its_commit(
         output = capsys.readouterr().out
         assert first and second and first != second
         assert f'"id": "push-{second}"' in output
+        # The second push waits in the run queue until the first run is over.
+        run = app.run_input(f"push-{second}", timeout=120)
         assert set(app.instances("push-")) == {f"push-{first}", f"push-{second}"}
-        run = app.run_input(f"push-{second}")
         assert (run.source.location, run.source.commit) == (str(repo), second)
         assert run.trigger.changed_paths == ["images/ubuntu2204-base.yaml"]
         assert load_config(run.source).commit == second

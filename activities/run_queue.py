@@ -1,0 +1,54 @@
+"""The coordinator's one step: record how its last run ended and take what waits next."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared import azure_clients, run_queue
+from shared.function_names import TAKE_RUN
+from shared.git_source import GitSourceError, branch_head
+from shared.run_queue import QueueState
+from shared.run_request import RunRequest, Take, TakeRequest
+from shared.telemetry import run_scope
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.function_name(TAKE_RUN)
+@bp.activity_trigger(input_name="payload")
+def take_run(payload: dict[str, Any]) -> dict[str, Any]:
+    ask = TakeRequest.model_validate(payload)
+
+    def change(state: QueueState) -> Take:
+        now = datetime.now(UTC)
+        if ask.finished is not None:
+            run_queue.finish(state, ask.finished.run, ask.finished.ok, now)
+        return run_queue.take(state, ask.token, ask.epoch, _head, now)
+
+    taken: Take = run_queue.default().update(change)
+    with run_scope(taken.run):
+        log.info("run queue: take %s: %s", ask.token, taken.run or "nothing waits")
+    return taken.model_dump(mode="json")
+
+
+def _head(request: RunRequest) -> str | None:
+    """The head of the configured branch now; None if the repository cannot be read."""
+    settings = azure_clients.settings()
+    token = settings.git_token.get_secret_value() if settings.git_token else None
+    try:
+        head, _ = branch_head(
+            request.source,
+            token=token,
+            username=settings.git_username,
+            ca_bundle=settings.ca_bundle,
+            cache_dir=settings.git_cache_dir,
+        )
+    except GitSourceError as exc:
+        log.warning("run queue: the branch head cannot be read (%s); the newest push stands", exc)
+        return None
+    return head
