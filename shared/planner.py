@@ -402,9 +402,7 @@ def retirement_requests(
     for d in distributed:
         if d.ok and d.lab:
             pairs.setdefault((d.lab.lower(), d.family), d.lab)
-    return [
-        RetirementRequest(lab=lab, family=family) for (_, family), lab in sorted(pairs.items())
-    ]
+    return [RetirementRequest(lab=lab, family=family) for (_, family), lab in sorted(pairs.items())]
 
 
 def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> list[Cleanup]:
