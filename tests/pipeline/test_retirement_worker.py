@@ -152,3 +152,44 @@ def test_stale_and_crafted_messages_delete_nothing_the_configuration_keeps(
     assert any("not JSON" in r for r in reasons), reasons
     assert any(r.startswith("not a retirement request: lab: ") for r in reasons), reasons
     assert "Traceback" not in host.log_tail()
+
+
+def test_a_run_ignores_unorderable_versions_and_says_so(
+    fresh_world: World, host: FactoryHost
+) -> None:
+    host.start()
+    first = host.wait_run(host.start_run())
+    assert first["status"] == "Completed" and not first["report"]["failed"], host.log_tail()
+    real = {b["family"]: b["version"] for b in first["report"]["plan"]["builds"]}
+    family = "ubuntu2204-base"
+    # A hand-edited catalog entry dated next year, with another definition's hash, and two
+    # images in qa-weu (keep 2) that claim to be newer than the real one.
+    meta = {
+        "imagefactoryid": FACTORY_ID,
+        "family": family,
+        "version": FUTURE,
+        "definitionhash": "0" * 64,
+        "base": "x@1",
+        "commit": "",
+        "buildid": naming.build_id(family, FUTURE),
+        "created": datetime.now(UTC).isoformat(),
+    }
+    fresh_world.upload_vhd(
+        FACTORY.settings.factory_lab, naming.catalog_blob_name(family, FUTURE), "Linux", meta
+    )
+    for version in (FUTURE, "latest"):
+        _image(fresh_world, QA, naming.image_name(family, version), _owned(family, version))
+
+    second = host.wait_run(host.start_run())
+    assert second["status"] == "Completed", host.log_tail()
+    report = second["report"]
+    assert report["plan"]["builds"] == []  # not a reason to rebuild
+    assert report["plan"]["retirements"] == []  # nor to retire the real newest
+    assert any(
+        f"catalog version of {family} ignored: version {FUTURE}" in w for w in report["warnings"]
+    )
+    for version in (FUTURE, "latest"):
+        name = naming.image_name(family, version)
+        assert any(name in w for w in report["plan"]["warnings"]), report["plan"]["warnings"]
+    qa = _labs(fresh_world)["qa-weu"]
+    assert naming.image_name(family, real[family]) in _family_images(qa, family)
