@@ -16,7 +16,7 @@ from azure.mgmt.devtestlabs.models import (
     LabVirtualMachine,
 )
 
-from shared import azure_clients, naming, tags
+from shared import azure_clients, catalog, naming, tags
 from shared.arm_ids import parse_lab_id
 from shared.payloads import RetirementRequest
 from shared.retire import retire, sweep
@@ -148,7 +148,9 @@ def test_sweeper_deletes_only_expired_vms_and_stale_blobs_of_this_factory(
     _vm(configured, lab, "theirs-1", {**_owned("gone", "v", "other"), tags.EXPIRES_AT: past})
     _vm(configured, lab, "person-1", {"owner": "someone"})
     removed = [f"2026110{d}000000-0000000{d}" for d in range(1, 6)]
-    for version in removed:
+    # Versions that cannot be ordered are left alone and never outrank the real ones.
+    unorderable = ["latest", naming.version_for(NOW + timedelta(days=30), "ffffffff")]
+    for version in [*removed, *unorderable]:
         meta = {
             "imagefactoryid": FACTORY_ID,
             "family": "oldfamily",
@@ -170,3 +172,5 @@ def test_sweeper_deletes_only_expired_vms_and_stale_blobs_of_this_factory(
     vms = _labs(configured)["factory-lab"]["vms"]
     assert {"busy-1", "theirs-1", "person-1"} <= set(vms)
     assert sweep(FACTORY, NOW).blobs == []
+    left = {e.version for e in catalog.list_entries(lab, FACTORY_ID) if e.family == "oldfamily"}
+    assert left == {*removed[5 - keep :], *unorderable}
