@@ -28,6 +28,11 @@ from shared.lab_tasks.errors import LabUsageError
 FORMATS = ("github", "azure-pipelines", "json", "text")
 
 
+def _vso(text: str) -> str:
+    """Logging-command data as azure-pipelines-task-lib escapes it (taskcommand.ts)."""
+    return text.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -44,10 +49,11 @@ def write_outputs(
     elif chosen == "azure-pipelines":
         for name, value in values.items():
             flags = ";issecret=true" if name in secret else ""
-            text = _text(value).replace("\r", "%0D").replace("\n", "%0A")
-            sys.stdout.write(f"##vso[task.setvariable variable={name}{flags}]{text}\n")
+            variable = _vso(name).replace("]", "%5D").replace(";", "%3B")
+            text = _vso(_text(value))
+            sys.stdout.write(f"##vso[task.setvariable variable={variable}{flags}]{text}\n")
             sys.stdout.write(
-                f"##vso[task.setvariable variable={name};isOutput=true{flags}]{text}\n"
+                f"##vso[task.setvariable variable={variable};isOutput=true{flags}]{text}\n"
             )
     elif chosen == "json":
         shown = {k: ("***" if k in secret else v) for k, v in values.items()}
@@ -69,7 +75,8 @@ def _github(values: Mapping[str, Any], secret: set[str]) -> None:
         text = _text(value)
         if name in secret:
             for line in text.splitlines() or [text]:
-                sys.stdout.write(f"::add-mask::{line}\n")
+                escaped = line.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+                sys.stdout.write(f"::add-mask::{escaped}\n")
         if "\n" in text or "\r" in text:
             delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
             lines.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")

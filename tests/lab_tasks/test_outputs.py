@@ -11,6 +11,7 @@ from shared.lab_tasks.errors import LabUsageError
 from shared.lab_tasks.outputs import write_outputs
 
 VALUES = {"labVmId": "/subscriptions/x/vm", "notes": "two\nlines", "key": "s3cr3t", "n": 3}
+PERCENT = {"ratio": "100%\r\ndone"}
 
 
 def test_github_appends_masks_secrets_and_uses_heredocs_for_line_breaks(
@@ -42,3 +43,12 @@ def test_azure_pipelines_sets_step_and_job_variables(capsys: pytest.CaptureFixtu
     assert "##vso[task.setvariable variable=notes]two%0Alines" in lines
     assert "##vso[task.setvariable variable=key;issecret=true]s3cr3t" in lines
     assert all(line.startswith("##vso[") for line in lines)
+
+
+def test_logging_command_data_is_escaped_as_the_task_library_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_outputs(PERCENT, set(), "azure-pipelines", Console())
+    assert "##vso[task.setvariable variable=ratio]100%AZP25%0D%0Adone" in (
+        capsys.readouterr().out.splitlines()
+    )
