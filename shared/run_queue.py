@@ -109,11 +109,17 @@ def prune(state: QueueState, now: datetime) -> None:
 
 
 def enqueue(
-    state: QueueState, item: Waiting, *, exclusive: bool = False, retry: bool = False
+    state: QueueState,
+    item: Waiting,
+    *,
+    exclusive: bool = False,
+    retry: bool = False,
+    ended: str | None = None,
 ) -> Enqueued:
     """Record `item` in `state` (changed in place).
 
-    `exclusive`: only when nothing runs or waits (the timer; a forced run), else `busy`.
+    `exclusive`: only when nothing runs or waits (the timer; a forced run), else `busy`;
+    `ended` names a run the caller saw ended, which the coordinator has yet to record.
     `retry`: a request whose earlier run failed may run again under its id (a push
     redelivered after its run failed); otherwise a known id is never started again.
     """
@@ -121,7 +127,8 @@ def enqueue(
     known = state.requests.get(item.id)
     if known is not None and not (retry and known.state == "failed"):
         return Enqueued(outcome="known", id=item.id, entry=known, epoch=state.epoch)
-    if exclusive and state.open:
+    going = state.current is not None and state.current != ended
+    if exclusive and (state.waiting or going):
         return Enqueued(outcome="busy", id=item.id, epoch=state.epoch, behind=state.current)
     start = not state.open
     if start:

@@ -57,10 +57,17 @@ async def submit(
     """Record the request `request_id` in the run queue and see that it will be run."""
     queue = queue or run_queue.default()
     item = Waiting(id=request_id, request=run, at=datetime.now(UTC), note=note)
+    ended: str | None = None
+    if exclusive:  # a run that just ended counts as over before the coordinator records it
+        current = (await asyncio.to_thread(queue.read)).current
+        if current is not None and not await is_active(client, current):
+            ended = current
     with run_scope(request_id):
         outcome: Enqueued = await asyncio.to_thread(
             queue.update,
-            lambda state: run_queue.enqueue(state, item, exclusive=exclusive, retry=retry),
+            lambda state: run_queue.enqueue(
+                state, item, exclusive=exclusive, retry=retry, ended=ended
+            ),
         )
         log.info(
             "request %s: %s%s",

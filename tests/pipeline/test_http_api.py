@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -68,3 +69,31 @@ def test_dry_run_plans_and_changes_nothing(example_world: World, host: FactoryHo
     assert report["built"] == [] and report["distributed"] == []
     methods = example_world.admin("GET", "requests")["byMethod"]
     assert not {m for m in methods if m in ("PUT", "PATCH", "DELETE")}, methods
+
+
+def _post(host: FactoryHost, key: str, **options: Any) -> requests.Response:
+    headers = {"x-functions-key": FUNCTION_KEY, "Idempotency-Key": key}
+    return requests.post(f"{host.url}/api/runs", json=options, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("options", [{"dryRun": True}, {"images": ["ubuntu2204-base"]}])
+def test_a_retry_with_the_same_key_after_the_run_ended_returns_that_run(
+    host: FactoryHost, options: dict[str, Any]
+) -> None:
+    first = _post(host, "retry-after-the-end", **options)
+    assert first.status_code == 202 and first.json()["started"] is True, first.text
+    run_id = first.json()["id"]
+    ended = host.wait_run(run_id)
+    assert ended["status"] == "Completed", ended
+
+    again = _post(host, "retry-after-the-end", **options)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == run_id and again.json()["started"] is False, again.text
+    # The first run's record stands: same creation, same report, nothing started again.
+    after = host.run_status(run_id)
+    assert after["status"] == "Completed"
+    assert (after["createdTime"], after["report"]) == (ended["createdTime"], ended["report"])
+
+    other = _post(host, "another-key", **options)
+    assert other.status_code == 202 and other.json()["id"] != run_id, other.text
+    assert host.wait_run(other.json()["id"])["status"] == "Completed"

@@ -16,6 +16,7 @@ import pytest
 from dulwich.repo import Repo
 
 from scripts.push_demo import (
+    commit_files,
     deliver_github,
     github_push_payload,
     init_repository,
@@ -181,3 +182,43 @@ def test_refused_and_ignored_deliveries_start_nothing(host: Host) -> None:
     assert pong.status_code == 200 and pong.json()["reason"]["code"] == "pong"
 
     assert set(host.instances()) == existing
+
+
+def test_a_push_of_a_commit_not_on_the_branch_starts_nothing(host: Host) -> None:
+    _, after, changed = push_change(host)
+    with Repo(str(host.repo.work)) as work:
+        work.refs[b"refs/heads/side"] = work.refs[b"refs/heads/main"]  # type: ignore[index]
+    _, side = commit_files(host.repo.work, {"notes.txt": b"side"}, "side", branch="side")
+    host.repo.push("side")
+    existing = set(host.instances())
+    for commit in ("1" * 40, side):
+        payload = github_push_payload(host.repo.url, after, commit, modified=[changed])
+        answer = deliver_github(host.hook("github"), p.GITHUB_SECRET, payload)
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "commit_not_on_branch"
+        assert error["message"] == (
+            f"Commit {commit} is not on branch main of the configuration repository."
+        )
+    assert set(host.instances()) == existing
+
+
+def test_a_late_push_of_an_older_commit_asks_for_the_head(host: Host) -> None:
+    before, first, changed = push_change(host)
+    _, second, _ = push_change(host)
+    late = github_push_payload(host.repo.url, before, first, modified=[changed])
+    answer = deliver_github(host.hook("github"), p.GITHUB_SECRET, late)
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["id"] == f"push-{second}" and body["started"] is True, body
+    assert body["superseded"] == (
+        f"Commit {first} is no longer the head of main; the run builds the head {second} instead."
+    )
+    run = host.run_input(f"push-{second}", timeout=120)
+    assert run.trigger.commit == run.source.commit == second
+    assert f"push-{first}" not in host.instances("push-")
+    # The head's own delivery finds that run.
+    own = github_push_payload(host.repo.url, first, second, modified=[changed])
+    again = deliver_github(host.hook("github"), p.GITHUB_SECRET, own)
+    assert again.status_code == 200 and again.json()["id"] == f"push-{second}", again.text
+    assert again.json()["started"] is False
