@@ -151,6 +151,28 @@ def test_stale_and_crafted_messages_delete_nothing_the_configuration_keeps(
     assert sum("Extra inputs are not permitted" in r for r in reasons) == 2, reasons
     assert any("not JSON" in r for r in reasons), reasons
     assert any(r.startswith("not a retirement request: lab: ") for r in reasons), reasons
+
+    # While the configuration does not validate, nothing is retired: the message goes to
+    # the poison queue saying why, at once (retrying cannot help).
+    poison.clear_messages()
+    (host.config_dir / "images" / "broken.yaml").write_text("name: Not A Family\n")
+    _image(
+        fresh_world, QA, naming.image_name("ubuntu2204-base", U[1]), _owned("ubuntu2204-base", U[1])
+    )
+    queue.send_message(json.dumps({"lab": QA, "family": "ubuntu2204-base"}))
+    deadline = time.monotonic() + 60
+    while queue.get_queue_properties().approximate_message_count or not (
+        poison.get_queue_properties().approximate_message_count
+    ):
+        assert time.monotonic() < deadline, host.log_tail()
+        time.sleep(0.5)
+    [message] = poison.receive_messages(max_messages=32)
+    reason = json.loads(message.content)["reason"]
+    assert reason.startswith("the configuration does not validate, so nothing is retired: ")
+    assert "images/broken.yaml:1: " in reason and "\n" not in reason, reason
+    assert naming.image_name("ubuntu2204-base", U[1]) in _family_images(
+        _labs(fresh_world)["qa-weu"], "ubuntu2204-base"
+    )
     assert "Traceback" not in host.log_tail()
 
 
