@@ -32,7 +32,7 @@ def version_problem(version: str, now: datetime, created: datetime | None = None
     """Why `version` may not be ordered among the others; None: it may."""
     named = naming.version_time(version)
     if named is None:
-        return f"'{version[:80]}' is not a version (expected YYYYMMDDhhmmss-<8 hex digits>)"
+        return f"{version[:80]!r} is not a version (expected YYYYMMDDhhmmss-<8 hex digits>)"
     limit = now + CLOCK_SKEW
     if named > limit:
         return f"version {version} is dated {named.isoformat()}, after now ({now.isoformat()})"
