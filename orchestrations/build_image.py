@@ -1,7 +1,12 @@
-"""build_image: create the build VM, wait for its artifacts, deallocate it (Azure reads an
-OS disk only from a deallocated VM), capture its disk into the catalog, always delete the
-VM, run the optional test gate, and only then label the catalog blob: an unlabelled blob
-is not a version.
+"""build_image: an ordered list of steps, as Packer's builders run them: create the build
+VM and wait for its artifacts, deallocate it (Azure reads an OS disk only from a
+deallocated VM), capture its disk into the catalog; then start the VM's deletion whatever
+happened, run the optional test gate, and only then label the catalog blob: an unlabelled
+blob is not a version, so a failed build removes it.
+
+It returns as soon as the image is released (labelled) or its failure is known, with the
+VM deletion it started: the run confirms that deletion beside its other work
+(confirm_vm_deleted) and does not report done before it has.
 
 It never raises: the result says which step failed and why, so one image failing does
 not fail the run.
@@ -9,6 +14,8 @@ not fail the run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +26,7 @@ from shared import catalog, naming, tags
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
+    CONFIRM_VM_DELETED,
     CREATE_BUILD_VM,
     CREATE_CUSTOM_IMAGE,
     CUSTOM_IMAGE_STATUS,
@@ -35,6 +43,7 @@ from shared.function_names import (
 from shared.payloads import (
     BlobRef,
     BuildInput,
+    BuildOutcome,
     BuildVmRequest,
     CaptureRequest,
     CaptureWatch,
@@ -46,6 +55,7 @@ from shared.payloads import (
     OperationRef,
     OperationStatus,
     StepResult,
+    VmDeletion,
     VmRef,
     VmStatus,
 )
@@ -59,6 +69,24 @@ DONE_IMAGE = ("succeeded", "failed", "canceled", "missing")
 GRANT_MARGIN_SECONDS = 600
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a build: its name in the custom status, and the work (None: done)."""
+
+    name: str
+    run: Callable[[], Orchestration]
+
+
+def _run_steps(context: df.DurableOrchestrationContext, steps: list[Step], vm: VmRef) -> Any:
+    """Run steps in order until one fails; its failure, or None."""
+    for step in steps:
+        context.set_custom_status({"step": step.name, "vm": vm.name})
+        result = yield from step.run()
+        if result is not None:
+            return result
+    return None
+
+
 @bp.function_name(BUILD_IMAGE)
 @bp.orchestration_trigger(context_name="context")
 def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
@@ -70,36 +98,90 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         blob=naming.catalog_blob_name(build.family, build.version),
         catalog=True,
     )
-
-    context.set_custom_status({"step": "create build VM", "vm": vm.name})
-    result = yield from _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image)
-    if result is None:
-        context.set_custom_status({"step": "deallocate build VM", "vm": vm.name})
-        result = yield from _deallocate(context, job, vm)
-    if result is None:
-        context.set_custom_status({"step": "capture", "vm": vm.name})
-        result = yield from _capture(context, job, vm, blob)
-    # The build VM goes away whatever happened above: success, failure or timeout. A VM
-    # that will not go is left to the sweeper: a good capture is still delivered.
-    context.set_custom_status({"step": "delete build VM", "vm": vm.name})
     warnings: list[str] = []
-    if not (yield from _delete_vm(context, job, vm)):
-        warnings.append(_not_deleted(vm))
-    if result is None and job.test_artifacts:
-        context.set_custom_status({"step": "test gate", "vm": vm.name})
-        result = yield from _test_gate(context, job, blob, warnings)
-    if result is None:
+
+    def label() -> Orchestration:
         metadata = catalog.metadata(build, job.factory_id, job.commit, context.current_utc_datetime)
-        label = LabelRequest(blob=blob, metadata=metadata)
         try:
-            yield call(context, LABEL_CATALOG, label.model_dump())
+            yield call(
+                context, LABEL_CATALOG, LabelRequest(blob=blob, metadata=metadata).model_dump()
+            )
         except Exception as exc:
-            result = _failed(job, "label catalog", exc)
+            return _failed(job, "label catalog", exc)
+        return None
+
+    result = yield from _run_steps(
+        context,
+        [
+            Step(
+                "create build VM",
+                lambda: _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image),
+            ),
+            Step("deallocate build VM", lambda: _deallocate(context, job, vm)),
+            Step("capture", lambda: _capture(context, job, vm, blob)),
+        ],
+        vm,
+    )
+    # The build VM goes away whatever happened above: success, failure or timeout. Only
+    # its start is waited for here; the run confirms it beside the image's distribution.
+    context.set_custom_status({"step": "delete build VM", "vm": vm.name})
+    deletion = yield from _start_delete(context, job, vm)
+    if result is None:
+        gate = [Step("test gate", lambda: _test_gate(context, job, blob, warnings))]
+        result = yield from _run_steps(
+            context, [*(gate if job.test_artifacts else []), Step("label catalog", label)], vm
+        )
     if result is not None:  # an unlabelled capture is no version: remove it
         yield from best_effort(context, DELETE_BLOB, blob.model_dump())
-        return result.model_copy(update={"warnings": warnings}).model_dump(mode="json")
-    done = StepResult(family=build.family, version=build.version, ok=True, warnings=warnings)
-    return done.model_dump(mode="json")
+    else:
+        result = StepResult(family=build.family, version=build.version, ok=True)
+    outcome = BuildOutcome(
+        result=result.model_copy(update={"warnings": warnings}), deletion=deletion
+    )
+    return outcome.model_dump(mode="json")
+
+
+@bp.function_name(CONFIRM_VM_DELETED)
+@bp.orchestration_trigger(context_name="context")
+def confirm_vm_deleted(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Wait until a build VM is gone (starting its delete again if the first start failed).
+    Returns the run report's warnings: none, or that the VM is left to the sweeper."""
+    deletion = VmDeletion.model_validate(context.get_input())
+    vm = deletion.vm
+    context.set_custom_status({"step": "delete build VM", "vm": vm.name})
+    try:
+        if not deletion.started and not (yield call(context, DELETE_VM, vm.model_dump())):
+            return []
+        waited = yield from monitor(
+            context,
+            VM_STATUS,
+            vm.model_dump(),
+            lambda s: s["state"] == "missing",
+            deletion.timeout_seconds,
+            deletion.poll_seconds,
+        )
+    except Exception:
+        return [_not_deleted(vm)]
+    return [_not_deleted(vm)] if waited.timed_out else []
+
+
+def _start_delete(
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef
+) -> Generator[Any, Any, VmDeletion | None]:
+    """Start deleting the VM. None: it is gone already; else the deletion to confirm."""
+    try:
+        exists = yield call(context, DELETE_VM, vm.model_dump())
+        started = True
+    except Exception:
+        exists, started = True, False
+    if not exists:
+        return None
+    return VmDeletion(
+        vm=vm,
+        started=started,
+        timeout_seconds=job.timeouts["vm_delete"],
+        poll_seconds=job.poll_seconds,
+    )
 
 
 def _not_deleted(vm: VmRef) -> str:

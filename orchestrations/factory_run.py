@@ -1,26 +1,27 @@
 """factory_run: one run of the factory, as ARCHITECTURE.md section 2 tells it.
 
-load config -> inventory (fan-out per lab) -> plan -> builds in waves -> distribution
--> retirement messages -> report. Deterministic: the plan is a pure function of what
-the activities returned and the orchestration's own clock.
+load config -> inventory (fan-out per lab) -> plan -> schedule (each build and copy
+starts the moment what it needs is released) -> retirement messages -> report.
+Deterministic: the plan is a pure function of what the activities returned and the
+orchestration's own clock, and the scheduler a pure function of the jobs' results in the
+order they came.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Hashable
 from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrations.job_inputs import JobInputs
+from orchestrations.job_scheduler import JobId, Kind, Limits, Scheduler, jobs_of
+from orchestrations.ledger import Ledger
 from orchestrations.progress import Progress
-from orchestrations.steps import Job, Orchestration, bounded, call
-from shared import naming, tags
-from shared.arm_ids import parse_lab_id
+from orchestrations.steps import Orchestration, call
 from shared.config import Factory
-from shared.definition import effective_artifacts
 from shared.function_names import (
     BUILD_IMAGE,
+    CONFIRM_VM_DELETED,
     DELETE_EXPIRED_VM,
     DISTRIBUTE_IMAGE,
     ENQUEUE_RETIREMENT,
@@ -34,22 +35,19 @@ from shared.function_names import (
 from shared.inventory import Inventory, LabInventory
 from shared.payloads import (
     ActiveRuns,
-    BuildInput,
+    BuildOutcome,
     CatalogListing,
     CatalogRequest,
-    DistributeInput,
     GalleryRequest,
     LabRef,
     LoadedConfig,
-    Pace,
     RetirementBatch,
     RunReport,
     RunStatusRequest,
     StepResult,
     VmRef,
 )
-from shared.plan import Build, Distribution, Plan
-from shared.planner import build_vm_runs, left_to_later, retirement_requests
+from shared.planner import build_vm_runs, retirement_requests
 from shared.planner import plan as make_plan
 from shared.run_request import RunRequest
 from shared.telemetry import run_id_of
@@ -97,67 +95,14 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     if run.trigger.dry_run:
         return progress.finish(report)
 
-    # 4. builds, wave by wave; parents reach the factory lab before their children build
-    failed: dict[str, StepResult] = {}  # families not built (failed, or skipped for a parent)
-    unfed: dict[str, StepResult] = {}  # parents that did not reach the factory lab
-    built: list[StepResult] = []
-    distributed: list[StepResult] = []
-    dist_failures: list[StepResult] = []
-    factory_lab = factory.settings.factory_lab.lower()
-    handled: set[tuple[str, str, str]] = set()
-    for number, wave in enumerate(plan.waves(), start=1):
-        progress.phase(f"build wave {number} of {len(plan.waves())}")
-        parents = {b.parent for b in wave if b.parent}
-        feeding = [
-            d
-            for d in plan.distributions
-            if d.lab.lower() == factory_lab and d.family in parents and d.family not in failed
-        ]
-        results = yield from _distribute(context, factory, pace, plan, feeding, progress)
-        for result in results:
-            handled.add((result.family, result.version, result.lab or ""))
-            if result.ok:
-                distributed.append(result)
-            else:
-                dist_failures.append(result)
-                unfed.setdefault(result.family, result)
-        for build in wave:
-            cause = failed.get(build.parent or "") or unfed.get(build.parent or "")
-            if cause is not None:
-                failed[build.family] = _skip(
-                    build, f"its parent {cause.family} failed: {cause.reason}"
-                )
-        results = yield from _build(
-            context, factory, pace, [b for b in wave if b.family not in failed], progress
-        )
-        for result in results:
-            if result.ok:
-                built.append(result)
-            else:
-                failed.setdefault(result.family, result)
-    report = report.model_copy(update={"built": built})
+    # 4. schedule: every build and copy starts the moment what it needs is released
+    inputs = JobInputs(factory, pace, plan, context.instance_id)
+    ledger = yield from _run_jobs(context, inputs, progress)
 
-    # 5. distribution of everything else
-    progress.phase("distribute")
-    remaining = [
-        d
-        for d in plan.distributions
-        if (d.family, d.version, d.lab) not in handled
-        and not (d.after_build and d.family in failed)
-    ]
-    skipped = [
-        _skip_distribution(d, failed[d.family])
-        for d in plan.distributions
-        if d.after_build and d.family in failed
-    ]
-    results = yield from _distribute(context, factory, pace, plan, remaining, progress)
-    distributed += [r for r in results if r.ok]
-    dist_failures += [r for r in results if not r.ok]
-
-    # 6. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
+    # 5. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
     # Neither fails the run: what is not done now is done by the next run or the sweeper.
     progress.phase("retire")
-    messages = retirement_requests(factory, plan, distributed)
+    messages = retirement_requests(factory, plan, ledger.distributed)
     queued = 0
     warnings: list[str] = list(plan.warnings)  # versions that cannot be ordered, left alone
     try:
@@ -182,16 +127,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     except Exception as exc:
         warnings.append(f"expired build VMs were not all deleted: {exc}".splitlines()[0])
 
-    # 7. report
-    report = report.model_copy(
-        update={
-            "distributed": distributed,
-            "failed": [*failed.values(), *dist_failures],
-            "skipped": skipped,
-            "retirements_queued": queued,
-            "warnings": [*left_to_later(plan, [*built, *failed.values()]), *warnings],
-        }
-    )
+    # 6. report
+    report = report.model_copy(update={**ledger.report(warnings), "retirements_queued": queued})
     return progress.finish(report)
 
 
@@ -240,174 +177,84 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
     )
 
 
-def _build(
-    context: df.DurableOrchestrationContext,
-    factory: Factory,
-    pace: Pace,
-    builds: list[Build],
-    progress: Progress,
+def _run_jobs(
+    context: df.DurableOrchestrationContext, inputs: JobInputs, progress: Progress
 ) -> Orchestration:
-    timeouts = factory.settings.timeouts
-    seconds = {
-        "vm_create": pace.timeout_seconds(timeouts.vm_create),
-        "artifacts": pace.timeout_seconds(timeouts.artifacts),
-        "disk_copy": pace.timeout_seconds(timeouts.disk_copy),
-        "image_create": pace.timeout_seconds(timeouts.image_create),
-        "test_gate": pace.timeout_seconds(timeouts.test_gate),
-        "vm_delete": pace.timeout_seconds(timeouts.vm_create),
-    }
-    jobs = []
-    for build in builds:
-        image = factory.images[build.family]
-        gallery = None
-        if image.base.gallery is not None:
-            gallery = image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
-            gallery["version"] = build.base.rsplit("@", 1)[1]
-        job = BuildInput(
-            build=build,
-            factory_id=factory.settings.factory_id,
-            factory_lab=factory.settings.factory_lab,
-            commit=factory.commit,
-            os=image.os,
-            vm_size=image.vm_size,
-            artifacts=effective_artifacts(image),
-            test_artifacts=image.test_artifacts,
-            test_vm_name=naming.build_vm_name(image, build.build_id, role="test"),
-            generalize=image.generalize,
-            gallery=gallery,
-            parent_image=(
-                naming.image_name(build.parent, build.base.rsplit("@", 1)[1])
-                if build.parent
-                else None
-            ),
-            image_tags=_image_tags(factory, build.family, build.version, build),
-            timeouts=seconds,
-            vm_ttl_hours=timeouts.build_vm_ttl_hours,
-            poll_seconds=pace.poll_seconds,
-        )
-        jobs.append(
-            Job(
-                key=build.family,
-                start=_starter(
-                    context, BUILD_IMAGE, job.model_dump(mode="json"), _child(context, build)
-                ),
-            )
-        )
-    progress.building([b.family for b in builds])
-    results = yield from bounded(context, jobs, factory.settings.concurrency.builds)
-    outcomes = [_result(results[b.family], b.family, b.version, None) for b in builds]
-    progress.built(outcomes)
-    return outcomes
-
-
-def _distribute(
-    context: df.DurableOrchestrationContext,
-    factory: Factory,
-    pace: Pace,
-    plan: Plan,
-    distributions: list[Distribution],
-    progress: Progress,
-) -> Orchestration:
-    if not distributions:
-        return []
-    timeouts = factory.settings.timeouts
-    seconds = {
-        "disk_copy": pace.timeout_seconds(timeouts.disk_copy),
-        "image_create": pace.timeout_seconds(timeouts.image_create),
-    }
-    builds = {b.family: b for b in plan.builds}
-    jobs = []
-    for dist in distributions:
-        image = factory.images.get(dist.family)
-        if image is None:
-            continue
-        build = builds.get(dist.family)
-        job = DistributeInput(
-            distribution=dist,
-            factory_id=factory.settings.factory_id,
-            factory_lab=factory.settings.factory_lab,
-            os=image.os,
-            generalized=image.generalize,
-            build_id=naming.build_id(dist.family, dist.version),
-            image_tags=_image_tags(
-                factory, dist.family, dist.version, build if dist.after_build else None
-            ),
-            timeouts=seconds,
-            poll_seconds=pace.poll_seconds,
-        )
-        key = (dist.family, dist.version, dist.lab)
-        lab_key = hashlib.sha256(dist.lab.lower().encode()).hexdigest()[:10]
-        child = f"{context.instance_id}:distribute:{dist.image_name}:{lab_key}"
-        jobs.append(
-            Job(
-                key=key,
-                start=_starter(context, DISTRIBUTE_IMAGE, job.model_dump(mode="json"), child),
-                group=parse_lab_id(dist.lab).subscription,
-            )
-        )
-    progress.distributing(len(jobs))
-    concurrency = factory.settings.concurrency
-    results: dict[Hashable, Any] = yield from bounded(
-        context, jobs, concurrency.copies, concurrency.copies_per_subscription
+    """Start ready jobs as sub-orchestrations, wait for any, feed its result back; until
+    every job has finished or is blocked. A build's result releases its dependents; its
+    VM's deletion then runs as a job of its own, which frees the build's slot."""
+    concurrency = inputs.factory.settings.concurrency
+    scheduler = Scheduler(
+        jobs_of(inputs.plan, inputs.factory.settings.factory_lab),
+        Limits(concurrency.builds, concurrency.copies, concurrency.copies_per_subscription),
     )
-    outcomes = [
-        _result(results[(d.family, d.version, d.lab)], d.family, d.version, d.lab)
-        for d in distributions
-        if (d.family, d.version, d.lab) in results
-    ]
-    progress.distributed(outcomes)
-    return outcomes
+    ledger = Ledger(inputs.plan)
+    progress.phase("build and distribute")
+    tasks: dict[JobId, Any] = {}  # each running job's sub-orchestration
+    deleting: set[JobId] = set()  # builds whose VM deletion is being confirmed
+    while not scheduler.done:
+        for job in scheduler.take():
+            tasks[job] = _start(context, inputs, job)
+        progress.jobs(scheduler.running, deleting, ledger)
+        finished = yield context.task_any(list(tasks.values()))
+        job = next(j for j, task in tasks.items() if task is finished)
+        del tasks[job]
+        if job in deleting:
+            deleting.discard(job)
+            ledger.vm_deleted(job, _warnings(finished.result))
+            scheduler.finish(job)
+            continue
+        if job.kind is Kind.BUILD:
+            outcome = _build_outcome(finished.result, job)
+            ledger.record(job, outcome.result)
+            blocked = scheduler.release(job, outcome.result.ok)
+            if outcome.deletion is None:
+                scheduler.finish(job)
+            else:
+                deleting.add(job)
+                tasks[job] = context.call_sub_orchestrator(
+                    CONFIRM_VM_DELETED,
+                    outcome.deletion.model_dump(mode="json"),
+                    inputs.child_id(job, role="vm-delete"),
+                )
+        else:
+            result = _result(finished.result, job)
+            ledger.record(job, result)
+            blocked = scheduler.complete(job, result.ok)
+        for skipped in blocked:
+            ledger.block(skipped, scheduler.cause(skipped) or job)
+    progress.jobs([], deleting, ledger)
+    return ledger
 
 
-def _image_tags(factory: Factory, family: str, version: str, build: Build | None) -> dict[str, str]:
-    values = {
-        tags.FACTORY: factory.settings.factory_id,
-        tags.FAMILY: family,
-        tags.VERSION: version,
-        tags.BUILD_ID: naming.build_id(family, version),
-    }
-    if build is not None:
-        values[tags.DEFINITION_HASH] = build.definition_hash
-        values[tags.BASE] = build.base[:256]
-    if factory.commit:
-        values[tags.COMMIT] = factory.commit
-    image = factory.images.get(family)
-    if image is not None:  # the definition's own tags, never one that looks like ours
-        own = {k: v for k, v in image.tags.items() if not k.lower().startswith(tags.PREFIX)}
-        values = {**own, **values}
-    return values
+def _start(context: df.DurableOrchestrationContext, inputs: JobInputs, job: JobId) -> Any:
+    if job.kind is Kind.BUILD:
+        payload = inputs.build(job).model_dump(mode="json")
+        return context.call_sub_orchestrator(BUILD_IMAGE, payload, inputs.child_id(job))
+    payload = inputs.distribute(job).model_dump(mode="json")
+    return context.call_sub_orchestrator(DISTRIBUTE_IMAGE, payload, inputs.child_id(job))
 
 
-def _starter(
-    context: df.DurableOrchestrationContext, name: str, payload: dict[str, Any], child_id: str
-) -> Any:
-    return lambda: context.call_sub_orchestrator(name, payload, child_id)
+def _build_outcome(value: Any, job: JobId) -> BuildOutcome:
+    if isinstance(value, dict):
+        return BuildOutcome.model_validate(value)
+    return BuildOutcome(result=_result(value, job))
 
 
-def _child(context: df.DurableOrchestrationContext, build: Build) -> str:
-    return f"{context.instance_id}:build:{build.build_id}"
-
-
-def _result(value: Any, family: str, version: str, lab: str | None) -> StepResult:
+def _result(value: Any, job: JobId) -> StepResult:
     if isinstance(value, dict):
         return StepResult.model_validate(value)
     return StepResult(
-        family=family, version=version, lab=lab, ok=False, step="orchestration", reason=str(value)
-    )
-
-
-def _skip(build: Build, reason: str) -> StepResult:
-    return StepResult(
-        family=build.family, version=build.version, ok=False, step="skipped", reason=reason
-    )
-
-
-def _skip_distribution(dist: Distribution, cause: StepResult) -> StepResult:
-    return StepResult(
-        family=dist.family,
-        version=dist.version,
-        lab=dist.lab,
+        family=job.family,
+        version=job.version,
+        lab=job.lab or None,
         ok=False,
-        step="skipped",
-        reason=f"the build failed at {cause.step}: {cause.reason}",
+        step="orchestration",
+        reason=str(value),
     )
+
+
+def _warnings(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(w) for w in value]
+    return [f"a build VM's deletion was not confirmed: {value}".splitlines()[0]]

@@ -18,6 +18,7 @@ events in the same order give the same decisions, which is what replay needs.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,10 +132,14 @@ class Scheduler:
                     raise ValueError(f"{spec.id} needs {need}, which is not a job of this run")
         self._dependents: dict[JobId, list[JobId]] = {job: [] for job in self._specs}
         for spec in self._specs.values():
-            for need in spec.needs:
+            for need in dict.fromkeys(spec.needs):
                 self._dependents[need].append(spec.id)
         self._rank = self._critical_path()
         self._waiting = set(self._specs)
+        # Ready jobs, longest chain first (then by id): what take() starts from.
+        self._ready: list[tuple[float, JobId]] = sorted(
+            (-self._rank[job], job) for job in self._specs if not self._specs[job].needs
+        )
         self._running: set[JobId] = set()  # started and holding a slot
         self._released: dict[JobId, bool] = {}  # outcome known: good or failed
         self._finished: set[JobId] = set()
@@ -148,12 +153,11 @@ class Scheduler:
         in_group = Counter(
             self._specs[job].group for job in self._running if self._specs[job].pool is Pool.COPIES
         )
-        ready = sorted(
-            (job for job in self._waiting if self._is_ready(job)),
-            key=lambda job: (-self._rank[job], job),
-        )
         started: list[JobId] = []
-        for job in ready:
+        for entry in list(self._ready):
+            if all(in_pool[pool] >= self._limit(pool) for pool in Pool):
+                break
+            job = entry[1]
             spec = self._specs[job]
             if in_pool[spec.pool] >= self._limit(spec.pool):
                 continue
@@ -162,6 +166,7 @@ class Scheduler:
                     continue
                 in_group[spec.group] += 1
             in_pool[spec.pool] += 1
+            self._ready.remove(entry)
             self._waiting.discard(job)
             self._running.add(job)
             started.append(job)
@@ -174,6 +179,9 @@ class Scheduler:
             raise ValueError(f"{job} is not running, or was released already")
         self._released[job] = ok
         if ok:
+            for dependent in self._dependents[job]:
+                if dependent in self._waiting and self._is_ready(dependent):
+                    bisect.insort(self._ready, (-self._rank[dependent], dependent))
             return []
         blocked: list[JobId] = []
         frontier = [job]

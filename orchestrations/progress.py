@@ -6,7 +6,9 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.payloads import RunReport, StepResult
+from orchestrations.job_scheduler import JobId, Kind
+from orchestrations.ledger import Ledger
+from shared.payloads import RunReport
 from shared.plan import Plan
 
 
@@ -15,7 +17,7 @@ class Progress:
         self._context = context
         self._status: dict[str, Any] = {
             "phase": "starting",
-            "builds": {"planned": 0, "done": 0, "failed": 0, "running": []},
+            "builds": {"planned": 0, "done": 0, "failed": 0, "running": [], "vmsDeleting": 0},
             "distributions": {"planned": 0, "done": 0, "failed": 0, "running": 0},
             "retirements": {"planned": 0},
         }
@@ -35,26 +37,18 @@ class Progress:
         self._status["phase"] = "planned"
         self._publish()
 
-    def building(self, families: list[str]) -> None:
-        self._status["builds"]["running"] = families
-        self._publish()
-
-    def built(self, results: list[StepResult]) -> None:
+    def jobs(self, running: list[JobId], deleting: set[JobId], ledger: Ledger) -> None:
+        """What runs now and what the jobs came to so far."""
+        counts = ledger.counts()
         builds = self._status["builds"]
-        builds["running"] = []
-        builds["done"] += sum(1 for r in results if r.ok)
-        builds["failed"] += sum(1 for r in results if not r.ok)
-        self._publish()
-
-    def distributing(self, count: int) -> None:
-        self._status["distributions"]["running"] = count
-        self._publish()
-
-    def distributed(self, results: list[StepResult]) -> None:
+        builds["running"] = [
+            j.family for j in running if j.kind is Kind.BUILD and j not in deleting
+        ]
+        builds["done"], builds["failed"] = counts[Kind.BUILD]
+        builds["vmsDeleting"] = len(deleting)
         dists = self._status["distributions"]
-        dists["running"] = 0
-        dists["done"] += sum(1 for r in results if r.ok)
-        dists["failed"] += sum(1 for r in results if not r.ok)
+        dists["running"] = sum(1 for j in running if j.kind is Kind.DISTRIBUTE)
+        dists["done"], dists["failed"] = counts[Kind.DISTRIBUTE]
         self._publish()
 
     def finish(self, report: RunReport) -> dict[str, Any]:

@@ -206,6 +206,23 @@ class StepResult(Record):
     )
 
 
+class VmDeletion(Record):
+    """A build VM whose deletion the run confirms before it reports done."""
+
+    vm: VmRef
+    started: bool = Field(description="False: starting the delete failed; start it again")
+    timeout_seconds: float
+    poll_seconds: float = 60.0
+
+
+class BuildOutcome(Record):
+    """build_image's output: the image's result, which releases its distributions and
+    children at once, and the build VM deletion still to confirm (None: the VM is gone)."""
+
+    result: StepResult
+    deletion: VmDeletion | None = None
+
+
 class DistributeInput(Record):
     distribution: Distribution
     factory_id: str

@@ -47,7 +47,7 @@ def _run(world: World, work: Path, kill_when: str | None) -> dict[str, Any]:
 
 
 def test_kill_during_builds_then_restart(fresh_world: World, tmp_path: Path) -> None:
-    report = _run(fresh_world, tmp_path / "killed", kill_when="build wave 1")
+    report = _run(fresh_world, tmp_path / "killed", kill_when="build and distribute")
     assert len(report["built"]) == 4
     killed_state = _end_state(fresh_world)
 

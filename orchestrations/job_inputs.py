@@ -1,0 +1,128 @@
+"""The inputs of a run's jobs, assembled from the configuration and the plan. Pure.
+
+Each job of the scheduler becomes one sub-orchestration: a build (build_image), a copy
+(distribute_image) or a build VM's deletion (confirm_vm_deleted). Their inputs and
+instance ids are made here, outside the orchestrator, so they can be tested alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from orchestrations.job_scheduler import JobId, Kind
+from shared import naming, tags
+from shared.config import Factory
+from shared.definition import effective_artifacts
+from shared.payloads import BuildInput, DistributeInput, Pace
+from shared.plan import Build, Distribution, Plan
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    factory: Factory
+    pace: Pace
+    plan: Plan
+    instance_id: str  # the factory run's: each job's instance id derives from it
+    _builds: dict[str, Build] = field(init=False, repr=False)
+    _distributions: dict[tuple[str, str, str], Distribution] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        builds = {b.family: b for b in self.plan.builds}
+        dists = {(d.family, d.version, d.lab): d for d in self.plan.distributions}
+        object.__setattr__(self, "_builds", builds)
+        object.__setattr__(self, "_distributions", dists)
+
+    def build(self, job: JobId) -> BuildInput:
+        build = self._build(job.family)
+        image = self.factory.images[build.family]
+        timeouts = self.factory.settings.timeouts
+        pace = self.pace
+        gallery = None
+        if image.base.gallery is not None:
+            gallery = image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
+            gallery["version"] = build.base.rsplit("@", 1)[1]
+        return BuildInput(
+            build=build,
+            factory_id=self.factory.settings.factory_id,
+            factory_lab=self.factory.settings.factory_lab,
+            commit=self.factory.commit,
+            os=image.os,
+            vm_size=image.vm_size,
+            artifacts=effective_artifacts(image),
+            test_artifacts=image.test_artifacts,
+            test_vm_name=naming.build_vm_name(image, build.build_id, role="test"),
+            generalize=image.generalize,
+            gallery=gallery,
+            parent_image=(
+                naming.image_name(build.parent, build.base.rsplit("@", 1)[1])
+                if build.parent
+                else None
+            ),
+            image_tags=image_tags(self.factory, build.family, build.version, build),
+            timeouts={
+                "vm_create": pace.timeout_seconds(timeouts.vm_create),
+                "artifacts": pace.timeout_seconds(timeouts.artifacts),
+                "disk_copy": pace.timeout_seconds(timeouts.disk_copy),
+                "image_create": pace.timeout_seconds(timeouts.image_create),
+                "test_gate": pace.timeout_seconds(timeouts.test_gate),
+                "vm_delete": pace.timeout_seconds(timeouts.vm_create),
+            },
+            vm_ttl_hours=timeouts.build_vm_ttl_hours,
+            poll_seconds=pace.poll_seconds,
+        )
+
+    def distribute(self, job: JobId) -> DistributeInput:
+        dist = self._distribution(job)
+        image = self.factory.images[dist.family]
+        timeouts = self.factory.settings.timeouts
+        build = self._build(dist.family) if dist.after_build else None
+        return DistributeInput(
+            distribution=dist,
+            factory_id=self.factory.settings.factory_id,
+            factory_lab=self.factory.settings.factory_lab,
+            os=image.os,
+            generalized=image.generalize,
+            build_id=naming.build_id(dist.family, dist.version),
+            image_tags=image_tags(self.factory, dist.family, dist.version, build),
+            timeouts={
+                "disk_copy": self.pace.timeout_seconds(timeouts.disk_copy),
+                "image_create": self.pace.timeout_seconds(timeouts.image_create),
+            },
+            poll_seconds=self.pace.poll_seconds,
+        )
+
+    def child_id(self, job: JobId, role: str = "") -> str:
+        """The job's sub-orchestration instance id; stable across replays and restarts."""
+        if job.kind is Kind.BUILD:
+            build_id = self._build(job.family).build_id
+            return f"{self.instance_id}:{role or 'build'}:{build_id}"
+        dist = self._distribution(job)
+        lab_key = hashlib.sha256(dist.lab.lower().encode()).hexdigest()[:10]
+        return f"{self.instance_id}:distribute:{dist.image_name}:{lab_key}"
+
+    def _build(self, family: str) -> Build:
+        return self._builds[family]
+
+    def _distribution(self, job: JobId) -> Distribution:
+        return self._distributions[(job.family, job.version, job.lab)]
+
+
+def image_tags(factory: Factory, family: str, version: str, build: Build | None) -> dict[str, str]:
+    """The tags of a custom image of this version: ours, and the definition's own."""
+    values = {
+        tags.FACTORY: factory.settings.factory_id,
+        tags.FAMILY: family,
+        tags.VERSION: version,
+        tags.BUILD_ID: naming.build_id(family, version),
+    }
+    if build is not None:
+        values[tags.DEFINITION_HASH] = build.definition_hash
+        values[tags.BASE] = build.base[:256]
+    if factory.commit:
+        values[tags.COMMIT] = factory.commit
+    image = factory.images.get(family)
+    if image is not None:  # the definition's own tags, never one that looks like ours
+        own = {k: v for k, v in image.tags.items() if not k.lower().startswith(tags.PREFIX)}
+        values = {**own, **values}
+    return values

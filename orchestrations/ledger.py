@@ -1,0 +1,83 @@
+"""The run's ledger: what each job came to, kept in one place for the report. Pure.
+
+A job that ran has its result; a job blocked by a failure has a skip naming the cause, in
+the report's words: a layered child "its parent P failed: ...", a distribution "the build
+failed at STEP: ...". A build VM's deletion, confirmed after its image was released, adds
+its warning (if any) to the build's result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrations.job_scheduler import JobId, Kind
+from shared.payloads import StepResult
+from shared.plan import Plan
+from shared.planner import left_to_later
+
+
+@dataclass
+class Ledger:
+    plan: Plan
+    results: dict[JobId, StepResult] = field(default_factory=dict)  # in the order they came
+    blocked: set[JobId] = field(default_factory=set)
+
+    def record(self, job: JobId, result: StepResult) -> None:
+        self.results[job] = result
+
+    def block(self, job: JobId, cause: JobId) -> None:
+        """A job that will not run: `cause`, a job it needs, failed or was blocked."""
+        self.blocked.add(job)
+        source = self._failure_behind(cause)
+        if job.kind is Kind.BUILD:
+            reason = f"its parent {source.family} failed: {source.reason}"
+        else:
+            reason = f"the build failed at {source.step}: {source.reason}"
+        lab = job.lab or None
+        self.results[job] = StepResult(
+            family=job.family, version=job.version, lab=lab, ok=False, step="skipped", reason=reason
+        )
+
+    def vm_deleted(self, job: JobId, warnings: list[str]) -> None:
+        """The build VM's deletion is confirmed (or left to the sweeper, with a warning)."""
+        result = self.results[job]
+        self.results[job] = result.model_copy(update={"warnings": [*result.warnings, *warnings]})
+
+    def counts(self) -> dict[Kind, tuple[int, int]]:
+        """Per kind: how many jobs succeeded and how many failed or were skipped."""
+        return {
+            kind: (
+                sum(1 for j, r in self.results.items() if j.kind is kind and r.ok),
+                sum(1 for j, r in self.results.items() if j.kind is kind and not r.ok),
+            )
+            for kind in Kind
+        }
+
+    def report(self, warnings: list[str]) -> dict[str, Any]:
+        """The report's fields for the run's jobs (RunReport's names)."""
+        builds = [r for j, r in self.results.items() if j.kind is Kind.BUILD]
+        copies = [(j, r) for j, r in self.results.items() if j.kind is Kind.DISTRIBUTE]
+        failed_builds = [r for r in builds if not r.ok]
+        return {
+            "built": [r for r in builds if r.ok],
+            "distributed": [r for _, r in copies if r.ok],
+            "failed": [
+                *failed_builds,
+                *(r for j, r in copies if not r.ok and j not in self.blocked),
+            ],
+            "skipped": [r for j, r in copies if j in self.blocked],
+            "warnings": [*left_to_later(self.plan, builds), *warnings],
+        }
+
+    @property
+    def distributed(self) -> list[StepResult]:
+        return [r for j, r in self.results.items() if j.kind is Kind.DISTRIBUTE and r.ok]
+
+    def _failure_behind(self, cause: JobId) -> StepResult:
+        """The result to name: a failed job's own; a blocked copy's cause, the build."""
+        result = self.results[cause]
+        if cause in self.blocked and cause.kind is Kind.DISTRIBUTE:
+            parent = JobId(Kind.BUILD, cause.family, cause.version)
+            return self.results.get(parent, result)
+        return result
