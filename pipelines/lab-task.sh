@@ -41,6 +41,7 @@ value --template LAB_TEMPLATE
 value --parameters LAB_PARAMETERS
 value --parameter-overrides LAB_PARAMETER_OVERRIDES
 while IFS= read -r line; do
+  line="${line%$'\r'}"
   if [ -n "${line//[[:space:]]/}" ]; then args+=(--override "$line"); fi
 done <<< "${LAB_OVERRIDES:-}"
 switch --fail-on-artifact-error LAB_FAIL_ON_ARTIFACT_ERROR
