@@ -1,8 +1,9 @@
 """DevTest Labs environments: an ARM template of a lab repository deployed into a resource
 group of its own. No HTTP here.
 
-Creating an environment makes the resource group `<lab>-<environment>-<6 digits>` in the
-lab's subscription and region and deploys the template there through
+Creating an environment makes a resource group in the lab's subscription and region (the
+emulator names it `<lab>-<environment>-<6 digits>`; no recording shows DevTest Labs' own
+pattern) and deploys the template there through
 `ResourcesBackend.create` (so its parameters, expressions and outputs follow the
 deployment rules); the environment is `Creating` until that deployment ends, then
 `Succeeded` or `Failed` with the deployment's error. Deleting removes the resource group
