@@ -30,7 +30,7 @@ def take_run(payload: dict[str, Any]) -> dict[str, Any]:
             run_queue.finish(state, ask.finished.run, ask.finished.ok, now)
         return run_queue.take(state, ask.token, ask.epoch, _head, now)
 
-    taken: Take = run_queue.default().update(change)
+    taken: Take = run_queue.default(ask.hub).update(change)
     with run_scope(taken.run):
         log.info("run queue: take %s: %s", ask.token, taken.run or "nothing waits")
     return taken.model_dump(mode="json")

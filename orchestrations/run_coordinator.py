@@ -39,8 +39,8 @@ def run_coordinator(context: df.DurableOrchestrationContext) -> Orchestration:
         )
     except Exception:  # the run's own status says why; the queue goes on
         ok = False
-    following = TakeRequest(
-        epoch=ask.epoch, step=ask.step + 1, finished=Finished(run=taken.run, ok=ok)
+    following = ask.model_copy(
+        update={"step": ask.step + 1, "finished": Finished(run=taken.run, ok=ok)}
     )
     context.continue_as_new(following.model_dump(mode="json"))
     result: Any = None

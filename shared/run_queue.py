@@ -39,8 +39,7 @@ from pydantic import BaseModel, Field
 from shared.plan import Trigger
 from shared.run_request import RunRequest, Take, run_instance_id
 
-CONTAINER = "imagefactory-runs"
-BLOB = "queue.json"
+CONTAINER = "imagefactory-runs"  # one blob in it per task hub: `<hub>.json`
 REMEMBER = timedelta(hours=24)  # a request id (and its key) is remembered this long after its run
 MAX_ATTEMPTS = 200  # compare-and-swap retries; each loses only to another writer's success
 
@@ -244,9 +243,9 @@ def coalesce(
 class RunQueue:
     """The queue's state in a blob; `update` applies a change under the blob's ETag."""
 
-    def __init__(self, container: ContainerClient) -> None:
+    def __init__(self, container: ContainerClient, hub: str) -> None:
         self.container = container
-        self.blob = container.get_blob_client(BLOB)
+        self.blob = container.get_blob_client(f"{hub.lower()}.json")
 
     def read(self) -> QueueState:
         state, _ = self._read()
@@ -302,29 +301,44 @@ def _one_line(exc: BaseException) -> str:
 
 
 def from_settings(
-    connection_setting: str, ca_bundle: str | None, credential: Callable[[], Any]
+    hub: str,
+    connection_setting: str,
+    ca_bundle: str | None,
+    credential: Callable[[], Any],
+    blob_endpoint: str = "https://{account}.blob.core.windows.net",
 ) -> RunQueue:
-    """The queue on the Functions storage: a connection string, or (identity-based) the
-    setting's `__blobServiceUri`."""
+    """The queue on the Functions storage, as the Functions host reads that connection: a
+    connection string, or identity-based `__blobServiceUri` or `__accountName` (whose
+    blob endpoint follows IMAGEFACTORY_BLOB_ENDPOINT)."""
     options: dict[str, Any] = {"connection_verify": ca_bundle} if ca_bundle else {}
     connection = os.environ.get(connection_setting)
     if connection:
         service = BlobServiceClient.from_connection_string(connection, **options)
     else:
         uri = os.environ.get(f"{connection_setting}__blobServiceUri")
+        account = os.environ.get(f"{connection_setting}__accountName")
+        if not uri and account:
+            uri = blob_endpoint.format(account=account)
         if not uri:
             raise RunQueueError(
-                f"no storage for the run queue: set {connection_setting} or "
-                f"{connection_setting}__blobServiceUri"
+                f"no storage for the run queue: set {connection_setting}, "
+                f"{connection_setting}__blobServiceUri or {connection_setting}__accountName"
             )
         service = BlobServiceClient(uri, credential=credential(), **options)
-    return RunQueue(service.get_container_client(CONTAINER))
+    return RunQueue(service.get_container_client(CONTAINER), hub)
 
 
 @cache
-def default() -> RunQueue:
-    """The queue on this app's Functions storage, built once per process."""
+def default(hub: str) -> RunQueue:
+    """The queue of the task hub `hub` on this app's Functions storage, built once per
+    process. (Apps sharing a storage account have task hubs of their own.)"""
     from shared import azure_clients
 
     settings = azure_clients.settings()
-    return from_settings(settings.queue_connection, settings.ca_bundle, azure_clients.credential)
+    return from_settings(
+        hub,
+        settings.queue_connection,
+        settings.ca_bundle,
+        azure_clients.credential,
+        settings.blob_endpoint,
+    )

@@ -63,6 +63,7 @@ class TakeRequest(Record):
     """The coordinator's input and its ask of the run queue: which queue epoch it serves,
     a step number (unique per take), and how its last run ended."""
 
+    hub: str = Field(description="The task hub, whose run queue this is.")
     epoch: int
     step: int = 0
     finished: Finished | None = None

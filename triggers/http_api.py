@@ -28,7 +28,7 @@ from shared.plan import Trigger
 from shared.run_queue import REMEMBER, RunQueueError
 from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.validation import ConfigInvalid
-from triggers.start import ACTIVE, answer, queued_body, start_run, submit
+from triggers.start import ACTIVE, answer, hub_of, queued_body, start_run, submit
 
 bp = df.Blueprint()
 
@@ -126,7 +126,7 @@ async def http_run_status(
         return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
     # A request that waits in the run queue, or that a run of another id covered.
     try:
-        state = await asyncio.to_thread(run_queue.default().read)
+        state = await asyncio.to_thread(run_queue.default(hub_of(client)).read)
     except RunQueueError as exc:
         return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
     entry = state.requests.get(instance_id)

@@ -23,7 +23,7 @@ from shared.run_request import COORDINATOR_ID
 from shared.schedule_runs import scheduled_run
 from shared.settings import load_settings
 from shared.telemetry import run_scope
-from triggers.start import ACTIVE, submit
+from triggers.start import ACTIVE, hub_of, submit
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def scheduled_factory_run(
     if busy:
         log.info("scheduled run %s not started: %s is still running", instance_id, busy)
         return
-    queue = run_queue.default()
+    queue = run_queue.default(hub_of(client))
     # Nothing runs, but the queue may still be open: a coordinator that stopped (failed,
     # terminated) left it so. Then this request joins what waits and a coordinator is
     # started for it; otherwise it is recorded only when nothing runs or waits.

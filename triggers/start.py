@@ -39,6 +39,11 @@ ACTIVE = {
 FINISHING_WAIT_SECONDS = 60.0  # a coordinator that closed the queue completes within this
 
 
+def hub_of(client: df.DurableOrchestrationClient) -> str:
+    """The client's task hub (the binding carries it; the client has no public accessor)."""
+    return str(client._orchestration_bindings.task_hub_name)
+
+
 async def is_active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
     status = await client.get_status(instance_id)
     return status is not None and status.runtime_status in ACTIVE
@@ -55,7 +60,7 @@ async def submit(
     queue: RunQueue | None = None,
 ) -> Enqueued:
     """Record the request `request_id` in the run queue and see that it will be run."""
-    queue = queue or run_queue.default()
+    queue = queue or run_queue.default(hub_of(client))
     item = Waiting(id=request_id, request=run, at=datetime.now(UTC), note=note)
     ended: str | None = None
     if exclusive:  # a run that just ended counts as over before the coordinator records it
@@ -108,7 +113,12 @@ async def ensure_coordinator(client: df.DurableOrchestrationClient, queue: RunQu
             ok = run is not None and run.runtime_status == df.OrchestrationRuntimeStatus.Completed
             finished = Finished(run=state.current, ok=ok)
         # A step of its own: a take never repeats an earlier coordinator's answer.
-        ask = TakeRequest(epoch=state.epoch, step=time.time_ns() // 1000, finished=finished)
+        ask = TakeRequest(
+            hub=hub_of(client),
+            epoch=state.epoch,
+            step=time.time_ns() // 1000,
+            finished=finished,
+        )
         try:
             await client.start_new(RUN_COORDINATOR, COORDINATOR_ID, ask.model_dump(mode="json"))
             log.info("run coordinator started for queue epoch %s", state.epoch)

@@ -29,7 +29,7 @@ def queue_of(world: World) -> RunQueue:
         world.queue_connection, connection_verify=world.info.ca_file
     )
     container = service.get_container_client(f"runs-{uuid.uuid4().hex[:12]}")
-    return RunQueue(container)
+    return RunQueue(container, "TestHub")
 
 
 def push(n: int) -> Waiting:
