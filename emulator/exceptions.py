@@ -95,8 +95,18 @@ class ResourceGroupNotFound(ArmError):
 
 
 class ResourceNotFound(ArmError):
+    """ARM's 404 for a resource that does not exist. ARM's own form, "The Resource
+    '<type path>' under resource group '<rg>' was not found.", ends with its help link
+    (recorded: Azure/azure-cli test_lab_vm.yaml, 2025)."""
+
     status = 404
     code = "ResourceNotFound"
+    HINT: ClassVar[str] = " For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        if message.startswith("The Resource '") and not message.endswith(self.HINT):
+            message += self.HINT
+        super().__init__(message, headers)
 
 
 class MethodNotAllowed(ArmError):

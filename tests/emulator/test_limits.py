@@ -110,7 +110,11 @@ def test_missing_vm_is_a_404_naming_virtual_machines_in_camel_case(
     with pytest.raises(ResourceNotFoundError) as missing:
         dtl.virtual_machines.get(ALPHA[1], ALPHA[2], "nowhere")
     assert missing.value.error is not None and missing.value.error.code == "ResourceNotFound"
-    assert "Microsoft.DevTestLab/labs/team-alpha/virtualMachines/nowhere" in str(missing.value)
+    assert missing.value.error.message == (
+        "The Resource 'Microsoft.DevTestLab/labs/team-alpha/virtualMachines/nowhere' under "
+        "resource group 'rg-devtest-weu' was not found. For more details please go to "
+        "https://aka.ms/ARMResourceNotFoundFix"
+    )
 
 
 def test_vm_without_user_name_is_refused_as_devtest_labs_does(emulator: LocalWorldClient) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from emulator.exceptions import ResourceNotFound
 from tests.emulator.conftest import (
     ALPHA,
     ALPHA_LAB,
@@ -49,7 +50,9 @@ def _error(response: requests.Response) -> tuple[int, str, str]:
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
     message = body["error"]["message"]
-    assert message.endswith(".") and message.count(". ") <= 1, message
+    # One sentence; ARM's recorded 404 adds its help link after it.
+    sentence = message.removesuffix(ResourceNotFound.HINT)
+    assert sentence.endswith(".") and sentence.count(". ") <= 1, message
     return response.status_code, body["error"]["code"], message
 
 
