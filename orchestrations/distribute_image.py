@@ -1,19 +1,24 @@
 """distribute_image: copy a catalog VHD into a lab, make the custom image, delete the copy.
+distribute_batch: one version's distribute_image to each lab of one subscription, a few at
+a time, so the run's own history holds one entry per batch instead of one per copy.
 
-It never raises: the result says which step failed and why.
+Neither raises: the result says which step failed and why.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, best_effort, call, monitor
+from orchestrations.steps import Job, Orchestration, best_effort, bounded, call, monitor
 from shared import naming
 from shared.function_names import (
     CREATE_CUSTOM_IMAGE,
     CUSTOM_IMAGE_STATUS,
     DELETE_BLOB,
     DELETE_IMAGE,
+    DISTRIBUTE_BATCH,
     DISTRIBUTE_IMAGE,
     LAB_COPY_STATUS,
     START_LAB_COPY,
@@ -21,6 +26,7 @@ from shared.function_names import (
 from shared.payloads import (
     BlobRef,
     CopyStatus,
+    DistributeBatch,
     DistributeInput,
     ImageRef,
     ImageRequest,
@@ -110,6 +116,41 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
         reason = "timed out" if created.timed_out else f"the image ended {created.status}"
         return result("create custom image", reason)
     return result()
+
+
+@bp.function_name(DISTRIBUTE_BATCH)
+@bp.orchestration_trigger(context_name="context")
+def distribute_batch(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Each copy's result, in the order of the batch's copies."""
+    batch = DistributeBatch.model_validate(context.get_input())
+
+    def starter(payload: dict[str, Any], instance_id: str) -> Any:
+        return lambda: context.call_sub_orchestrator(DISTRIBUTE_IMAGE, payload, instance_id)
+
+    jobs = [
+        Job(key=index, start=starter(copy.model_dump(mode="json"), instance_id))
+        for index, (copy, instance_id) in enumerate(
+            zip(batch.copies, batch.instance_ids, strict=True)
+        )
+    ]
+    results = yield from bounded(context, jobs, batch.concurrency)
+    outcomes = []
+    for index, copy in enumerate(batch.copies):
+        value = results[index]
+        if isinstance(value, dict):
+            outcomes.append(value)
+            continue
+        dist = copy.distribution
+        failed = StepResult(
+            family=dist.family,
+            version=dist.version,
+            lab=dist.lab,
+            ok=False,
+            step="orchestration",
+            reason=str(value).strip().splitlines()[0] if str(value).strip() else "failed",
+        )
+        outcomes.append(failed.model_dump(mode="json"))
+    return outcomes
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from shared.function_names import (
     BUILD_IMAGE,
     CONFIRM_VM_DELETED,
     DELETE_EXPIRED_VM,
+    DISTRIBUTE_BATCH,
     DISTRIBUTE_IMAGE,
     ENQUEUE_RETIREMENT,
     FACTORY_RUN,
@@ -47,6 +48,7 @@ from shared.payloads import (
     StepResult,
     VmRef,
 )
+from shared.plan import Distribution
 from shared.planner import build_vm_runs, retirement_requests
 from shared.planner import plan as make_plan
 from shared.run_request import RunRequest
@@ -188,14 +190,14 @@ def _run_jobs(
         jobs_of(inputs.plan, inputs.factory.settings.factory_lab),
         Limits(concurrency.builds, concurrency.copies, concurrency.copies_per_subscription),
     )
-    ledger = Ledger(inputs.plan)
+    ledger = Ledger(inputs.plan, inputs.factory.settings.factory_lab)
     progress.phase("build and distribute")
     tasks: dict[JobId, Any] = {}  # each running job's sub-orchestration
     deleting: set[JobId] = set()  # builds whose VM deletion is being confirmed
     while not scheduler.done:
         for job in scheduler.take():
-            tasks[job] = _start(context, inputs, job)
-        progress.jobs(scheduler.running, deleting, ledger)
+            tasks[job] = _start(context, inputs, job, scheduler.slots(job))
+        progress.jobs(scheduler, deleting, ledger)
         finished = yield context.task_any(list(tasks.values()))
         job = next(j for j, task in tasks.items() if task is finished)
         del tasks[job]
@@ -217,20 +219,28 @@ def _run_jobs(
                     outcome.deletion.model_dump(mode="json"),
                     inputs.child_id(job, role="vm-delete"),
                 )
+        elif job.kind is Kind.BATCH:
+            ledger.record_batch(job, _batch_results(finished.result, ledger.members(job)))
+            blocked = scheduler.complete(job, True)  # nothing needs a batch
         else:
             result = _result(finished.result, job)
             ledger.record(job, result)
             blocked = scheduler.complete(job, result.ok)
         for skipped in blocked:
             ledger.block(skipped, scheduler.cause(skipped) or job)
-    progress.jobs([], deleting, ledger)
+    progress.jobs(scheduler, deleting, ledger)
     return ledger
 
 
-def _start(context: df.DurableOrchestrationContext, inputs: JobInputs, job: JobId) -> Any:
+def _start(
+    context: df.DurableOrchestrationContext, inputs: JobInputs, job: JobId, slots: int
+) -> Any:
     if job.kind is Kind.BUILD:
         payload = inputs.build(job).model_dump(mode="json")
         return context.call_sub_orchestrator(BUILD_IMAGE, payload, inputs.child_id(job))
+    if job.kind is Kind.BATCH:
+        payload = inputs.batch(job, slots).model_dump(mode="json")
+        return context.call_sub_orchestrator(DISTRIBUTE_BATCH, payload, inputs.child_id(job))
     payload = inputs.distribute(job).model_dump(mode="json")
     return context.call_sub_orchestrator(DISTRIBUTE_IMAGE, payload, inputs.child_id(job))
 
@@ -252,6 +262,14 @@ def _result(value: Any, job: JobId) -> StepResult:
         step="orchestration",
         reason=str(value),
     )
+
+
+def _batch_results(value: Any, members: list[Distribution]) -> list[StepResult]:
+    """A batch's results, one per lab; a batch that failed as a whole fails each copy."""
+    copies = [JobId(Kind.DISTRIBUTE, d.family, d.version, lab=d.lab) for d in members]
+    if isinstance(value, list) and len(value) == len(copies):
+        return [_result(v, copy) for v, copy in zip(value, copies, strict=True)]
+    return [_result(value, copy) for copy in copies]
 
 
 def _warnings(value: Any) -> list[str]:

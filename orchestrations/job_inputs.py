@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from orchestrations.job_scheduler import JobId, Kind
+from orchestrations.job_scheduler import JobId, Kind, distributions_of
 from shared import naming, tags
 from shared.config import Factory
 from shared.definition import effective_artifacts
-from shared.payloads import BuildInput, DistributeInput, Pace
+from shared.payloads import BuildInput, DistributeBatch, DistributeInput, Pace
 from shared.plan import Build, Distribution, Plan
 
 
@@ -92,20 +92,35 @@ class JobInputs:
             poll_seconds=self.pace.poll_seconds,
         )
 
+    def batch(self, job: JobId, concurrency: int) -> DistributeBatch:
+        """A batch's copies, each with its own instance id, `concurrency` at a time."""
+        members = distributions_of(self.plan, self.factory.settings.factory_lab, job)
+        copies = [JobId(Kind.DISTRIBUTE, d.family, d.version, lab=d.lab) for d in members]
+        return DistributeBatch(
+            copies=[self.distribute(copy) for copy in copies],
+            instance_ids=[self.child_id(copy) for copy in copies],
+            concurrency=concurrency,
+        )
+
     def child_id(self, job: JobId, role: str = "") -> str:
         """The job's sub-orchestration instance id; stable across replays and restarts."""
         if job.kind is Kind.BUILD:
             build_id = self._build(job.family).build_id
             return f"{self.instance_id}:{role or 'build'}:{build_id}"
-        dist = self._distribution(job)
-        lab_key = hashlib.sha256(dist.lab.lower().encode()).hexdigest()[:10]
-        return f"{self.instance_id}:distribute:{dist.image_name}:{lab_key}"
+        image = naming.image_name(job.family, job.version)
+        if job.kind is Kind.BATCH:
+            return f"{self.instance_id}:distribute-to:{image}:{_key(job.subscription)}"
+        return f"{self.instance_id}:distribute:{image}:{_key(self._distribution(job).lab)}"
 
     def _build(self, family: str) -> Build:
         return self._builds[family]
 
     def _distribution(self, job: JobId) -> Distribution:
         return self._distributions[(job.family, job.version, job.lab)]
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.lower().encode()).hexdigest()[:10]
 
 
 def image_tags(factory: Factory, family: str, version: str, build: Build | None) -> dict[str, str]:

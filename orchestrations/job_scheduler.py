@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.arm_ids import parse_lab_id
-from shared.plan import Plan
+from shared.plan import Distribution, Plan
 
 
 class Kind(StrEnum):
     BUILD = "build"
-    DISTRIBUTE = "distribute"
+    DISTRIBUTE = "distribute"  # one version to one lab: a copy into the factory lab
+    BATCH = "distribute to labs"  # one version to a subscription's other labs
 
 
 class Pool(StrEnum):
@@ -42,16 +43,18 @@ class Pool(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class JobId:
-    """A build (`lab` empty) or the distribution of one version to one lab."""
+    """A build, the distribution of one version to one lab (`lab`), or a batch: its
+    distributions to the labs of one subscription (`subscription`)."""
 
     kind: Kind
     family: str
     version: str
     lab: str = ""
+    subscription: str = ""
 
     def __str__(self) -> str:
-        where = f" to {self.lab.rsplit('/', 1)[-1]}" if self.lab else ""
-        return f"{self.kind} {self.family} {self.version}{where}"
+        where = self.lab.rsplit("/", 1)[-1] or self.subscription
+        return f"{self.kind} {self.family} {self.version}" + (f" to {where}" if where else "")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class JobSpec:
     needs: tuple[JobId, ...] = ()
     group: str = ""  # copies: the target's subscription, for the per-subscription limit
     minutes: float = 0.0  # the job's estimated duration
+    width: int = 1  # the most slots it can use at once (a batch: one per lab)
 
 
 @dataclass(frozen=True)
@@ -89,22 +93,31 @@ class Estimates:
 def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) -> list[JobSpec]:
     """The plan's builds and distributions as jobs with their dependencies.
 
-    A layered child needs its parent's base version in the factory lab: the copy there
-    when the plan makes one, else the parent's build when the plan builds it (its image is
-    then in the factory lab's catalog already). A distribution of a version this run
-    builds needs that build."""
+    A copy into the factory lab is a job of its own: a layered child needs its parent's
+    base version there (else the parent's build, when the plan builds it and copies
+    nothing). A version's distributions to other labs are one batch per subscription, so
+    no single history holds every copy. A distribution of a version this run builds needs
+    that build."""
     estimates = estimates or Estimates()
-    lab_key = factory_lab.lower()
     builds = {b.family: JobId(Kind.BUILD, b.family, b.version) for b in plan.builds}
     feeds: dict[tuple[str, str], JobId] = {}
+    batches: dict[JobId, list[Distribution]] = {}
     specs: list[JobSpec] = []
     for d in plan.distributions:
-        job = JobId(Kind.DISTRIBUTE, d.family, d.version, d.lab)
-        if d.lab.lower() == lab_key:
-            feeds[(d.family, d.version)] = job
         built = (builds[d.family],) if d.after_build and d.family in builds else ()
         group = parse_lab_id(d.lab).subscription.lower()
-        specs.append(JobSpec(job, Pool.COPIES, built, group, estimates.copy))
+        if d.lab.lower() == factory_lab.lower():
+            job = JobId(Kind.DISTRIBUTE, d.family, d.version, lab=d.lab)
+            feeds[(d.family, d.version)] = job
+            specs.append(JobSpec(job, Pool.COPIES, built, group, estimates.copy))
+        else:
+            batch = JobId(Kind.BATCH, d.family, d.version, subscription=group)
+            batches.setdefault(batch, []).append(d)
+    for batch, members in batches.items():
+        built = (builds[batch.family],) if members[0].after_build and batch.family in builds else ()
+        specs.append(
+            JobSpec(batch, Pool.COPIES, built, batch.subscription, estimates.copy, len(members))
+        )
     for b in plan.builds:
         needs: tuple[JobId, ...] = ()
         if b.parent:
@@ -118,6 +131,21 @@ def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) ->
             JobSpec(builds[b.family], Pool.BUILDS, needs, minutes=estimates.of_build(b.family))
         )
     return sorted(specs, key=lambda s: s.id)
+
+
+def distributions_of(plan: Plan, factory_lab: str, job: JobId) -> list[Distribution]:
+    """The plan's distributions a copy or batch job stands for, in the plan's order."""
+    found = [d for d in plan.distributions if (d.family, d.version) == (job.family, job.version)]
+    if job.kind is Kind.DISTRIBUTE:
+        return [d for d in found if d.lab == job.lab]
+    if job.kind is Kind.BATCH:
+        return [
+            d
+            for d in found
+            if d.lab.lower() != factory_lab.lower()
+            and parse_lab_id(d.lab).subscription.lower() == job.subscription
+        ]
+    return []
 
 
 class Scheduler:
@@ -140,7 +168,8 @@ class Scheduler:
         self._ready: list[tuple[float, JobId]] = sorted(
             (-self._rank[job], job) for job in self._specs if not self._specs[job].needs
         )
-        self._running: set[JobId] = set()  # started and holding a slot
+        self._running: set[JobId] = set()  # started and holding its slots
+        self._slots: dict[JobId, int] = {}  # what each started job was granted
         self._released: dict[JobId, bool] = {}  # outcome known: good or failed
         self._finished: set[JobId] = set()
         self._blocked: dict[JobId, JobId] = {}  # job -> the needed job that failed or was blocked
@@ -148,24 +177,31 @@ class Scheduler:
     # -- what the orchestrator asks -------------------------------------------------------
 
     def take(self) -> list[JobId]:
-        """The jobs to start now, in critical-path order; they count as running from here."""
-        in_pool = Counter(self._specs[job].pool for job in self._running)
-        in_group = Counter(
-            self._specs[job].group for job in self._running if self._specs[job].pool is Pool.COPIES
-        )
+        """The jobs to start now, in critical-path order; they count as running from here,
+        each with the slots it was granted (`slots`): as many as it can use and are free."""
+        in_pool: Counter[Pool] = Counter()
+        in_group: Counter[str] = Counter()
+        for job in self._running:
+            spec = self._specs[job]
+            in_pool[spec.pool] += self._slots[job]
+            if spec.pool is Pool.COPIES:
+                in_group[spec.group] += self._slots[job]
         started: list[JobId] = []
         for entry in list(self._ready):
             if all(in_pool[pool] >= self._limit(pool) for pool in Pool):
                 break
             job = entry[1]
             spec = self._specs[job]
-            if in_pool[spec.pool] >= self._limit(spec.pool):
+            free = self._limit(spec.pool) - in_pool[spec.pool]
+            if spec.pool is Pool.COPIES:
+                free = min(free, self._limits.copies_per_subscription - in_group[spec.group])
+            slots = min(free, max(spec.width, 1))
+            if slots < 1:
                 continue
             if spec.pool is Pool.COPIES:
-                if in_group[spec.group] >= self._limits.copies_per_subscription:
-                    continue
-                in_group[spec.group] += 1
-            in_pool[spec.pool] += 1
+                in_group[spec.group] += slots
+            in_pool[spec.pool] += slots
+            self._slots[job] = slots
             self._ready.remove(entry)
             self._waiting.discard(job)
             self._running.add(job)
@@ -221,6 +257,10 @@ class Scheduler:
     @property
     def waiting(self) -> list[JobId]:
         return sorted(self._waiting)
+
+    def slots(self, job: JobId) -> int:
+        """The slots a started job holds (a batch runs that many copies at once)."""
+        return self._slots[job]
 
     def cause(self, job: JobId) -> JobId | None:
         """The needed job whose failure blocked this one (itself failed or blocked)."""

@@ -11,33 +11,56 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrations.job_scheduler import JobId, Kind
+from orchestrations.job_scheduler import JobId, Kind, distributions_of
 from shared.payloads import StepResult
-from shared.plan import Plan
+from shared.plan import Distribution, Plan
 from shared.planner import left_to_later
 
 
 @dataclass
 class Ledger:
+    """Results by build and by distribution (a batch's, one per lab), in the order they came."""
+
     plan: Plan
-    results: dict[JobId, StepResult] = field(default_factory=dict)  # in the order they came
+    factory_lab: str
+    results: dict[JobId, StepResult] = field(default_factory=dict)
     blocked: set[JobId] = field(default_factory=set)
 
     def record(self, job: JobId, result: StepResult) -> None:
         self.results[job] = result
 
+    def record_batch(self, job: JobId, results: list[StepResult]) -> None:
+        for dist, result in zip(self.members(job), results, strict=True):
+            self.results[JobId(Kind.DISTRIBUTE, dist.family, dist.version, lab=dist.lab)] = result
+
+    def members(self, job: JobId) -> list[Distribution]:
+        """The distributions a copy or batch job stands for."""
+        return distributions_of(self.plan, self.factory_lab, job)
+
     def block(self, job: JobId, cause: JobId) -> None:
         """A job that will not run: `cause`, a job it needs, failed or was blocked."""
-        self.blocked.add(job)
         source = self._failure_behind(cause)
         if job.kind is Kind.BUILD:
-            reason = f"its parent {source.family} failed: {source.reason}"
-        else:
-            reason = f"the build failed at {source.step}: {source.reason}"
-        lab = job.lab or None
-        self.results[job] = StepResult(
-            family=job.family, version=job.version, lab=lab, ok=False, step="skipped", reason=reason
-        )
+            self.blocked.add(job)
+            self.results[job] = StepResult(
+                family=job.family,
+                version=job.version,
+                ok=False,
+                step="skipped",
+                reason=f"its parent {source.family} failed: {source.reason}",
+            )
+            return
+        for dist in self.members(job):
+            key = JobId(Kind.DISTRIBUTE, dist.family, dist.version, lab=dist.lab)
+            self.blocked.add(key)
+            self.results[key] = StepResult(
+                family=dist.family,
+                version=dist.version,
+                lab=dist.lab,
+                ok=False,
+                step="skipped",
+                reason=f"the build failed at {source.step}: {source.reason}",
+            )
 
     def vm_deleted(self, job: JobId, warnings: list[str]) -> None:
         """The build VM's deletion is confirmed (or left to the sweeper, with a warning)."""

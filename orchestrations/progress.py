@@ -6,7 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.job_scheduler import JobId, Kind
+from orchestrations.job_scheduler import JobId, Kind, Scheduler
 from orchestrations.ledger import Ledger
 from shared.payloads import RunReport
 from shared.plan import Plan
@@ -37,9 +37,10 @@ class Progress:
         self._status["phase"] = "planned"
         self._publish()
 
-    def jobs(self, running: list[JobId], deleting: set[JobId], ledger: Ledger) -> None:
+    def jobs(self, scheduler: Scheduler, deleting: set[JobId], ledger: Ledger) -> None:
         """What runs now and what the jobs came to so far."""
         counts = ledger.counts()
+        running = scheduler.running
         builds = self._status["builds"]
         builds["running"] = [
             j.family for j in running if j.kind is Kind.BUILD and j not in deleting
@@ -47,7 +48,7 @@ class Progress:
         builds["done"], builds["failed"] = counts[Kind.BUILD]
         builds["vmsDeleting"] = len(deleting)
         dists = self._status["distributions"]
-        dists["running"] = sum(1 for j in running if j.kind is Kind.DISTRIBUTE)
+        dists["running"] = sum(scheduler.slots(j) for j in running if j.kind is not Kind.BUILD)
         dists["done"], dists["failed"] = counts[Kind.DISTRIBUTE]
         self._publish()
 

@@ -10,6 +10,7 @@ COORDINATOR_ID = "imagefactory-run-coordinator"
 BUILD_IMAGE = "build_image"
 CONFIRM_VM_DELETED = "confirm_vm_deleted"  # a build VM's deletion, off the critical path
 DISTRIBUTE_IMAGE = "distribute_image"
+DISTRIBUTE_BATCH = "distribute_batch"  # one version to one subscription's labs
 
 # Activities
 LOAD_CONFIG = "load_config"

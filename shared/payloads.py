@@ -235,6 +235,15 @@ class DistributeInput(Record):
     poll_seconds: float = 60.0
 
 
+class DistributeBatch(Record):
+    """One version's copies to the labs of one subscription, at most `concurrency` at once;
+    each copy is a distribute_image of its own, under the instance id at the same index."""
+
+    copies: list[DistributeInput]
+    instance_ids: list[str]
+    concurrency: int = Field(ge=1)
+
+
 class RetirementRequest(Record):
     """One queue message: which (lab, image family) to re-check, and the run that asked.
 

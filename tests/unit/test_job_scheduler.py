@@ -44,7 +44,8 @@ def graphs(draw: st.DrawFn) -> list[JobSpec]:
         needs = draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if earlier else []
         group = draw(st.sampled_from(GROUPS)) if pool is Pool.COPIES else ""
         minutes = draw(st.floats(min_value=0, max_value=300, allow_nan=False))
-        specs.append(JobSpec(job, pool, tuple(needs), group, minutes))
+        width = draw(st.integers(min_value=1, max_value=4)) if pool is Pool.COPIES else 1
+        specs.append(JobSpec(job, pool, tuple(needs), group, minutes, width))
     return specs
 
 
@@ -81,7 +82,9 @@ def _simulate(
             assert all(trace.released.get(n) is True for n in by_id[job].needs), job
             trace.started.append(job)
         running = [j for j in trace.started if j not in trace.finished]
-        _assert_within(limit, [by_id[j] for j in running])
+        for job in taken:
+            assert 1 <= scheduler.slots(job) <= by_id[job].width
+        _assert_within(limit, [(by_id[j], scheduler.slots(j)) for j in running])
         _assert_no_idle_slot(scheduler, limit, by_id, trace, running)
         events = [("release", j) for j in running if j not in trace.released]
         events += [("finish", j) for j in running if j in trace.released]
@@ -102,11 +105,15 @@ def _simulate(
     return scheduler, trace
 
 
-def _assert_within(limit: Limits, running: list[JobSpec]) -> None:
-    pools = Counter(s.pool for s in running)
+def _assert_within(limit: Limits, running: list[tuple[JobSpec, int]]) -> None:
+    pools: Counter[Pool] = Counter()
+    groups: Counter[str] = Counter()
+    for spec, slots in running:
+        pools[spec.pool] += slots
+        if spec.pool is Pool.COPIES:
+            groups[spec.group] += slots
     assert pools[Pool.BUILDS] <= limit.builds
     assert pools[Pool.COPIES] <= limit.copies
-    groups = Counter(s.group for s in running if s.pool is Pool.COPIES)
     assert all(n <= limit.copies_per_subscription for n in groups.values()), groups
 
 
@@ -119,8 +126,12 @@ def _assert_no_idle_slot(
 ) -> None:
     """A ready job waits only for a full pool or a full subscription; and it never waits
     while a job with a shorter chain ahead of it took a slot in the same take."""
-    pools = Counter(by_id[j].pool for j in running)
-    groups = Counter(by_id[j].group for j in running if by_id[j].pool is Pool.COPIES)
+    pools: Counter[Pool] = Counter()
+    groups: Counter[str] = Counter()
+    for j in running:
+        pools[by_id[j].pool] += scheduler.slots(j)
+        if by_id[j].pool is Pool.COPIES:
+            groups[by_id[j].group] += scheduler.slots(j)
     last = trace.takes[-1]
     for job in scheduler.waiting:
         spec = by_id[job]
@@ -244,7 +255,7 @@ def test_misuse_is_refused() -> None:
 def _layered_plan() -> tuple[list[JobSpec], dict[str, JobId]]:
     config = f.factory(
         {"base": f.gallery(), "child": f.layered("base"), "other": f.gallery("s2")},
-        {"dev": 'images: ["*"]\n'},
+        {"dev": 'images: ["*"]\n', "qa": "images: [base]\n"},
     )
     plan = make_plan(config, f.inventory([]), f.NOW, Trigger())
     specs = jobs_of(plan, f.FACTORY_LAB, Estimates(per_family={"other": 500}))
@@ -257,18 +268,45 @@ def _layered_plan() -> tuple[list[JobSpec], dict[str, JobId]]:
 
 def test_a_plan_becomes_jobs_with_their_dependencies() -> None:
     specs, ids = _layered_plan()
+    assert set(ids) == {
+        "build:base:",
+        "build:child:",
+        "build:other:",
+        "distribute:base:factory",
+        "distribute to labs:base:",
+        "distribute to labs:child:",
+        "distribute to labs:other:",
+    }
     needs = {s.id: s.needs for s in specs}
     feed = ids["distribute:base:factory"]
     assert needs[ids["build:child:"]] == (feed,)  # its parent's image in the factory lab
     assert needs[feed] == (ids["build:base:"],)
-    assert needs[ids["distribute:child:dev"]] == (ids["build:child:"],)
+    assert needs[ids["distribute to labs:child:"]] == (ids["build:child:"],)
     assert needs[ids["build:base:"]] == () and needs[ids["build:other:"]] == ()
     by_id = {s.id: s for s in specs}
     assert by_id[ids["build:other:"]].minutes == 500
     assert by_id[feed].group == f.SUB_A.lower()
+    # base goes to dev and qa, both in one subscription: one batch that can use two slots.
+    batch = by_id[ids["distribute to labs:base:"]]
+    assert batch.width == 2 and batch.id.subscription == f.SUB_A.lower()
     scheduler = Scheduler(specs, Limits(builds=1, copies=2, copies_per_subscription=2))
     # 'other' is estimated at 500 minutes: its chain is longer than base -> copy -> child.
     assert scheduler.take() == [ids["build:other:"]]
+
+
+def test_a_batch_gets_the_slots_that_are_free() -> None:
+    specs, ids = _layered_plan()
+    scheduler = Scheduler(specs, Limits(builds=4, copies=3, copies_per_subscription=3))
+    scheduler.take()
+    scheduler.release(ids["build:base:"], True)
+    feed, batch = ids["distribute:base:factory"], ids["distribute to labs:base:"]
+    assert scheduler.take() == [feed, batch]  # the feed's chain (the child) is longer
+    assert (scheduler.slots(feed), scheduler.slots(batch)) == (1, 2)
+    scheduler.release(ids["build:other:"], True)
+    assert scheduler.take() == []  # three copy slots are in use
+    scheduler.complete(feed, True)
+    assert scheduler.take() == [ids["build:child:"], ids["distribute to labs:other:"]]
+    assert scheduler.slots(ids["distribute to labs:other:"]) == 1
 
 
 def test_a_failed_parent_blocks_only_its_line() -> None:
@@ -278,12 +316,12 @@ def test_a_failed_parent_blocks_only_its_line() -> None:
     assert set(started) == {ids["build:base:"], ids["build:other:"]}
     blocked = scheduler.release(ids["build:base:"], False)
     assert blocked == [
-        ids["distribute:base:dev"],
         ids["distribute:base:factory"],
+        ids["distribute to labs:base:"],
         ids["build:child:"],
-        ids["distribute:child:dev"],
+        ids["distribute to labs:child:"],
     ]
-    assert scheduler.cause(ids["distribute:child:dev"]) == ids["build:child:"]
+    assert scheduler.cause(ids["distribute to labs:child:"]) == ids["build:child:"]
     scheduler.finish(ids["build:base:"])
     scheduler.release(ids["build:other:"], True)
-    assert scheduler.take() == [ids["distribute:other:dev"]]
+    assert scheduler.take() == [ids["distribute to labs:other:"]]

@@ -35,7 +35,7 @@ def _ok(job: JobId) -> StepResult:
 
 def test_a_failed_parent_is_named_by_what_it_blocked() -> None:
     scheduler = Scheduler(jobs_of(PLAN, f.FACTORY_LAB), Limits(4, 4, 4))
-    ledger = Ledger(PLAN)
+    ledger = Ledger(PLAN, f.FACTORY_LAB)
     scheduler.take()
     base = BUILDS["base"]
     failure = StepResult(
@@ -59,7 +59,7 @@ def test_a_failed_parent_is_named_by_what_it_blocked() -> None:
 
 
 def test_a_failed_copy_into_the_factory_lab_skips_the_child() -> None:
-    ledger = Ledger(PLAN)
+    ledger = Ledger(PLAN, f.FACTORY_LAB)
     feed = _copy("base", "factory")
     ledger.record(BUILDS["base"], _ok(BUILDS["base"]))
     ledger.record(
@@ -82,7 +82,7 @@ def test_a_failed_copy_into_the_factory_lab_skips_the_child() -> None:
 
 
 def test_a_vm_deletion_warning_joins_its_build() -> None:
-    ledger = Ledger(PLAN)
+    ledger = Ledger(PLAN, f.FACTORY_LAB)
     other = BUILDS["other"]
     ledger.record(other, _ok(other))
     ledger.vm_deleted(other, ["build VM x was not deleted in time"])
@@ -108,3 +108,17 @@ def test_job_inputs_carry_the_build_and_the_copy() -> None:
     assert inputs.child_id(BUILDS["child"], role="vm-delete") == f"manual-1:vm-delete:{build_id}"
     ids = {inputs.child_id(_copy("base", lab)) for lab in ("dev", "factory")}
     assert len(ids) == 2 and all(i.startswith("manual-1:distribute:base-") for i in ids)
+
+
+def test_a_batch_is_one_sub_orchestration_with_each_copy_its_own() -> None:
+    inputs = JobInputs(CONFIG, Pace(), PLAN, "manual-1")
+    batch = JobId(Kind.BATCH, "base", BUILDS["base"].version, subscription=f.SUB_A.lower())
+    payload = inputs.batch(batch, concurrency=2)
+    assert [c.distribution.lab for c in payload.copies] == [f.lab_id("dev")]
+    assert payload.instance_ids == [inputs.child_id(_copy("base", "dev"))]
+    assert payload.concurrency == 2
+    assert inputs.child_id(batch).startswith("manual-1:distribute-to:base-")
+    ledger = Ledger(PLAN, f.FACTORY_LAB)
+    ledger.record_batch(batch, [_ok(_copy("base", "dev"))])
+    assert [r.lab for r in ledger.distributed] == [f.lab_id("dev")]
+    assert ledger.counts()[Kind.DISTRIBUTE] == (1, 0)
