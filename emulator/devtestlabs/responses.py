@@ -296,6 +296,8 @@ _CLAUSE = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s+(eq|ne)\s+'((?:[^']|'')*)'\s*$"
 _STARTS = re.compile(
     r"^\s*startswith\(\s*([A-Za-z0-9_/.\-]+)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.IGNORECASE
 )
+# A bare boolean property, as `az lab vm list --claimable` sends (`properties/allowClaim`).
+_BOOLEAN = re.compile(r"^\s*(properties/[A-Za-z0-9_.\-]+)\s*$", re.IGNORECASE)
 
 
 def _lookup(item: dict[str, Any], path: str) -> Any:
@@ -309,6 +311,9 @@ def _lookup(item: dict[str, Any], path: str) -> Any:
 
 
 def _clause(item: dict[str, Any], text: str) -> bool:
+    boolean = _BOOLEAN.match(text)
+    if boolean:
+        return _lookup(item, boolean.group(1)) is True
     starts = _STARTS.match(text)
     if starts:
         value = _lookup(item, starts.group(1))

@@ -180,6 +180,35 @@ def _windows_vm(replay: Replayer) -> None:
     replay.advance()
 
 
+def _windows_claimable_vm(replay: Replayer) -> None:
+    """A VM anyone in the lab may claim: no owner, `allowClaim` (as `az lab vm create
+    --allow-claim` makes it)."""
+    replay.call(
+        "PUT",
+        "{labPath}/virtualmachines/{vm}",
+        {
+            "location": "{location}",
+            "properties": {
+                "galleryImageReference": {
+                    "offer": "WindowsServer",
+                    "publisher": "MicrosoftWindowsServer",
+                    "sku": "2022-datacenter",
+                    "osType": "Windows",
+                    "version": "latest",
+                },
+                "size": "{size}",
+                "userName": "builder",
+                "password": "{password}",
+                "labSubnetName": "{subnet}",
+                "labVirtualNetworkId": "{networkId}",
+                "disallowPublicIpAddress": True,
+                "allowClaim": True,
+            },
+        },
+    )
+    replay.advance()
+
+
 def _stopped(replay: Replayer) -> None:
     replay.call("POST", "{labPath}/virtualmachines/{vm}/stop")
     replay.advance()
@@ -210,6 +239,7 @@ def _os_disk(replay: Replayer) -> None:
 WORLDS: dict[str, Callable[[Replayer], None]] = {
     "linux_vm": _linux_vm,
     "windows_vm": _windows_vm,
+    "windows_claimable_vm": _windows_claimable_vm,
     "stopped": _stopped,
     "custom_image": _custom_image,
     "os_disk": _os_disk,
