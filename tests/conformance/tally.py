@@ -38,9 +38,11 @@ class Tally:
                 f"  {self.replays[source]:4d} replayed, {self.matches[source]:4d} matched, "
                 f"{self.sources[source]:4d} not emulated  {source}"
             )
-        if self.lead_flows:
-            lines.append("expected to diverge until the lead's changes land (strict xfail):")
-            lines += [f"  {flow}: {reason}" for flow, reason in sorted(self.lead_flows.items())]
+        lines.append(
+            "expected to diverge until the lead's changes land (strict xfail): "
+            + ("" if self.lead_flows else "none")
+        )
+        lines += [f"  {flow}: {reason}" for flow, reason in sorted(self.lead_flows.items())]
         return lines
 
 
