@@ -13,9 +13,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pytest
 from azure.storage.blob import BlobServiceClient
 
+from emulator.azurite import DEFAULT_ACCOUNT
 from shared import run_queue
+from shared.local_credential import LocalTokenCredential
 from shared.plan import Trigger
 from shared.run_queue import QueueState, RunQueue, Waiting
 from shared.run_request import ConfigSourceRef, RunRequest, Take, run_instance_id
@@ -91,3 +94,22 @@ def test_concurrent_requests_and_takes_lose_nothing(example_world: World) -> Non
         entry = state.requests[push(n).id]
         assert entry.state == "completed" and entry.run in taken, (n, entry)
     assert len(taken) == len(set(taken)), taken
+
+
+def test_an_identity_based_storage_connection_is_read_as_the_host_reads_it(
+    example_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`<connection>__accountName` (what the deploy template sets) with the factory's own
+    identity: the blob endpoint follows IMAGEFACTORY_BLOB_ENDPOINT."""
+    info = example_world.info
+    endpoint = f"https://127.0.0.1:{info.blob_port}/{{account}}"
+    monkeypatch.setenv("RunQueueTest__accountName", DEFAULT_ACCOUNT)
+    queue = run_queue.from_settings(
+        "IdentityHub", "RunQueueTest", info.ca_file, LocalTokenCredential, endpoint
+    )
+    outcome = queue.update(lambda state: run_queue.enqueue(state, push(7)))
+    assert outcome.outcome == "queued"
+    assert [w.id for w in queue.read().waiting][-1] == push(7).id
+    monkeypatch.delenv("RunQueueTest__accountName")
+    with pytest.raises(run_queue.RunQueueError, match="no storage for the run queue: set Run"):
+        run_queue.from_settings("IdentityHub", "RunQueueTest", None, LocalTokenCredential)
