@@ -121,14 +121,23 @@ async def http_run_status(
 ) -> func.HttpResponse:
     instance_id = req.route_params.get("instance_id", "")
     status = await client.get_status(instance_id)
-    if status is not None and status.runtime_status is not None:
-        body = _status_body(instance_id, status)
-        return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
-    # A request that waits in the run queue, or that a run of another id covered.
     try:
         state = await asyncio.to_thread(run_queue.default(hub_of(client)).read)
     except RunQueueError as exc:
-        return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
+        if status is None or status.runtime_status is None:
+            return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
+        state = None
+    if status is not None and status.runtime_status is not None:
+        body = _status_body(instance_id, status)
+        if state is not None:  # the requests this run covered for others, and why
+            body["coalesced"] = [
+                {"id": rid, "note": entry.note}
+                for rid, entry in sorted(state.requests.items())
+                if entry.run == instance_id and rid != instance_id
+            ]
+        return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+    # A request that waits in the run queue, or that a run of another id covered.
+    assert state is not None
     entry = state.requests.get(instance_id)
     if entry is None:
         return error(404, "RunNotFound", f"no run has the id '{instance_id}'")

@@ -2,7 +2,8 @@
 local world, over a Git configuration repository.
 
 - two pushes one second apart build each image once (the second waits, then finds the
-  first run's images up to date);
+  first run's images up to date), and pushes that wait together become one run over the
+  newest head;
 - many distinct deliveries at once (commits of the branch, and commits that do not exist)
   run one `factory_run` at a time and end with the newest head built once; a commit that
   does not exist starts nothing;
@@ -143,15 +144,23 @@ def test_two_pushes_a_second_apart_build_each_image_once(
     time.sleep(1)
     _, second = pushes.describe("described a second later")
     later = pushes.deliver(first, second, [IMAGE_FILE])
-    assert later.status_code in (200, 202), later.text
-    statuses = pushes.settle([f"push-{first}", f"push-{second}"])
+    assert later.status_code == 202 and later.json()["queued"] is True, later.text
+    _, third = pushes.describe("and once more")
+    last = pushes.deliver(second, third, [IMAGE_FILE])
+    assert last.status_code == 202 and last.json()["queued"] is True, last.text
+    statuses = pushes.settle([f"push-{first}", f"push-{second}", f"push-{third}"])
     assert all(s["status"] == "Completed" for s in statuses), statuses
     builds = built(statuses)
     families = [family for family, _ in builds]
     assert len(families) == len(set(families)) and IMAGE in families, builds
-    assert_one_at_a_time(pushes.runs())
-    # The head was read by the last run: nothing of it needed building again.
-    assert statuses[-1]["report"]["commit"] == second
+    runs = pushes.runs()
+    assert_one_at_a_time(runs)
+    # The pushes that waited became one run over the newest head, which needed no build.
+    assert sorted(r["instanceId"] for r in runs) == sorted([f"push-{first}", f"push-{third}"])
+    covered = statuses[1]
+    assert covered["run"] == f"push-{third}" and covered["report"]["commit"] == third
+    assert covered["note"].startswith(f"superseded: {second} is no longer the head of main")
+    assert statuses[2]["coalesced"] == [{"id": f"push-{second}", "note": covered["note"]}]
 
 
 def test_concurrent_deliveries_run_one_at_a_time_and_build_the_newest_head_once(
