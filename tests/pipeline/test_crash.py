@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _labs
@@ -46,8 +48,17 @@ def _run(world: World, work: Path, kill_when: str | None) -> dict[str, Any]:
         host.stop()
 
 
-def test_kill_during_builds_then_restart(fresh_world: World, tmp_path: Path) -> None:
-    report = _run(fresh_world, tmp_path / "killed", kill_when="build and distribute")
+@pytest.mark.parametrize(
+    "kill_when",
+    [
+        "build and distribute",  # builds starting
+        "'vmsDeleting': 1",  # a build VM's deletion being confirmed while images are copied
+    ],
+)
+def test_kill_during_builds_then_restart(
+    fresh_world: World, tmp_path: Path, kill_when: str
+) -> None:
+    report = _run(fresh_world, tmp_path / "killed", kill_when=kill_when)
     assert len(report["built"]) == 4
     killed_state = _end_state(fresh_world)
 
