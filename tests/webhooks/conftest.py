@@ -117,20 +117,16 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
     """devhost running the real function_app.py with `values` as app settings; its URL.
 
     A process of its own: app settings are environment variables, and this process's
-    IMAGEFACTORY_* variables are not passed on.
+    IMAGEFACTORY_* variables are not passed on. The Functions storage (AzureWebJobsStorage,
+    which holds the run queue) is an Azurite of its own; its settings are added to `values`.
     """
-    # The Functions storage (AzureWebJobsStorage) holds the run queue: an Azurite of its own.
     tls = ensure_tls(work_dir / "tls")
     azurite = Azurite(work_dir / "azurite", tls)
     storage = azurite.start()
+    values.setdefault("AzureWebJobsStorage", storage.connection_string())
+    values.setdefault("IMAGEFACTORY_CA_BUNDLE", str(tls.ca_file))
     settings_file = work_dir / "local.settings.json"
-    settings = {
-        "FUNCTIONS_WORKER_RUNTIME": "python",
-        "DEVHOST_MASTER_KEY": MASTER_KEY,
-        "AzureWebJobsStorage": storage.connection_string(),
-        "IMAGEFACTORY_CA_BUNDLE": str(tls.ca_file),
-        **values,
-    }
+    settings = {"FUNCTIONS_WORKER_RUNTIME": "python", "DEVHOST_MASTER_KEY": MASTER_KEY, **values}
     settings_file.write_text(
         json.dumps({"IsEncrypted": False, "Values": settings, "Host": {"LocalHttpPort": 0}}),
         encoding="utf-8",

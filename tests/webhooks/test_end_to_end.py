@@ -9,10 +9,13 @@ input. How far the run itself gets is the pipeline's business (there is no Azure
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+from azure.storage.blob import BlobServiceClient
 from dulwich.repo import Repo
 
 from scripts.push_demo import (
@@ -23,8 +26,13 @@ from scripts.push_demo import (
     read_tree,
     toggle_vm_size,
 )
+from shared import run_queue
 from shared.config_source import load_config
+from shared.run_queue import CONTAINER, RunQueue, Waiting
+from shared.run_request import COORDINATOR_ID
+from shared.settings import load_settings
 from shared.webhook_auth import github_signature
+from shared.webhook_intake import StartRun, receive
 from tests.webhooks import payloads as p
 from tests.webhooks.conftest import (
     CONFIG_FOLDER,
@@ -36,6 +44,7 @@ from tests.webhooks.conftest import (
 from tests.webhooks.gitserver import GitServer
 
 MAX_BYTES = 256 * 1024
+HUB = "ImageFactory"  # host.json's task hub
 SCHEDULE = "0 0 2 * * *"
 
 
@@ -222,3 +231,53 @@ def test_a_late_push_of_an_older_commit_asks_for_the_head(host: Host) -> None:
     again = deliver_github(host.hook("github"), p.GITHUB_SECRET, own)
     assert again.status_code == 200 and again.json()["id"] == f"push-{second}", again.text
     assert again.json()["started"] is False
+
+
+def test_a_request_left_by_a_trigger_that_died_is_run_by_the_next_delivery(host: Host) -> None:
+    """A trigger that recorded its request and died before starting the coordinator leaves
+    the queue open with no coordinator: the next delivery finds it so, starts one, and
+    the request left behind is run (covered by the run over the newest head)."""
+    wait_until_idle(host)
+    queue = RunQueue(
+        BlobServiceClient.from_connection_string(
+            host.settings["AzureWebJobsStorage"],
+            connection_verify=host.settings["IMAGEFACTORY_CA_BUNDLE"],
+        ).get_container_client(CONTAINER),
+        HUB,
+    )
+    before, left, changed = push_change(host)
+    payload = github_push_payload(host.repo.url, before, left, modified=[changed])
+    signed = p.sign("github", payload)
+    outcome = receive("github", signed.headers, signed.body, load_settings(host.settings))
+    assert isinstance(outcome, StartRun)
+    item = Waiting(id=outcome.instance_id, request=outcome.request, at=datetime.now(UTC))
+    recorded = queue.update(lambda state: run_queue.enqueue(state, item))
+    assert recorded.outcome == "queued" and recorded.start  # ... and then the trigger died
+    time.sleep(1)
+    assert f"push-{left}" not in host.instances("push-")
+
+    _, newest, _ = push_change(host)
+    delivered = deliver_github(
+        host.hook("github"),
+        p.GITHUB_SECRET,
+        github_push_payload(host.repo.url, left, newest, modified=[changed]),
+    )
+    assert delivered.status_code == 202 and delivered.json()["id"] == f"push-{newest}"
+    run = host.run_input(f"push-{newest}", timeout=120)
+    assert run.source.commit == newest
+    wait_until_idle(host)
+    state = queue.read()
+    assert state.requests[f"push-{left}"].run == f"push-{newest}"
+    assert not state.open and not state.waiting
+    assert f"push-{left}" not in host.instances("push-")
+
+
+def wait_until_idle(host: Host, timeout: float = 120.0) -> None:
+    """Until the run coordinator has completed (nothing runs or waits)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = host.instances(COORDINATOR_ID).get(COORDINATOR_ID)
+        if found is None or found["runtimeStatus"] not in ("Pending", "Running", "ContinuedAsNew"):
+            return
+        assert time.monotonic() < deadline, f"the coordinator is still {found['runtimeStatus']}"
+        time.sleep(0.2)
