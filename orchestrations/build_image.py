@@ -179,7 +179,7 @@ def _start_delete(
     return VmDeletion(
         vm=vm,
         started=started,
-        timeout_seconds=job.timeouts["vm_delete"],
+        timeout_seconds=job.timeouts.vm_delete,
         poll_seconds=job.poll_seconds,
     )
 
@@ -294,7 +294,7 @@ def _capture(
 ) -> Orchestration:
     """Grant read access to the deallocated VM's OS disk, copy it into the catalog, then
     revoke the grant. The activities only start each operation; this waits."""
-    grant = int(job.timeouts["disk_copy"]) + GRANT_MARGIN_SECONDS
+    grant = int(job.timeouts.disk_copy) + GRANT_MARGIN_SECONDS
     request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob.blob, grant_seconds=grant)
     try:
         started = yield call(context, START_CAPTURE, request.model_dump())
@@ -304,7 +304,7 @@ def _capture(
             CAPTURE_STATUS,
             watch.model_dump(),
             lambda s: s["state"] in DONE_COPY,
-            job.timeouts["disk_copy"],
+            job.timeouts.disk_copy,
             job.poll_seconds,
         )
     except Exception as exc:
@@ -332,7 +332,7 @@ def _revoke(
             OPERATION_STATUS,
             OperationRef.model_validate(started).model_dump(),
             lambda s: s["state"] != "running",
-            job.timeouts["vm_delete"],
+            job.timeouts.vm_delete,
             job.poll_seconds,
         )
     except Exception:
@@ -370,7 +370,7 @@ def _test_gate(
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
             lambda s: s in DONE_IMAGE,
-            job.timeouts["image_create"],
+            job.timeouts.image_create,
             job.poll_seconds,
         )
     except Exception as exc:
@@ -382,7 +382,9 @@ def _test_gate(
     test_vm = _vm(context, job, job.test_vm_name)
     gate_job = job.model_copy(
         update={
-            "timeouts": {**job.timeouts, "vm_create": job.timeouts["test_gate"], "artifacts": 0}
+            "timeouts": job.timeouts.model_copy(
+                update={"vm_create": job.timeouts.test_gate, "artifacts": 0.0}
+            )
         }
     )
     result = yield from _provision(
@@ -409,7 +411,7 @@ def _delete_vm(
             VM_STATUS,
             vm.model_dump(),
             lambda s: s["state"] == "missing",
-            job.timeouts["vm_delete"],
+            job.timeouts.vm_delete,
             job.poll_seconds,
         )
     except Exception:
@@ -424,7 +426,7 @@ def _watch(
     done: Any,
 ) -> Orchestration:
     """Monitor a VM for the create and artifacts time the job allows."""
-    limit = job.timeouts["vm_create"] + job.timeouts["artifacts"]
+    limit = job.timeouts.vm_create + job.timeouts.artifacts
     waited: Waited = yield from monitor(
         context, VM_STATUS, vm.model_dump(), done, limit, job.poll_seconds
     )

@@ -50,7 +50,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
     copy = LabCopyRequest(
         source=BlobRef(lab=job.factory_lab, blob=catalog_blob, catalog=True),
         destination=destination,
-        read_seconds=int(job.timeouts["disk_copy"]) + 600,
+        read_seconds=int(job.timeouts.disk_copy) + 600,
     )
     image = ImageRef(lab=dist.lab, name=dist.image_name, factory_id=job.factory_id)
     copied_blob = destination.model_dump()
@@ -74,7 +74,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             LAB_COPY_STATUS,
             copied_blob,
             lambda s: s["state"] in ("success", "failed", "missing"),
-            job.timeouts["disk_copy"],
+            job.timeouts.disk_copy,
             job.poll_seconds,
         )
     except Exception as exc:
@@ -103,7 +103,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
             lambda s: s in ("succeeded", "failed", "canceled", "missing"),
-            job.timeouts["image_create"],
+            job.timeouts.image_create,
             job.poll_seconds,
         )
     except Exception as exc:

@@ -14,7 +14,7 @@ from orchestrations.job_scheduler import JobId, Kind, distributions_of
 from shared import naming, tags
 from shared.config import Factory
 from shared.definition import effective_artifacts
-from shared.payloads import BuildInput, DistributeBatch, DistributeInput, Pace
+from shared.payloads import BuildInput, DistributeBatch, DistributeInput, Pace, StepSeconds
 from shared.plan import Build, Distribution, Plan
 
 
@@ -60,14 +60,14 @@ class JobInputs:
                 else None
             ),
             image_tags=image_tags(self.factory, build.family, build.version, build),
-            timeouts={
-                "vm_create": pace.timeout_seconds(timeouts.vm_create),
-                "artifacts": pace.timeout_seconds(timeouts.artifacts),
-                "disk_copy": pace.timeout_seconds(timeouts.disk_copy),
-                "image_create": pace.timeout_seconds(timeouts.image_create),
-                "test_gate": pace.timeout_seconds(timeouts.test_gate),
-                "vm_delete": pace.timeout_seconds(timeouts.vm_create),
-            },
+            timeouts=StepSeconds(
+                vm_create=pace.timeout_seconds(timeouts.vm_create),
+                artifacts=pace.timeout_seconds(timeouts.artifacts),
+                disk_copy=pace.timeout_seconds(timeouts.disk_copy),
+                image_create=pace.timeout_seconds(timeouts.image_create),
+                test_gate=pace.timeout_seconds(timeouts.test_gate),
+                vm_delete=pace.timeout_seconds(timeouts.vm_create),
+            ),
             vm_ttl_hours=timeouts.build_vm_ttl_hours,
             poll_seconds=pace.poll_seconds,
         )
@@ -85,10 +85,10 @@ class JobInputs:
             generalized=image.generalize,
             build_id=naming.build_id(dist.family, dist.version),
             image_tags=image_tags(self.factory, dist.family, dist.version, build),
-            timeouts={
-                "disk_copy": self.pace.timeout_seconds(timeouts.disk_copy),
-                "image_create": self.pace.timeout_seconds(timeouts.image_create),
-            },
+            timeouts=StepSeconds(
+                disk_copy=self.pace.timeout_seconds(timeouts.disk_copy),
+                image_create=self.pace.timeout_seconds(timeouts.image_create),
+            ),
             poll_seconds=self.pace.poll_seconds,
         )
 

@@ -173,6 +173,17 @@ class ImageRef(Record):
     factory_id: str = ""
 
 
+class StepSeconds(Record):
+    """Each step's timeout in seconds: the configured minutes, scaled by the pace."""
+
+    vm_create: float = 0.0
+    artifacts: float = 0.0
+    disk_copy: float = 0.0
+    image_create: float = 0.0
+    test_gate: float = 0.0
+    vm_delete: float = 0.0
+
+
 class BuildInput(Record):
     build: Build
     factory_id: str
@@ -187,7 +198,7 @@ class BuildInput(Record):
     parent_image: str | None = None
     generalize: bool = True
     image_tags: dict[str, str] = Field(default_factory=dict)
-    timeouts: dict[str, float] = Field(description="seconds per step")
+    timeouts: StepSeconds
     vm_ttl_hours: int = 24
     poll_seconds: float = 60.0
 
@@ -231,7 +242,7 @@ class DistributeInput(Record):
     generalized: bool = True
     build_id: str
     image_tags: dict[str, str]
-    timeouts: dict[str, float]
+    timeouts: StepSeconds
     poll_seconds: float = 60.0
 
 

@@ -97,7 +97,7 @@ def test_job_inputs_carry_the_build_and_the_copy() -> None:
     child = inputs.build(BUILDS["child"])
     base_version = BUILDS["base"].version
     assert child.parent_image == f"base-{base_version}"
-    assert child.timeouts["vm_create"] == CONFIG.settings.timeouts.vm_create * 30
+    assert child.timeouts.vm_create == CONFIG.settings.timeouts.vm_create * 30
     assert child.poll_seconds == 5
     copy = inputs.distribute(_copy("base", "dev"))
     assert copy.image_tags[tags.VERSION] == base_version
