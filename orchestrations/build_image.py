@@ -92,6 +92,7 @@ def _run_steps(context: df.DurableOrchestrationContext, steps: list[Step], vm: V
 def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
     job = BuildInput.model_validate(context.get_input())
     build = job.build
+    started = context.current_utc_datetime
     vm = _vm(context, job, build.vm_name)
     blob = BlobRef(
         lab=job.factory_lab,
@@ -101,7 +102,9 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
     warnings: list[str] = []
 
     def label() -> Orchestration:
-        metadata = catalog.metadata(build, job.factory_id, job.commit, context.current_utc_datetime)
+        now = context.current_utc_datetime
+        minutes = (now - started).total_seconds() / 60
+        metadata = catalog.metadata(build, job.factory_id, job.commit, now, minutes)
         try:
             yield call(
                 context, LABEL_CATALOG, LabelRequest(blob=blob, metadata=metadata).model_dump()

@@ -14,7 +14,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.job_inputs import JobInputs
-from orchestrations.job_scheduler import JobId, Kind, Limits, Scheduler, jobs_of
+from orchestrations.job_scheduler import Estimates, JobId, Kind, Limits, Scheduler, jobs_of
 from orchestrations.ledger import Ledger
 from orchestrations.progress import Progress
 from orchestrations.steps import Orchestration, call
@@ -99,7 +99,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 
     # 4. schedule: every build and copy starts the moment what it needs is released
     inputs = JobInputs(factory, pace, plan, context.instance_id)
-    ledger = yield from _run_jobs(context, inputs, progress)
+    estimates = Estimates.learned(inventory.catalog, pace.time_scale)
+    ledger = yield from _run_jobs(context, inputs, estimates, progress)
 
     # 5. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
     # Neither fails the run: what is not done now is done by the next run or the sweeper.
@@ -180,14 +181,17 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
 
 
 def _run_jobs(
-    context: df.DurableOrchestrationContext, inputs: JobInputs, progress: Progress
+    context: df.DurableOrchestrationContext,
+    inputs: JobInputs,
+    estimates: Estimates,
+    progress: Progress,
 ) -> Orchestration:
     """Start ready jobs as sub-orchestrations, wait for any, feed its result back; until
     every job has finished or is blocked. A build's result releases its dependents; its
     VM's deletion then runs as a job of its own, which frees the build's slot."""
     concurrency = inputs.factory.settings.concurrency
     scheduler = Scheduler(
-        jobs_of(inputs.plan, inputs.factory.settings.factory_lab),
+        jobs_of(inputs.plan, inputs.factory.settings.factory_lab, estimates),
         Limits(concurrency.builds, concurrency.copies, concurrency.copies_per_subscription),
     )
     ledger = Ledger(inputs.plan, inputs.factory.settings.factory_lab)

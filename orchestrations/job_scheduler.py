@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.arm_ids import parse_lab_id
+from shared.inventory import CatalogEntry
 from shared.plan import Distribution, Plan
 
 
@@ -80,7 +81,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Estimates:
-    """Minutes a step is expected to take, before a run has learned better."""
+    """Minutes a step is expected to take: what a family's last build took, else a default."""
 
     build: float = 90.0
     copy: float = 20.0
@@ -88,6 +89,22 @@ class Estimates:
 
     def of_build(self, family: str) -> float:
         return self.per_family.get(family, self.build)
+
+    @classmethod
+    def learned(cls, catalog: Iterable[CatalogEntry], time_scale: float = 1.0) -> Estimates:
+        """Each family's newest recorded build duration, in configured minutes (a run whose
+        timeouts are scaled, as in the local world, records scaled minutes)."""
+        newest: dict[str, CatalogEntry] = {}
+        for entry in catalog:
+            if entry.build_minutes is None:
+                continue
+            known = newest.get(entry.family)
+            if known is None or (entry.created, entry.version) > (known.created, known.version):
+                newest[entry.family] = entry
+        scale = time_scale if time_scale > 0 else 1.0
+        return cls(
+            per_family={f: (e.build_minutes or 0.0) / scale for f, e in sorted(newest.items())}
+        )
 
 
 def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) -> list[JobSpec]:

@@ -21,12 +21,17 @@ _FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
     "buildid",
     "created",
 )
+_MINUTES = "buildminutes"  # how long the build took, for the next run's critical-path order
 
 
 def metadata(
-    build: Build, factory_id: str, commit: str | None, created: datetime
+    build: Build,
+    factory_id: str,
+    commit: str | None,
+    created: datetime,
+    build_minutes: float | None = None,
 ) -> dict[str, str]:
-    return {
+    values = {
         _FACTORY: factory_id,
         _FAMILY: build.family,
         _VERSION: build.version,
@@ -36,6 +41,17 @@ def metadata(
         _BUILD: build.build_id,
         _CREATED: created.isoformat(),
     }
+    if build_minutes is not None:
+        values[_MINUTES] = f"{build_minutes:.3f}"
+    return values
+
+
+def _minutes(text: str | None) -> float | None:
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < 1e6 else None
 
 
 def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
@@ -54,6 +70,7 @@ def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
             base=lowered[_BASE],
             commit=lowered.get(_COMMIT) or None,
             created=created,
+            build_minutes=_minutes(lowered.get(_MINUTES)),
         )
     except (KeyError, ValueError):
         return None

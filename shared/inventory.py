@@ -56,6 +56,9 @@ class CatalogEntry(Record):
     base: str = Field(description="The resolved base it was built from.")
     commit: str | None = None
     created: datetime
+    build_minutes: float | None = Field(
+        default=None, description="How long its build took, as the orchestration's clock saw it."
+    )
 
 
 class Inventory(Record):

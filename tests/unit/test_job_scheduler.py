@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,9 @@ from orchestrations.job_scheduler import (
     Scheduler,
     jobs_of,
 )
-from shared.plan import Trigger
+from shared import catalog
+from shared.inventory import CatalogEntry
+from shared.plan import Build, BuildReason, Trigger
 from shared.planner import plan as make_plan
 from tests.unit import factories as f
 
@@ -325,3 +328,33 @@ def test_a_failed_parent_blocks_only_its_line() -> None:
     scheduler.finish(ids["build:base:"])
     scheduler.release(ids["build:other:"], True)
     assert scheduler.take() == [ids["distribute to labs:other:"]]
+
+
+def test_learned_durations_order_the_next_run() -> None:
+    """A family's recorded build time replaces the default; the newest recording counts,
+    and a scaled run's minutes are read back in configured minutes."""
+    config = f.factory({"base": f.gallery(), "other": f.gallery("s2")}, {})
+    early = f.built(config, "base", f.NOW - timedelta(days=2))
+    late = f.built(config, "base", f.NOW - timedelta(days=1))
+    blob_early = catalog.metadata(_build(early), f.FACTORY_ID, None, early.created, 0.5)
+    blob_late = catalog.metadata(_build(late), f.FACTORY_ID, None, late.created, 0.25)
+    entries = [catalog.entry(m, f.FACTORY_ID) for m in (blob_early, blob_late)]
+    unrecorded = f.built(config, "other", f.NOW)
+    estimates = Estimates.learned([e for e in entries if e] + [unrecorded], time_scale=1 / 600)
+    assert estimates.per_family == {"base": 150.0}
+    assert estimates.of_build("other") == Estimates().build
+    bad = {**blob_late, "buildminutes": "NaN"}
+    assert catalog.entry(bad, f.FACTORY_ID).build_minutes is None  # type: ignore[union-attr]
+
+
+def _build(entry: CatalogEntry) -> Build:
+    return Build(
+        family=entry.family,
+        version=entry.version,
+        build_id=f"{entry.family}-{entry.version}",
+        definition_hash=entry.definition_hash,
+        base=entry.base,
+        wave=1,
+        reason=BuildReason.NEW,
+        vm_name="vm-000000",
+    )
