@@ -118,6 +118,14 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
     if not args.verbose:
         # The Azure SDKs log every HTTP request at INFO; keep the console readable.
         logging.getLogger("azure").setLevel(logging.WARNING)
+    # Handlers first: a SIGTERM as soon as the port answers must still stop cleanly.
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     host = DevHost(
         args.app_dir,
         port=args.port,
@@ -151,15 +159,12 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
     for name, reason in host.app.unsupported.items():
         table.add_row(name, "[red]not run[/]", reason)
     console.print(table)
-    console.print(f"Function key: {host.function_key}   Master key: {host.master_key}")
+    # Keys stay in the files they come from; a console is often a shared log.
+    console.print(
+        f"Keys: the DEVHOST_*_KEY settings, or generated in {host.keys_file} (readable by you only)"
+    )
     console.print(f"State: {host.state_dir}   (Ctrl-C to stop)")
-    stopped = threading.Event()
-
-    def stop(signum: int, frame: Any) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    console.file.flush()  # a log file shows the table now, not at exit
     stopped.wait()
     host.stop()
     console.print("devhost stopped.")

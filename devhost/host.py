@@ -22,7 +22,7 @@ from devhost import http
 from devhost.engine import Engine, EngineError
 from devhost.invoke import OutValue, shared_invoker
 from devhost.loader import FunctionInfo, LoadedApp, load_app
-from devhost.settings import AppSettings, Keys, SettingsError
+from devhost.settings import KEYS_FILE, AppSettings, Keys, SettingsError
 from devhost.store import Store
 from devhost.triggers import QueuePoller, TimerTriggers, enqueue_now, send_messages
 
@@ -51,8 +51,11 @@ class DevHost:
         values: dict[str, str] | None = None,
         timers: bool = True,
         queues: bool = True,
+        limits: http.RequestLimits | None = None,
     ) -> None:
-        """`values` are added to (and override) the settings file's `Values`."""
+        """`values` are added to (and override) the settings file's `Values`; `limits`
+        replaces the request limits (the body size limit otherwise comes from
+        `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`, as on the Functions host)."""
         self.app_dir = Path(app_dir).resolve()
         self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
         self.settings = AppSettings.load(
@@ -64,6 +67,7 @@ class DevHost:
         self.enable_timers = timers
         self.enable_queues = queues
         self.requests_served = 0
+        self.limits = limits or http.RequestLimits(max_body_bytes=self._max_body())
         self.timer_runs: dict[str, int] = {}
         self._started = False
         self._lock = threading.Lock()
@@ -107,6 +111,11 @@ class DevHost:
         self.server, self._server_thread = http.serve(self, self.address, self.requested_port)
         self.port = int(self.server.server_address[1])
         self.base_url = f"http://{self.address}:{self.port}"
+        # The client binding's rpcBaseUrl: loopback only, on its own port, without a key.
+        self.rpc_server, self._rpc_thread = http.serve(self, "127.0.0.1", 0, rpc_only=True)
+        self.rpc_base_url = (
+            f"http://127.0.0.1:{self.rpc_server.server_address[1]}{http.RPC_PREFIX}/"
+        )
         self.engine.start()
         if self.enable_timers:
             self.timers.start()
@@ -123,8 +132,9 @@ class DevHost:
         for poller in self.pollers:
             poller.stop()
         self.timers.stop()
-        self.server.shutdown()
-        self.server.server_close()
+        for server in (self.server, self.rpc_server):
+            server.shutdown()
+            server.server_close()
         self.engine.stop()
         self.store.close()
         runtime = self.state_dir / RUNTIME_FILE
@@ -142,6 +152,16 @@ class DevHost:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _max_body(self) -> int:
+        text = self.settings.get("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT")
+        if text is None or not text.strip():
+            return http.DEFAULT_MAX_BODY
+        if not text.strip().isdigit() or int(text) <= 0:
+            raise SettingsError(
+                f"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is {text!r}; use a positive number of bytes."
+            )
+        return int(text)
 
     def _route_prefix(self) -> str:
         host_json = self.app_dir / "host.json"
@@ -171,13 +191,24 @@ class DevHost:
     def master_key(self) -> str:
         return self.keys.master_key
 
+    @property
+    def system_key(self) -> str:
+        """The Durable extension's system key (`durabletask_extension`)."""
+        return self.keys.system_key
+
+    @property
+    def keys_file(self) -> Path:
+        return self.state_dir / KEYS_FILE
+
     def management_urls(self, instance_id: str) -> dict[str, str]:
         return http.management_urls(
-            self.base_url, self.settings.host.hub_name, self.master_key, instance_id
+            self.base_url, self.settings.host.hub_name, self.system_key, instance_id
         )
 
     def client_binding(self) -> str:
-        return http.client_binding(self.base_url, self.settings.host.hub_name, self.master_key)
+        return http.client_binding(
+            self.base_url, self.settings.host.hub_name, self.system_key, self.rpc_base_url
+        )
 
     def url(self, route: str, **query: str) -> str:
         """The URL of an HTTP-triggered route with the function key (for tests and tools)."""
@@ -228,6 +259,7 @@ class DevHost:
         return {
             "state": "Running" if self._started else "Stopped",
             "url": self.base_url,
+            "rpcUrl": self.rpc_base_url,
             "appDir": str(self.app_dir),
             "stateDir": str(self.state_dir),
             "hubName": self.settings.host.hub_name,

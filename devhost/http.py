@@ -2,20 +2,34 @@
 
 - `/<routePrefix>/<route>` (prefix `api` unless host.json says otherwise): HTTP triggers,
   honouring their auth level (key in the `code` query parameter or `x-functions-key`).
-- `/runtime/webhooks/durabletask/...`: the Durable HTTP API (master key), the URLs that
-  `create_check_status_response` hands out.
-- `/durabletask/...`: the same API without a key: the RPC base URL of the client binding,
-  what the SDK's DurableOrchestrationClient calls (the real host serves it on localhost).
+- `/runtime/webhooks/durabletask/...`: the Durable HTTP API (the extension's system key or
+  the master key), the URLs that `create_check_status_response` hands out; they carry the
+  system key, never the master key (the extension's `HttpApiHandler.GetClientResponseLinks`
+  appends the query of the webhook URL the host gives it, `code=<system key>`).
+- `/durabletask/...`: the same API. On the public listener it needs the system key; without
+  a key it is served only by a second listener on 127.0.0.1 and its own port: the RPC base
+  URL of the client binding, what the SDK's DurableOrchestrationClient calls (the
+  extension's `LocalHttpListener`, `http://127.0.0.1:<port>/durabletask/`).
 - `/admin/functions/<name>` (POST, master key): run a timer or queue function now, like
   the Functions host's admin API; `/admin/host/status` (GET) describes the host.
+
+Requests are read as Kestrel reads them for the Functions host: a body by `Content-Length`
+or `Transfer-Encoding: chunked`, at most `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` bytes (100 MB;
+on the RPC listener Kestrel's own default, 30,000,000 bytes) or 413; the request headers
+within 30 s and the body at 240 bytes/s after 5 s of grace, or 408 and the connection is
+closed; an idle keep-alive connection is closed after 130 s. Keys never reach the log:
+`code=` values are masked in every logged request line.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +50,99 @@ log = logging.getLogger("devhost.http")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
 RPC_PREFIX = "/durabletask"
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
+DEFAULT_MAX_BODY = 104_857_600  # the Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT default
+KESTREL_MAX_BODY = 30_000_000  # Kestrel's own default, which the extension's local listener keeps
+CHUNK_LINE_LIMIT = 4096
+READ_PIECE = 65_536
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """How much and how slowly a client may send (Kestrel's defaults under the Functions host).
+
+    `KestrelServerLimits`: `RequestHeadersTimeout` 30 s, `KeepAliveTimeout` 2 min 10 s,
+    `MinRequestBodyDataRate` 240 bytes/s with a 5 s grace period; the Functions host sets
+    `MaxRequestBodySize` from `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (default 100 MB).
+    """
+
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    headers_timeout: float = 30.0
+    keep_alive_timeout: float = 130.0
+    min_body_rate: float = 240.0
+    body_grace: float = 5.0
+
+
+class RequestError(Exception):
+    """A request devhost refuses before routing it (size, framing, time)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its request was complete."""
+
+
+_CODE = re.compile(r"(?i)((?:^|[?&])code=)[^&\s]*")
+
+
+def redact(text: str) -> str:
+    """A request line or URL with its `code=` key masked, fit for a log."""
+    return _CODE.sub(r"\1***", text)
+
+
+class Watchdog:
+    """Drops connections past their deadline: one thread for every connection of a server.
+
+    A connection's reader blocks in `recv`; shutting the socket down for reading makes the
+    read return end-of-file, so the handler sees that its time ran out and answers 408.
+    """
+
+    def __init__(self) -> None:
+        self._deadlines: dict[socket.socket, float] = {}
+        self._expired: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="devhost-http-watchdog", daemon=True)
+        self._thread.start()
+
+    def arm(self, sock: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[sock] = time.monotonic() + seconds
+
+    def arm_at(self, sock: socket.socket, deadline: float) -> None:
+        with self._lock:
+            self._deadlines[sock] = deadline
+
+    def disarm(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(sock, None)
+
+    def expired(self, sock: socket.socket) -> bool:
+        with self._lock:
+            return sock in self._expired
+
+    def forget(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(sock, None)
+            self._expired.discard(sock)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(0.05):
+            now = time.monotonic()
+            with self._lock:
+                due = [sock for sock, deadline in self._deadlines.items() if deadline <= now]
+                for sock in due:
+                    del self._deadlines[sock]
+                    self._expired.add(sock)
+            for sock in due:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RD)
 
 
 @dataclass
@@ -70,23 +177,180 @@ class DevhostHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], host: DevHost) -> None:
+    def __init__(self, address: tuple[str, int], host: DevHost, *, rpc_only: bool = False) -> None:
+        """`rpc_only`: the loopback listener of the client binding's `rpcBaseUrl`, which
+        serves `/durabletask/` without a key and nothing else."""
         self.devhost = host
+        self.rpc_only = rpc_only
+        self.limits: RequestLimits = (
+            dataclasses.replace(host.limits, max_body_bytes=KESTREL_MAX_BODY)
+            if rpc_only
+            else host.limits
+        )
+        self.watchdog = Watchdog()
         super().__init__(address, RequestHandler)
+
+    def server_close(self) -> None:
+        self.watchdog.stop()
+        super().server_close()
 
 
 class RequestHandler(BaseHTTPRequestHandler):
     server: DevhostHTTPServer
     protocol_version = "HTTP/1.1"
+    body: bytes = b""
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+        log.debug("%s - %s", self.address_string(), redact(format % args))
+
+    # Reading requests ---------------------------------------------------------------------
+
+    def handle_one_request(self) -> None:
+        """Wait for a request at most the keep-alive timeout, then its headers at most the
+        headers timeout (the body's time is counted in `_read_body`)."""
+        watchdog, sock, limits = self.server.watchdog, self.connection, self.server.limits
+        watchdog.arm(sock, limits.keep_alive_timeout)
+        try:
+            waiting = self.rfile.peek(1)[:1]  # type: ignore[attr-defined]
+        except OSError:
+            waiting = b""
+        if not waiting:  # closed by the client, or idle for too long
+            watchdog.forget(sock)
+            self.close_connection = True
+            return
+        watchdog.arm(sock, limits.headers_timeout)
+        try:
+            super().handle_one_request()
+        finally:
+            if watchdog.expired(sock):
+                self.close_connection = True
+            watchdog.forget(sock)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The server's own refusals (bad request line, headers too large) as JSON, and 408
+        when they come from the client running out of time."""
+        if self.server.watchdog.expired(self.connection):
+            code = 408
+            message = self._headers_late()
+        self.close_connection = True
+        # A request line that did not parse leaves HTTP/0.9, which has no status line;
+        # nobody speaks 0.9 to a Functions host: answer in HTTP/1.1.
+        self.request_version = "HTTP/1.1"
+        text = message or explain or self.responses.get(code, ("Bad request",))[0]
+        if not text.endswith("."):
+            text += "."
+        with contextlib.suppress(OSError):  # the client is gone
+            self._error(code, text)
+
+    def _headers_late(self) -> str:
+        seconds = self.server.limits.headers_timeout
+        return f"The request headers did not arrive within {seconds:g} s."
+
+    def _read_body(self) -> bytes:
+        """The request body by Content-Length or chunked transfer coding, within the limits."""
+        limits = self.server.limits
+        coding = self.headers.get("Transfer-Encoding")
+        lengths = self.headers.get_all("Content-Length") or []
+        if coding is not None:
+            codings = [c.strip().lower() for c in coding.split(",") if c.strip()]
+            if codings[-1:] != ["chunked"]:
+                raise RequestError(
+                    400, "The final transfer coding of Transfer-Encoding must be 'chunked'."
+                )
+            # Content-Length does not count when Transfer-Encoding is present (RFC 9112
+            # 6.3); such a request is read, answered and its connection closed.
+            if lengths:
+                self.close_connection = True
+            return self._read_chunked(limits)
+        values = {v.strip() for value in lengths for v in value.split(",")}
+        if not values:
+            return b""
+        if len(values) > 1 or not all(v.isdigit() for v in values):
+            raise RequestError(400, "The Content-Length header must be one number of bytes.")
+        length = int(values.pop())
+        if length > limits.max_body_bytes:
+            raise RequestError(413, self._too_large())
+        return self._read_exactly(length, time.monotonic(), 0)
+
+    def _too_large(self) -> str:
+        size = self.server.limits.max_body_bytes
+        setting = "" if self.server.rpc_only else " (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT)"
+        return f"Request body too large. The max request body size is {size} bytes{setting}."
+
+    def _arm_body(self, started: float, bytes_by_then: int) -> None:
+        limits = self.server.limits
+        deadline = started + limits.body_grace + bytes_by_then / limits.min_body_rate
+        self.server.watchdog.arm_at(self.connection, deadline)
+
+    def _body_late(self) -> RequestError:
+        limits = self.server.limits
+        return RequestError(
+            408,
+            f"The request body arrived too slowly (at least {limits.min_body_rate:g} bytes/s "
+            f"after {limits.body_grace:g} s).",
+        )
+
+    def _read_exactly(self, length: int, started: float, received: int) -> bytes:
+        pieces: list[bytes] = []
+        left = length
+        while left > 0:
+            want = min(left, READ_PIECE)
+            self._arm_body(started, received + want)
+            piece = self.rfile.read(want)
+            if len(piece) < want:
+                raise (
+                    self._body_late()
+                    if self.server.watchdog.expired(self.connection)
+                    else (ClientGone())
+                )
+            pieces.append(piece)
+            left -= want
+            received += want
+        return b"".join(pieces)
+
+    def _read_line(self, started: float, received: int) -> bytes:
+        self._arm_body(started, received + CHUNK_LINE_LIMIT)
+        line = self.rfile.readline(CHUNK_LINE_LIMIT + 1)
+        if not line.endswith(b"\n"):
+            if self.server.watchdog.expired(self.connection):
+                raise self._body_late()
+            if len(line) > CHUNK_LINE_LIMIT:
+                raise RequestError(400, "A chunk size line of the request body is too long.")
+            raise ClientGone()
+        return line
+
+    def _read_chunked(self, limits: RequestLimits) -> bytes:
+        started = time.monotonic()
+        body = bytearray()
+        wire = 0  # bytes read off the connection, the measure of the body's rate
+        while True:
+            line = self._read_line(started, wire)
+            wire += len(line)
+            size_text = line.split(b";", 1)[0].strip()
+            if not size_text or not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size_text):
+                raise RequestError(400, "Bad chunk size in the chunked request body.")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > limits.max_body_bytes:
+                self.close_connection = True
+                raise RequestError(413, self._too_large())
+            body += self._read_exactly(size, started, wire)
+            wire += size
+            if self._read_line(started, wire).strip():
+                raise RequestError(400, "A chunk of the request body does not end with CRLF.")
+            wire += 2
+        while True:  # trailer fields, up to the empty line
+            line = self._read_line(started, wire)
+            wire += len(line)
+            if not line.strip():
+                break
+        return bytes(body)
 
     # Plumbing -----------------------------------------------------------------------------
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        return self.body
 
     def _send(
         self,
@@ -101,6 +365,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -125,11 +391,30 @@ class RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
+        watchdog = self.server.watchdog
         try:
-            if path == RPC_PREFIX or path.startswith(RPC_PREFIX + "/"):
+            if watchdog.expired(self.connection):
+                raise RequestError(408, self._headers_late())
+            watchdog.disarm(self.connection)
+            try:
+                self.body = self._read_body()
+            except RequestError:
+                self.close_connection = True  # the rest of the body is not read
+                raise
+            finally:
+                watchdog.disarm(self.connection)
+            rpc = path == RPC_PREFIX or path.startswith(RPC_PREFIX + "/")
+            if self.server.rpc_only:
+                if rpc:
+                    self._durable(path[len(RPC_PREFIX) :], query, self._body())
+                else:
+                    self._error(404, f"This listener serves {RPC_PREFIX}/ only.")
+            elif rpc:
+                if not self._authorized("system", query):
+                    return
                 self._durable(path[len(RPC_PREFIX) :], query, self._body())
             elif path == WEBHOOK_PREFIX or path.startswith(WEBHOOK_PREFIX + "/"):
-                if not self._authorized("admin", query):
+                if not self._authorized("system", query):
                     return
                 self._durable(path[len(WEBHOOK_PREFIX) :], query, self._body())
             elif path.startswith("/admin/"):
@@ -138,12 +423,16 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._admin(path, self._body())
             else:
                 self._trigger(path, url.query, query)
+        except RequestError as exc:
+            self._error(exc.status, exc.message)
+        except ClientGone:
+            self.close_connection = True
         except EngineError as exc:
             self._error(exc.status, exc.message, exc.exception_message, exc.exception_type)
-        except BrokenPipeError:
-            pass
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
         except Exception as exc:
-            log.exception("request %s %s failed", self.command, self.path)
+            log.exception("request %s %s failed", self.command, redact(self.path))
             self._error(500, f"devhost failed to handle the request: {exc}")
         finally:
             host.requests_served += 1
@@ -154,7 +443,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         key = query.get("code") or self.headers.get("x-functions-key")
         if self.server.devhost.keys.accepts(level, key):
             return True
-        reason = "a function or master key" if level == "function" else "the master key"
+        reason = {
+            "function": "a function or master key",
+            "system": "the Durable extension's system key or the master key",
+        }.get(level, "the master key")
         self._error(401, f"This endpoint requires {reason} in 'code' or 'x-functions-key'.")
         return False
 
@@ -460,17 +752,21 @@ def moment(text: str | None) -> str | None:
         return None
 
 
-def serve(host: DevHost, address: str, port: int) -> tuple[DevhostHTTPServer, threading.Thread]:
-    server = DevhostHTTPServer((address, port), host)
-    thread = threading.Thread(target=server.serve_forever, name="devhost-http", daemon=True)
+def serve(
+    host: DevHost, address: str, port: int, *, rpc_only: bool = False
+) -> tuple[DevhostHTTPServer, threading.Thread]:
+    server = DevhostHTTPServer((address, port), host, rpc_only=rpc_only)
+    name = "devhost-rpc" if rpc_only else "devhost-http"
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     return server, thread
 
 
-def management_urls(base_url: str, hub: str, master_key: str, instance_id: str) -> dict[str, str]:
+def management_urls(base_url: str, hub: str, system_key: str, instance_id: str) -> dict[str, str]:
+    """The extension's management URLs: they carry the system key, whoever asked."""
     webhook = base_url + WEBHOOK_PREFIX
     instance = f"{webhook}/instances/{quote(instance_id, safe='')}"
-    q = f"taskHub={quote(hub)}&connection=Storage&code={quote(master_key)}"
+    q = f"taskHub={quote(hub)}&connection=Storage&code={quote(system_key)}"
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{instance}?{q}",
@@ -484,11 +780,11 @@ def management_urls(base_url: str, hub: str, master_key: str, instance_id: str) 
     }
 
 
-def client_binding(base_url: str, hub: str, master_key: str) -> str:
+def client_binding(base_url: str, hub: str, system_key: str, rpc_base_url: str) -> str:
     """The durableClient binding data the extension hands to a Python function (JSON)."""
     webhook = base_url + WEBHOOK_PREFIX
-    code = f"code={quote(master_key)}"
-    urls = management_urls(base_url, hub, master_key, "INSTANCEID")
+    code = f"code={quote(system_key)}"
+    urls = management_urls(base_url, hub, system_key, "INSTANCEID")
     return json.dumps(
         {
             "taskHubName": hub,
@@ -502,7 +798,7 @@ def client_binding(base_url: str, hub: str, master_key: str) -> str:
             "managementUrls": urls,
             "baseUrl": webhook,
             "requiredQueryStringParameters": code,
-            "rpcBaseUrl": base_url + RPC_PREFIX + "/",
+            "rpcBaseUrl": rpc_base_url,
             "httpBaseUrl": "",
             "maxGrpcMessageSizeInBytes": 0,
             "grpcHttpClientTimeout": "00:01:40",

@@ -55,9 +55,11 @@ class DevHostProcess:
         self.env = {**inherited, **(env or {})}
         self.log_file = Path(log_file) if log_file else self.state_dir / "devhost.log"
         self.process: subprocess.Popen[bytes] | None = None
-        keys = AppSettings.load(self.app_dir, self.settings_file).keys(self.state_dir)
+        # The keys the child will use: read from its environment and the key file.
+        keys = AppSettings.load(self.app_dir, self.settings_file).keys(self.state_dir, self.env)
         self.function_key = keys.function_key
         self.master_key = keys.master_key
+        self.system_key = keys.system_key
 
     @property
     def base_url(self) -> str:

@@ -9,8 +9,10 @@ local.settings.json is the Functions Core Tools format:
 Every entry of `Values` becomes an environment variable of the process before the app is
 imported, unless the environment already defines it. Binding expressions (`%NAME%`),
 connections and keys are looked up in `Values` first, then in the environment.
-Keys (see README): `DEVHOST_FUNCTION_KEY` and `DEVHOST_MASTER_KEY` in `Values`; a key
-left out is generated once and kept in the state directory.
+Keys (see README): `DEVHOST_FUNCTION_KEY`, `DEVHOST_MASTER_KEY` and `DEVHOST_SYSTEM_KEY` in
+`Values`; a key left out is generated once and kept in the state directory's `keys.json`
+(readable by its owner only). Keys are never written anywhere else: not to the log, not to
+the console.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +31,8 @@ SETTINGS_FILE = "local.settings.json"
 HOST_FILE = "host.json"
 FUNCTION_KEY_SETTING = "DEVHOST_FUNCTION_KEY"
 MASTER_KEY_SETTING = "DEVHOST_MASTER_KEY"
+SYSTEM_KEY_SETTING = "DEVHOST_SYSTEM_KEY"
+KEYS_FILE = "keys.json"
 DEFAULT_PORT = 7071
 DEFAULT_HUB = "TestHubName"
 
@@ -117,10 +122,21 @@ class HostOptions:
 
 @dataclass
 class Keys:
-    """The function key (function level) and the master key (every level, admin API)."""
+    """The keys of the Functions host, each granting what the real host grants.
+
+    - the function key: HTTP triggers of auth level `function`;
+    - the system key of the Durable extension (`durabletask_extension`): the Durable HTTP
+      API (`/runtime/webhooks/durabletask/`) and nothing else; the management URLs the
+      extension hands out carry it;
+    - the master key: everything (the host's `AuthorizationLevel.Admin`).
+
+    A key matches its own level only, as the host's `AuthUtility.PrincipalHasAuthLevelClaim`
+    (`level == requiredLevel`, or Admin).
+    """
 
     function_key: str
     master_key: str
+    system_key: str
 
     def accepts(self, level: str, key: str | None) -> bool:
         level = level.lower()
@@ -130,7 +146,11 @@ class Keys:
             return False
         if secrets.compare_digest(key, self.master_key):
             return True
-        return level == "function" and secrets.compare_digest(key, self.function_key)
+        if level == "function":
+            return secrets.compare_digest(key, self.function_key)
+        if level == "system":
+            return secrets.compare_digest(key, self.system_key)
+        return False
 
 
 @dataclass
@@ -167,10 +187,13 @@ class AppSettings:
             os.environ[name] = self.values[name]
         return added
 
-    def get(self, name: str) -> str | None:
-        """A setting for devhost's own use: `Values` first, then the environment."""
+    def get(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """A setting for devhost's own use: `Values` first, then the environment (this
+        process's, or `environ`: a child process's)."""
         value = self.values.get(name)
-        return value if value is not None else os.environ.get(name)
+        return (
+            value if value is not None else (os.environ if environ is None else environ).get(name)
+        )
 
     @property
     def port(self) -> int:
@@ -188,21 +211,32 @@ class AppSettings:
 
         return re.sub(r"%([^%]+)%", lookup, text)
 
-    def keys(self, state_dir: Path) -> Keys:
+    def keys(self, state_dir: Path, environ: Mapping[str, str] | None = None) -> Keys:
         """The keys from the settings, or generated once and kept in `state_dir`."""
-        stored_path = state_dir / "keys.json"
+        stored_path = state_dir / KEYS_FILE
         stored = _read_json(stored_path)
-        function_key = self.get(FUNCTION_KEY_SETTING) or stored.get("functionKey")
-        master_key = self.get(MASTER_KEY_SETTING) or stored.get("masterKey")
-        if not function_key or not master_key:
-            function_key = function_key or secrets.token_urlsafe(24)
-            master_key = master_key or secrets.token_urlsafe(32)
-            state_dir.mkdir(parents=True, exist_ok=True)
-            stored_path.write_text(
-                json.dumps({"functionKey": function_key, "masterKey": master_key}, indent=2),
-                encoding="utf-8",
-            )
-        return Keys(function_key=str(function_key), master_key=str(master_key))
+        if stored_path.exists():
+            stored_path.chmod(0o600)  # a file from an older devhost may be world-readable
+        names = {
+            "functionKey": (FUNCTION_KEY_SETTING, 24),
+            "masterKey": (MASTER_KEY_SETTING, 32),
+            "systemKey": (SYSTEM_KEY_SETTING, 32),
+        }
+        found: dict[str, str] = {}
+        missing = False
+        for field_name, (setting, size) in names.items():
+            value = self.get(setting, environ) or stored.get(field_name)
+            if not value:
+                value = stored[field_name] = secrets.token_urlsafe(size)
+                missing = True
+            found[field_name] = str(value)
+        if missing:
+            write_private(stored_path, json.dumps(stored, indent=2))
+        return Keys(
+            function_key=found["functionKey"],
+            master_key=found["masterKey"],
+            system_key=found["systemKey"],
+        )
 
     def storage_connection(self, setting: str | None) -> str:
         """The connection string named by a binding's `connection` (default AzureWebJobsStorage)."""
@@ -213,6 +247,17 @@ class AppSettings:
                 f"The storage connection setting '{name}' is not defined in {SETTINGS_FILE}."
             )
         return expand_development_storage(value)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (keys), replacing it whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(partial, path)
 
 
 def expand_development_storage(connection: str) -> str:

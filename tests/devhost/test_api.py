@@ -51,7 +51,7 @@ def test_check_status_response_links_work(devhost: DevHost) -> None:
     assert "taskHub=DevhostTests" in links["statusQueryGetUri"]  # host.json hubName
     status = wait_status(devhost, links["id"])
     assert status["runtimeStatus"] == "Completed"
-    # The webhook URLs need the master key; without it they are refused.
+    # The webhook URLs need the system key (or the master key); without it they are refused.
     bare = links["statusQueryGetUri"].split("?")[0]
     assert requests.get(bare, timeout=30).status_code == 401
 
@@ -81,7 +81,7 @@ def test_starting_a_running_instance_id_conflicts(devhost: DevHost, start: Start
     assert "already exists" in again.json()["Message"]
     # Directly on the API: as the extension, 500 with the provider's exception.
     direct = requests.post(
-        f"{devhost.base_url}/durabletask/orchestrators/approval/{instance_id}", timeout=30
+        f"{devhost.rpc_base_url}orchestrators/approval/{instance_id}", timeout=30
     )
     assert direct.status_code == 500
     assert direct.json() == {
@@ -99,7 +99,7 @@ def test_starting_a_running_instance_id_conflicts(devhost: DevHost, start: Start
 
 
 def test_start_unknown_orchestrator_and_bad_json(devhost: DevHost) -> None:
-    rpc = f"{devhost.base_url}/durabletask"
+    rpc = devhost.rpc_base_url.rstrip("/")
     unknown = requests.post(f"{rpc}/orchestrators/nope", timeout=30)
     assert unknown.status_code == 400
     assert "'nope' doesn't exist" in unknown.json()["ExceptionMessage"]
@@ -111,7 +111,7 @@ def test_start_unknown_orchestrator_and_bad_json(devhost: DevHost) -> None:
 def test_events_terminate_and_purge_on_finished_instances(devhost: DevHost, start: Start) -> None:
     instance_id = start("chaining", "done")
     wait_status(devhost, instance_id)
-    rpc = f"{devhost.base_url}/durabletask/instances/{instance_id}"
+    rpc = f"{devhost.rpc_base_url}instances/{instance_id}"
     gone = requests.post(f"{rpc}/raiseEvent/Approval", json=True, timeout=30)
     assert gone.status_code == 410
     assert requests.post(f"{rpc}/terminate", timeout=30).status_code == 410
@@ -127,7 +127,7 @@ def test_purging_a_running_instance_deletes_it(devhost: DevHost, start: Start) -
     instance_id = start("approval", {"timeout_ms": 60_000})
     devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
     assert devhost.store.pending_work(instance_id)  # its timer
-    rpc = f"{devhost.base_url}/durabletask/instances/{instance_id}"
+    rpc = f"{devhost.rpc_base_url}instances/{instance_id}"
     purged = requests.delete(rpc, timeout=30)
     assert purged.status_code == 200
     assert purged.json() == {"instancesDeleted": 1}
@@ -143,7 +143,7 @@ def test_list_and_query_instances(devhost: DevHost, start: Start) -> None:
         wait_status(devhost, instance_id)
     listed = requests.get(devhost.url("instances"), timeout=30).json()
     assert set(ids) <= set(listed)
-    rpc = f"{devhost.base_url}/durabletask/instances/"
+    rpc = f"{devhost.rpc_base_url}instances/"
     by_prefix = requests.get(rpc, params={"instanceIdPrefix": prefix}, timeout=30).json()
     assert sorted(s["instanceId"] for s in by_prefix) == sorted(ids)
     running = requests.get(
@@ -182,7 +182,7 @@ def test_activity_called_by_its_python_name_gets_a_hint(devhost: DevHost) -> Non
 
 
 def test_start_and_wait_then_purge_by_filter(devhost: DevHost) -> None:
-    rpc = f"{devhost.base_url}/durabletask"
+    rpc = devhost.rpc_base_url.rstrip("/")
     instance_id = f"wait-{uuid.uuid4().hex[:8]}"
     waited = requests.post(
         f"{rpc}/orchestrators/chaining/{instance_id}",
@@ -209,9 +209,7 @@ def test_start_and_wait_then_purge_by_filter(devhost: DevHost) -> None:
 def test_unsupported_operations_say_so(devhost: DevHost, start: Start) -> None:
     instance_id = start("chaining", "x")
     wait_status(devhost, instance_id)
-    response = requests.post(
-        f"{devhost.base_url}/durabletask/instances/{instance_id}/rewind", timeout=30
-    )
+    response = requests.post(f"{devhost.rpc_base_url}instances/{instance_id}/rewind", timeout=30)
     assert response.status_code == 501
     assert response.json()["Message"] == "devhost does not support rewind."
 
@@ -219,7 +217,7 @@ def test_unsupported_operations_say_so(devhost: DevHost, start: Start) -> None:
 def test_suspend_holds_events_until_resume(devhost: DevHost, start: Start) -> None:
     instance_id = start("approval", {"timeout_ms": 60_000})
     devhost.engine.wait_for(instance_id, 30, statuses=("Running",))
-    rpc = f"{devhost.base_url}/durabletask/instances/{instance_id}"
+    rpc = f"{devhost.rpc_base_url}instances/{instance_id}"
     assert requests.post(f"{rpc}/suspend?reason=hold", timeout=30).status_code == 202
     devhost.engine.wait_for(instance_id, 30, statuses=("Suspended",))
     raised = requests.post(f"{rpc}/raiseEvent/Approval", json="yes", timeout=30)

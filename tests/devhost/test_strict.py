@@ -23,7 +23,7 @@ from tests.devhost.conftest import Start, wait_status
 
 
 def rpc(devhost: DevHost) -> str:
-    return f"{devhost.base_url}/durabletask"
+    return devhost.rpc_base_url.rstrip("/")
 
 
 # Functions that are not registered ---------------------------------------------------------
