@@ -8,6 +8,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities._scope import run_scoped
 from shared import azure_clients, run_queue
 from shared.function_names import TAKE_RUN
 from shared.git_source import GitSourceError, branch_head
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 @bp.function_name(TAKE_RUN)
 @bp.activity_trigger(input_name="payload")
+@run_scoped
 def take_run(payload: dict[str, Any]) -> dict[str, Any]:
     ask = TakeRequest.model_validate(payload)
 
