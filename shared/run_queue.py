@@ -128,7 +128,8 @@ def enqueue(
         return Enqueued(outcome="known", id=item.id, entry=known, epoch=state.epoch)
     going = state.current is not None and state.current != ended
     if exclusive and (state.waiting or going):
-        return Enqueued(outcome="busy", id=item.id, epoch=state.epoch, behind=state.current)
+        first = state.current or state.waiting[0].id
+        return Enqueued(outcome="busy", id=item.id, epoch=state.epoch, behind=first)
     start = not state.open
     if start:
         state.open = True

@@ -103,7 +103,7 @@ async def http_start_run(
     except RunQueueError as exc:
         return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
     if outcome.outcome == "busy":
-        going = f" ({outcome.behind} is going)" if outcome.behind else ""
+        going = f" (first: {outcome.behind})" if outcome.behind else ""
         return error(
             409,
             "RunInProgress",

@@ -88,7 +88,7 @@ async def scheduled_factory_run(
     with run_scope(instance_id):
         outcome = await submit(client, request, instance_id, exclusive=serving, queue=queue)
         if outcome.outcome == "busy":
-            going = outcome.behind or "a run that waits"
+            going = outcome.behind or "another run"
             log.info("scheduled run %s not started: %s is still running", instance_id, going)
         elif outcome.outcome == "known":
             log.info("scheduled run %s exists already; not started again", instance_id)

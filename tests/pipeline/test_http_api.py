@@ -97,3 +97,18 @@ def test_a_retry_with_the_same_key_after_the_run_ended_returns_that_run(
     other = _post(host, "another-key", **options)
     assert other.status_code == 202 and other.json()["id"] != run_id, other.text
     assert host.wait_run(other.json()["id"])["status"] == "Completed"
+
+
+def test_a_forced_run_is_refused_while_another_run_is_going(host: FactoryHost) -> None:
+    going = _post(host, "forced-first", images=["ubuntu2204-base"], force=True)
+    assert going.status_code == 202 and going.json()["started"] is True, going.text
+    refused = _post(host, "forced-second", images=["ubuntu2204-base"], force=True)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "RunInProgress"
+    assert going.json()["id"] in error["message"], error
+    assert host.wait_run(going.json()["id"])["status"] == "Completed"
+    # Once that run is over a forced run is accepted, even before the queue has closed.
+    accepted = _post(host, "forced-second", images=["ubuntu2204-base"], force=True)
+    assert accepted.status_code == 202 and accepted.json()["started"] is True, accepted.text
+    assert host.wait_run(accepted.json()["id"])["status"] == "Completed"
