@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -157,7 +158,7 @@ class DevHost:
         text = self.settings.get("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT")
         if text is None or not text.strip():
             return http.DEFAULT_MAX_BODY
-        if not text.strip().isdigit() or int(text) <= 0:
+        if not re.fullmatch(r"[0-9]{1,19}", text.strip()) or int(text) <= 0:
             raise SettingsError(
                 f"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is {text!r}; use a positive number of bytes."
             )

@@ -265,7 +265,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         values = {v.strip() for value in lengths for v in value.split(",")}
         if not values:
             return b""
-        if len(values) > 1 or not all(v.isdigit() for v in values):
+        if len(values) > 1 or not all(re.fullmatch(r"[0-9]{1,19}", v) for v in values):
             raise RequestError(400, "The Content-Length header must be one number of bytes.")
         length = int(values.pop())
         if length > limits.max_body_bytes:

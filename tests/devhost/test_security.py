@@ -240,6 +240,7 @@ def test_a_content_length_of_a_terabyte_is_413(devhost: DevHost) -> None:
     [
         ("Content-Length: abc", "The Content-Length header must be one number of bytes."),
         ("Content-Length: -5", "The Content-Length header must be one number of bytes."),
+        ("Content-Length: \u00b2", "The Content-Length header must be one number of bytes."),
         (
             "Content-Length: 3\r\nContent-Length: 4",
             "The Content-Length header must be one number of bytes.",
@@ -252,7 +253,7 @@ def test_a_content_length_of_a_terabyte_is_413(devhost: DevHost) -> None:
 )
 def test_a_malformed_body_framing_is_400(devhost: DevHost, header: str, message: str) -> None:
     raw = f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: d\r\n{header}\r\n\r\n"
-    status, _, payload = exchange(devhost.base_url, raw.encode())
+    status, _, payload = exchange(devhost.base_url, raw.encode("latin-1"))
     assert (status, payload["Message"]) == (400, message)
 
 
@@ -307,8 +308,9 @@ def test_the_body_limit_comes_from_the_functions_setting() -> None:
     host = DevHost(APP_DIR, values={"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "4096"})
     assert host.limits.max_body_bytes == 4096
     assert DevHost(APP_DIR).limits.max_body_bytes == 104_857_600
-    with pytest.raises(SettingsError, match="FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is 'lots'"):
-        DevHost(APP_DIR, values={"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "lots"})
+    for bad in ("lots", "0", "\u00b2", "-1"):
+        with pytest.raises(SettingsError, match="FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is "):
+            DevHost(APP_DIR, values={"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": bad})
 
 
 def test_slow_headers_are_answered_408_and_dropped(strict: DevHost) -> None:
