@@ -29,7 +29,7 @@ def take_run(payload: dict[str, Any]) -> dict[str, Any]:
     def change(state: QueueState) -> Take:
         now = datetime.now(UTC)
         if ask.finished is not None:
-            run_queue.finish(state, ask.finished.run, ask.finished.ok, now)
+            run_queue.ended(state, ask.finished, now)
         return run_queue.take(state, ask.token, ask.epoch, _head, now)
 
     taken: Take = run_queue.default(ask.hub).update(change)

@@ -37,7 +37,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from pydantic import BaseModel, Field
 
 from shared.plan import Trigger
-from shared.run_request import RunRequest, Take, run_instance_id
+from shared.run_request import Finished, RunRequest, Take, run_instance_id
 
 CONTAINER = "imagefactory-runs"  # one blob in it per task hub: `<hub>.json`
 REMEMBER = timedelta(hours=24)  # a request id (and its key) is remembered this long after its run
@@ -53,6 +53,9 @@ class Waiting(BaseModel):
     request: RunRequest
     at: datetime
     note: str = ""
+    again: bool = Field(
+        default=False, description="A run taken before that never started: taken as it was."
+    )
 
 
 class Entry(BaseModel):
@@ -141,6 +144,18 @@ def enqueue(
     )
 
 
+def ended(state: QueueState, finished: Finished, now: datetime) -> None:
+    """Record the coordinator's last run: how it ended, or, when it never started, put
+    it back first in line to be taken again as it was."""
+    last = state.last_take
+    if finished.missing and last is not None and last.run == finished.run and last.request:
+        again = Waiting(id=finished.run, request=last.request, at=now, again=True)
+        state.waiting.insert(0, again)
+        state.current = None
+        return
+    finish(state, finished.run, finished.ok, now)
+
+
 def finish(state: QueueState, run: str, ok: bool, now: datetime) -> None:
     """Record how `run` ended, for every request it covered."""
     for entry in state.requests.values():
@@ -172,9 +187,14 @@ def take(
     result = Take(token=token)
     while state.waiting and result.run is None:
         first = state.waiting[0]
-        group = [first] if first.request.trigger.force else list(state.waiting)
+        alone = first.request.trigger.force or first.again
+        group = [first] if alone else list(state.waiting)
         state.waiting = state.waiting[len(group) :]
-        run_id, request, notes = coalesce(group, head)
+        notes: dict[str, str] = {}
+        if first.again:
+            run_id, request = first.id, first.request
+        else:
+            run_id, request, notes = coalesce(group, head)
         previous = state.requests.get(run_id)
         rerun = previous is not None and previous.state == "failed"
         covered = previous is not None and not rerun and all(w.id != run_id for w in group)

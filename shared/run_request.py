@@ -53,10 +53,12 @@ def run_instance_id(
 
 
 class Finished(Record):
-    """How the coordinator's last run ended."""
+    """How the coordinator's last run ended; `missing`: it never started (the coordinator
+    stopped between taking it and starting it), so it is taken again."""
 
     run: str
     ok: bool
+    missing: bool = False
 
 
 class TakeRequest(Record):

@@ -28,7 +28,15 @@ from shared.plan import Trigger
 from shared.run_queue import REMEMBER, RunQueueError
 from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.validation import ConfigInvalid
-from triggers.start import ACTIVE, answer, hub_of, queued_body, start_run, submit
+from triggers.start import (
+    ACTIVE,
+    STATE_STATUS,
+    answer,
+    hub_of,
+    queued_body,
+    start_run,
+    submit,
+)
 
 bp = df.Blueprint()
 
@@ -146,7 +154,8 @@ async def http_run_status(
     if run is None or run.runtime_status is None:
         behind = f"the run {state.current}" if state.current else "the run going now"
         waiting = {"phase": f"waiting for {behind} to end"} if entry.state == "waiting" else None
-        body |= {"status": "Pending", "progress": waiting, "report": None}
+        known = STATE_STATUS[entry.state] if entry.ended_at else "Pending"
+        body |= {"status": known, "progress": waiting, "report": None}
     else:
         body |= {k: v for k, v in _status_body(instance_id, run).items() if k != "id"}
     return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")

@@ -110,8 +110,9 @@ async def ensure_coordinator(client: df.DurableOrchestrationClient, queue: RunQu
                     state.current,
                 )
                 return
-            ok = run is not None and run.runtime_status == df.OrchestrationRuntimeStatus.Completed
-            finished = Finished(run=state.current, ok=ok)
+            missing = run is None or run.runtime_status is None
+            ok = not missing and run.runtime_status == df.OrchestrationRuntimeStatus.Completed
+            finished = Finished(run=state.current, ok=ok, missing=missing)
         # A step of its own: a take never repeats an earlier coordinator's answer.
         ask = TakeRequest(
             hub=hub_of(client),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shared import run_queue
 from shared.plan import Trigger
 from shared.run_queue import QueueState, Waiting
-from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
+from shared.run_request import ConfigSourceRef, Finished, RunRequest, run_instance_id
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SOURCE = ConfigSourceRef(kind="git", location="https://git.example/config.git")
@@ -165,6 +165,7 @@ Step = tuple[str, int]
             st.tuples(st.just("push"), st.integers(0, 6)),
             st.tuples(st.just("manual"), st.integers(0, 3)),
             st.tuples(st.just("take"), st.integers(0, 1)),
+            st.tuples(st.just("lose"), st.just(0)),
         ),
         max_size=40,
     )
@@ -189,6 +190,13 @@ def test_every_request_is_covered_by_exactly_one_run_and_runs_never_overlap(
             started.append(taken.run)
 
     for kind, value in steps:
+        if kind == "lose":  # the coordinator stops after its take; the next one is told
+            if running is not None:
+                missing = Finished(run=running, ok=False, missing=True)
+                run_queue.ended(state, missing, NOW)
+                running = None
+                take()
+            continue
         if kind == "take":
             if running is not None:  # the coordinator's run ends; it takes again
                 run_queue.finish(state, running, bool(value), NOW)
@@ -224,3 +232,23 @@ def test_every_request_is_covered_by_exactly_one_run_and_runs_never_overlap(
         assert entry.run in started, (rid, entry)
     if head >= 0:  # the newest head was built
         assert f"push-{head:040x}" in started
+
+
+def test_a_run_taken_but_never_started_is_taken_again_as_it_was() -> None:
+    """The coordinator stopped between its take and the start of the run: the next one
+    is told the run is missing, and takes that run again first, with its requests."""
+    state = QueueState()
+    run_queue.enqueue(state, push("a" * 40))
+    run_queue.enqueue(state, push("b" * 40))
+    lost = run_queue.take(state, "1:0", 1, lambda _: "b" * 40, NOW)
+    run_queue.enqueue(state, manual("later", images=["x"]))
+    run_queue.ended(state, Finished(run=str(lost.run), ok=False, missing=True), NOW)
+    again = run_queue.take(state, "1:99", 1, lambda _: "c" * 40, NOW)
+    assert (again.run, again.request) == (lost.run, lost.request)
+    assert [w.id for w in state.waiting] == [manual("later", images=["x"]).id]
+    run_queue.finish(state, str(again.run), True, NOW)
+    assert state.requests[f"push-{'a' * 40}"].state == "completed"
+    # A run that did start and failed is recorded as failed, not taken again.
+    failed = run_queue.take(state, "1:100", 1, no_head, NOW)
+    run_queue.ended(state, Finished(run=str(failed.run), ok=False), NOW)
+    assert state.requests[str(failed.run)].state == "failed"
