@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +89,8 @@ async def http_start_run(
     )
     run = RunRequest(trigger=trigger, source=source)
     now = datetime.now(UTC)
-    key = req.headers.get("Idempotency-Key") or now.strftime("%Y%m%dT%H%M%S")
+    # Without a key every request is a run of its own (a run's record is never replaced).
+    key = req.headers.get("Idempotency-Key") or f"{now.isoformat()}/{uuid.uuid4().hex}"
     request_id = run_instance_id(trigger, key=key)
     earlier = await client.get_status(request_id)
     if earlier is not None and earlier.runtime_status is not None:

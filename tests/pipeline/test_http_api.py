@@ -121,3 +121,11 @@ def test_a_forced_run_is_refused_while_another_run_is_going(own_host: FactoryHos
     accepted = _post(host, "forced-second", images=["ubuntu2204-base"], force=True)
     assert accepted.status_code == 202 and accepted.json()["started"] is True, accepted.text
     assert host.wait_run(accepted.json()["id"])["status"] == "Completed"
+
+
+def test_requests_without_a_key_are_runs_of_their_own(host: FactoryHost) -> None:
+    """Two identical requests in the same second, without an Idempotency-Key, are two
+    runs: neither finds nor replaces the other's record."""
+    ids = [host.start_run(dryRun=True) for _ in range(2)]
+    assert ids[0] != ids[1]
+    assert all(host.wait_run(i)["status"] == "Completed" for i in ids)
