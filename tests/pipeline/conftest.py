@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 from azure.mgmt.devtestlabs import DevTestLabsClient
+from azure.mgmt.devtestlabs.models import GalleryImageReference, LabVirtualMachine
 from azure.storage.blob import BlobClient
 
 from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
@@ -78,6 +79,33 @@ class World:
                 if (subnet.use_in_vm_creation_permission or "").lower() == "allow":
                     return str(network.id), str(subnet.lab_subnet_name)
         raise AssertionError(f"lab {lab_id} has no subnet for VMs")
+
+    def make_vm(self, lab_id: str, name: str, vm_tags: dict[str, str]) -> None:
+        """A Linux lab VM made as a person would, in the lab's network, with these tags."""
+        lab = parse_lab_id(lab_id)
+        network, subnet = self.lab_network(lab_id)
+        self.devtestlabs(lab.subscription).virtual_machines.begin_create_or_update(
+            lab.resource_group,
+            lab.name,
+            name,
+            LabVirtualMachine(
+                location="westeurope",
+                tags=vm_tags,
+                lab_virtual_network_id=network,
+                lab_subnet_name=subnet,
+                size="Standard_D2s_v5",
+                user_name="someone",
+                password="Not-a-real-one-42",
+                gallery_image_reference=GalleryImageReference(
+                    publisher="Canonical",
+                    offer="0001-com-ubuntu-server-jammy",
+                    sku="22_04-lts-gen2",
+                    os_type="Linux",
+                    version="latest",
+                ),
+            ),
+            polling_interval=0,
+        ).result()
 
     def devtestlabs(self, subscription: str) -> DevTestLabsClient:
         return DevTestLabsClient(

@@ -7,10 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from azure.mgmt.devtestlabs.models import GalleryImageReference, LabVirtualMachine
-
 from shared import tags
-from shared.arm_ids import parse_lab_id
 from shared.validation import load_directory
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _family_images, _labs
@@ -41,39 +38,18 @@ FAULTS = [
 def _orphan_of_an_ended_run(world: World) -> None:
     """A build VM of this factory whose run is over (Durable knows no such run), still
     far from its expiry."""
-    lab_id = FACTORY.settings.factory_lab
-    lab = parse_lab_id(lab_id)
-    network, subnet = world.lab_network(lab_id)
-    now = datetime.now(UTC)
-    world.devtestlabs(lab.subscription).virtual_machines.begin_create_or_update(
-        lab.resource_group,
-        lab.name,
+    world.make_vm(
+        FACTORY.settings.factory_lab,
         ORPHAN,
-        LabVirtualMachine(
-            location="westeurope",
-            tags={
-                tags.FACTORY: FACTORY.settings.factory_id,
-                tags.FAMILY: "win2022-base",
-                tags.ROLE: "build",
-                tags.RUN: "push-0123456789abcdef0123456789abcdef01234567",
-                tags.BUILD_ID: "win2022-base-20200101000000-00000000",
-                tags.EXPIRES_AT: (now + timedelta(hours=20)).isoformat(),
-            },
-            lab_virtual_network_id=network,
-            lab_subnet_name=subnet,
-            size="Standard_D2s_v5",
-            user_name="someone",
-            password="Not-a-real-one-42",
-            gallery_image_reference=GalleryImageReference(
-                publisher="MicrosoftWindowsServer",
-                offer="WindowsServer",
-                sku="2022-datacenter-azure-edition",
-                os_type="Windows",
-                version="latest",
-            ),
-        ),
-        polling_interval=0,
-    ).result()
+        {
+            tags.FACTORY: FACTORY.settings.factory_id,
+            tags.FAMILY: "win2022-base",
+            tags.ROLE: "build",
+            tags.RUN: "push-0123456789abcdef0123456789abcdef01234567",
+            tags.BUILD_ID: "win2022-base-20200101000000-00000000",
+            tags.EXPIRES_AT: (datetime.now(UTC) + timedelta(hours=20)).isoformat(),
+        },
+    )
 
 
 def test_build_failures_keep_their_cause_and_their_capture(

@@ -12,8 +12,6 @@ import pytest
 from azure.mgmt.devtestlabs.models import (
     CustomImage,
     CustomImagePropertiesCustom,
-    GalleryImageReference,
-    LabVirtualMachine,
 )
 
 from shared import azure_clients, catalog, naming, tags
@@ -65,30 +63,7 @@ def _image(world: World, lab_id: str, name: str, image_tags: dict[str, str]) -> 
 
 
 def _vm(world: World, lab_id: str, name: str, vm_tags: dict[str, str]) -> None:
-    lab = parse_lab_id(lab_id)
-    network, subnet = world.lab_network(lab_id)
-    world.devtestlabs(lab.subscription).virtual_machines.begin_create_or_update(
-        lab.resource_group,
-        lab.name,
-        name,
-        LabVirtualMachine(
-            location="westeurope",
-            tags=vm_tags,
-            lab_virtual_network_id=network,
-            lab_subnet_name=subnet,
-            size="Standard_D2s_v5",
-            user_name="someone",
-            password="Not-a-real-one-42",
-            gallery_image_reference=GalleryImageReference(
-                publisher="Canonical",
-                offer="0001-com-ubuntu-server-jammy",
-                sku="22_04-lts-gen2",
-                os_type="Linux",
-                version="latest",
-            ),
-        ),
-        polling_interval=0,
-    ).result()
+    world.make_vm(lab_id, name, vm_tags)
 
 
 def _owned(family: str, version: str, owner: str = FACTORY_ID) -> dict[str, str]:
