@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from rich.console import Console
 
-from shared.lab_tasks.clients import LabRef
+from shared.lab_tasks.clients import LabRef, poll_seconds
 from shared.lab_tasks.errors import LabTaskFailed, azure_error
 from shared.lab_tasks.waiting import Deadline
 
@@ -70,3 +70,23 @@ def deployment_name(prefix: str = "Dtl") -> str:
     """A fresh deployment name, as the extension makes them (`Dtl` + 9 characters)."""
     alphabet = string.ascii_lowercase + string.digits
     return prefix + "".join(secrets.choice(alphabet) for _ in range(9))
+
+
+def start_deployment(
+    lab: LabRef, group: str, deployment: str, template: Any, values: dict[str, Any]
+) -> Any:
+    """Start an incremental resource-group deployment of `template` (its body) with these
+    parameter values; returns the SDK's poller."""
+    body = {
+        "properties": {
+            "mode": "Incremental",
+            "template": template,
+            "parameters": {k: {"value": v} for k, v in values.items()},
+        }
+    }
+    return call(
+        f"Starting deployment {deployment}",
+        lambda: lab.arm.deployments.begin_create_or_update(
+            group, deployment, body, polling_interval=poll_seconds()
+        ),
+    )

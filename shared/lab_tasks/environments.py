@@ -21,7 +21,15 @@ from azure.mgmt.devtestlabs.models import (
 )
 
 from shared.lab_tasks.clients import LabRef, poll_seconds
-from shared.lab_tasks.common import Context, Result, call, check_lab, deployment_name, find
+from shared.lab_tasks.common import (
+    Context,
+    Result,
+    call,
+    check_lab,
+    deployment_name,
+    find,
+    start_deployment,
+)
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
 from shared.lab_tasks.templates import (
     Template,
@@ -214,19 +222,7 @@ def update_env(task: EnvTask, ctx: Context) -> Result:
     group = _group_name(environment.resource_group_id)
     deployment = deployment_name()
     ctx.say(f"Deploying {template.source} as {deployment} into {group} (environment {task.name}).")
-    body = {
-        "properties": {
-            "mode": "Incremental",
-            "template": template.body,
-            "parameters": {k: {"value": v} for k, v in values.items()},
-        }
-    }
-    poller = call(
-        f"Starting deployment {deployment}",
-        lambda: lab.arm.deployments.begin_create_or_update(
-            group, deployment, body, polling_interval=poll_seconds()
-        ),
-    )
+    poller = start_deployment(lab, group, deployment, template.body, values)
     done = wait(poller, f"Updating environment {task.name}", ctx.deadline, ctx.err)
     result = _outputs(template, getattr(done.properties, "outputs", None))
     result.outputs = {

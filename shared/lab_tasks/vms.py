@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.lab_tasks.clients import LabRef, poll_seconds
-from shared.lab_tasks.common import Context, Result, call, check_lab, deployment_name, find
+from shared.lab_tasks.common import (
+    Context,
+    Result,
+    call,
+    check_lab,
+    deployment_name,
+    find,
+    start_deployment,
+)
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
 from shared.lab_tasks.templates import (
     Template,
@@ -152,19 +160,7 @@ def _deploy(
     ctx: Context,
 ) -> str:
     ctx.say(f"Deploying {template.source} as {deployment} into {lab.group} (lab VM {name}).")
-    body = {
-        "properties": {
-            "mode": "Incremental",
-            "template": template.body,
-            "parameters": {k: {"value": v} for k, v in values.items()},
-        }
-    }
-    poller = call(
-        f"Starting deployment {deployment}",
-        lambda: lab.arm.deployments.begin_create_or_update(
-            lab.group, deployment, body, polling_interval=poll_seconds()
-        ),
-    )
+    poller = start_deployment(lab, lab.group, deployment, template.body, values)
     result = wait(poller, f"Creating lab VM {name}", ctx.deadline, ctx.err)
     for resource in getattr(result.properties, "output_resources", None) or []:
         if "/virtualmachines/" in (resource.id or "").lower():
