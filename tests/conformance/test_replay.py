@@ -154,35 +154,16 @@ def _linux_vm(replay: Replayer) -> None:
 
 
 def _windows_vm(replay: Replayer) -> None:
-    replay.call(
-        "PUT",
-        "{labPath}/virtualmachines/{vm}",
-        {
-            "location": "{location}",
-            "properties": {
-                "galleryImageReference": {
-                    "offer": "WindowsServer",
-                    "publisher": "MicrosoftWindowsServer",
-                    "sku": "2022-datacenter",
-                    "osType": "Windows",
-                    "version": "latest",
-                },
-                "size": "{size}",
-                "userName": "builder",
-                "password": "{password}",
-                "labSubnetName": "{subnet}",
-                "labVirtualNetworkId": "{networkId}",
-                "disallowPublicIpAddress": True,
-                "ownerObjectId": "{owner}",
-            },
-        },
-    )
-    replay.advance()
+    _put_windows_vm(replay, {"ownerObjectId": "{owner}"})
 
 
 def _windows_claimable_vm(replay: Replayer) -> None:
     """A VM anyone in the lab may claim: no owner, `allowClaim` (as `az lab vm create
     --allow-claim` makes it)."""
+    _put_windows_vm(replay, {"allowClaim": True})
+
+
+def _put_windows_vm(replay: Replayer, extra: dict[str, object]) -> None:
     replay.call(
         "PUT",
         "{labPath}/virtualmachines/{vm}",
@@ -202,7 +183,7 @@ def _windows_claimable_vm(replay: Replayer) -> None:
                 "labSubnetName": "{subnet}",
                 "labVirtualNetworkId": "{networkId}",
                 "disallowPublicIpAddress": True,
-                "allowClaim": True,
+                **extra,
             },
         },
     )
