@@ -407,21 +407,13 @@ class BlobAt:
 
 def blob_url(blob: BlobAt) -> str:
     """The blob's plain URL in the lab's storage account (what a custom image names)."""
-    return _authorised_url(blob).split("?", 1)[0]
+    return f"{_container_url(blob.lab)}/{blob.name}"
 
 
 def _client(blob: BlobAt) -> BlobClient:
     if blob.catalog:
-        return azure_clients.blob_with_token(_catalog_url(blob))
-    return azure_clients.blob(_authorised_url(blob))
-
-
-def _authorised_url(blob: BlobAt) -> str:
-    return _catalog_url(blob) if blob.catalog else upload_url(blob.lab, blob.name)
-
-
-def _catalog_url(blob: BlobAt) -> str:
-    return f"{_container_url(blob.lab)}/{blob.name}"
+        return azure_clients.blob_with_token(blob_url(blob))
+    return azure_clients.blob(upload_url(blob.lab, blob.name))
 
 
 def _container_url(lab_id: str) -> str:
@@ -493,7 +485,7 @@ def catalog_read_url(blob: BlobAt, seconds: int) -> str:
         expiry=expiry,
         start=now - timedelta(minutes=5),
     )
-    return f"{_catalog_url(blob)}?{sas}"
+    return f"{blob_url(blob)}?{sas}"
 
 
 def start_copy(source_url: str, destination: BlobAt, metadata: dict[str, str]) -> str:
@@ -564,7 +556,7 @@ def delete_blob(blob: BlobAt) -> bool:
     the bytes are released by truncating the blob to nothing, which the upload URI allows.
     """
     try:
-        azure_clients.blob_with_token(_catalog_url(blob)).delete_blob()
+        azure_clients.blob_with_token(blob_url(blob)).delete_blob()
         return True
     except ResourceNotFoundError:
         return False
