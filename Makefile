@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench schema clean deps plan checkov
+.PHONY: run test lint typecheck unit bench schema clean deps plan checkov browser
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,23 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 deps: $(STAMP) $(NODE_STAMP)
+
+# The browser tests (tests/browser) drive Debian's chromium with npm's playwright-core:
+# Playwright's own browser download needs a CDN, Debian's package comes from the registry
+# the machine already uses. apt needs root: as root, or through sudo.
+CHROMIUM := /usr/bin/chromium
+BROWSER_STAMP := node_modules/.browser-installed
+
+$(BROWSER_STAMP): $(NODE_STAMP)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then AS_ROOT=; \
+	  elif command -v sudo >/dev/null; then AS_ROOT=sudo; \
+	  else echo "make browser: installing chromium needs root: apt-get install chromium" >&2; exit 1; fi; \
+	  $$AS_ROOT apt-get update -qq && \
+	  $$AS_ROOT env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	touch $@
+
+browser: $(BROWSER_STAMP)
 
 # checkov in a virtual environment of its own: it pins many packages the app also uses.
 $(CHECKOV_STAMP): infra/requirements-checkov.txt
@@ -47,7 +64,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: deps
+unit: deps browser
 	$(BIN)/pytest
 
 test: lint typecheck unit checkov
