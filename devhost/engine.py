@@ -23,7 +23,6 @@ import time
 import traceback
 import unicodedata
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,8 @@ import azure.functions as func
 from azure.functions import _durable_functions as df_codec
 
 from devhost import guard
-from devhost.loader import FunctionInfo, LoadedApp
+from devhost.invoke import CallFunction
+from devhost.loader import LoadedApp
 from devhost.settings import HostOptions
 from devhost.store import TERMINAL, Instance, Store, TaskRow
 
@@ -294,7 +294,7 @@ class Engine:
         app: LoadedApp,
         store: Store,
         options: HostOptions,
-        invoke: Callable[[FunctionInfo, dict[str, Any]], Any],
+        invoke: CallFunction,
         determinism_guard: bool = True,
     ) -> None:
         self.app = app

@@ -67,9 +67,7 @@ class DevHost:
         self.requested_port = self.settings.port if port is None else port
         self.enable_timers = timers
         self.enable_queues = queues
-        self.requests_served = 0
         self.limits = limits or http.RequestLimits(max_body_bytes=self._max_body())
-        self.timer_runs: dict[str, int] = {}
         self._started = False
         self._lock = threading.Lock()
 
@@ -93,18 +91,21 @@ class DevHost:
             self.invoke,
             determinism_guard=guard_setting not in ("off", "false", "0"),
         )
-        self.routes = sorted(
+        self.routes: list[http.Route] = sorted(
             (
                 http.Route.compile(info, self._route_prefix())
                 for info in self.app.of_type("httpTrigger")
             ),
             key=lambda r: (r.pattern.pattern.count("(?P"), -len(r.pattern.pattern)),
         )
-        self.timers = TimerTriggers(self, self.app.of_type("timerTrigger"))
-        self.pollers = []
+        self.timers = TimerTriggers(
+            self.app.of_type("timerTrigger"), self.settings, self.store, self.invoke
+        )
+        self.app.unsupported.update(self.timers.refused)
+        self.pollers: list[QueuePoller] = []
         for info in self.app.of_type("queueTrigger") if self.enable_queues else []:
             try:
-                self.pollers.append(QueuePoller(self, info))
+                self.pollers.append(QueuePoller(info, self.settings, self.invoke))
             except (SettingsError, ValueError) as exc:
                 # As the Functions host: the function does not run, the others do.
                 log.error("queue function %s is not run: %s", info.name, exc)
@@ -231,10 +232,10 @@ class DevHost:
                 outputs[name] = (binding, value)
         result = self.invoker.call(info, kwargs)
         for binding, value in outputs.values():
-            send_messages(self, binding, value.get())
+            send_messages(self.settings, binding, value.get())
         for binding in info.output_bindings("queue"):
             if binding.get("name") == "$return":
-                send_messages(self, binding, result)
+                send_messages(self.settings, binding, result)
         return result
 
     def run_function_now(self, name: str, text: str = "") -> None:
@@ -248,7 +249,9 @@ class DevHost:
             self.timers.fire_now(info.name)
             return
         if info.trigger_type == "queueTrigger":
-            threading.Thread(target=enqueue_now, args=(self, info, text), daemon=True).start()
+            threading.Thread(
+                target=enqueue_now, args=(self.invoke, info, text), daemon=True
+            ).start()
             return
         raise EngineError(
             400,

@@ -34,16 +34,14 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import azure.functions as func
 
-from devhost.engine import DEFAULT_PAGE_SIZE, EngineError, iso, parse_iso
+from devhost.engine import DEFAULT_PAGE_SIZE, Engine, EngineError, iso, parse_iso
 from devhost.loader import FunctionInfo
-
-if TYPE_CHECKING:
-    from devhost.host import DevHost
+from devhost.settings import Keys
 
 log = logging.getLogger("devhost.http")
 
@@ -173,11 +171,31 @@ class Route:
         return cls(function=function, pattern=pattern, methods=methods, auth_level=level)
 
 
+class ServedHost(Protocol):
+    """What the server asks of the host whose app it serves (`devhost.host.DevHost`)."""
+
+    base_url: str
+    limits: RequestLimits
+    routes: list[Route]
+    keys: Keys
+    engine: Engine
+
+    def invoke(self, info: FunctionInfo, kwargs: dict[str, Any]) -> Any: ...
+
+    def management_urls(self, instance_id: str) -> dict[str, str]: ...
+
+    def run_function_now(self, name: str, text: str = "") -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
 class DevhostHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], host: DevHost, *, rpc_only: bool = False) -> None:
+    def __init__(
+        self, address: tuple[str, int], host: ServedHost, *, rpc_only: bool = False
+    ) -> None:
         """`rpc_only`: the loopback listener of the client binding's `rpcBaseUrl`, which
         serves `/durabletask/` without a key and nothing else."""
         self.devhost = host
@@ -374,68 +392,67 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload).encode(), headers=headers)
 
-    def _error(
-        self,
-        status: int,
-        message: str,
-        exception_message: str | None = None,
-        exception_type: str | None = None,
-    ) -> None:
-        body = {"Message": message, "ExceptionMessage": exception_message or message}
-        if exception_type:
-            body["ExceptionType"] = exception_type
-        self._json(status, body)
+    def _error(self, status: int, message: str) -> None:
+        self._answer_error(EngineError(status, message))
+
+    def _answer_error(self, error: EngineError) -> None:
+        body = {"Message": error.message, "ExceptionMessage": error.exception_message}
+        if error.exception_type:
+            body["ExceptionType"] = error.exception_type
+        self._json(error.status, body)
 
     def _handle(self) -> None:
-        host = self.server.devhost
-        url = urlsplit(self.path)
-        path = unquote(url.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        watchdog = self.server.watchdog
         try:
-            if watchdog.expired(self.connection):
-                raise RequestError(408, self._headers_late())
-            watchdog.disarm(self.connection)
-            try:
-                self.body = self._read_body()
-            except RequestError:
-                self.close_connection = True  # the rest of the body is not read
-                raise
-            finally:
-                watchdog.disarm(self.connection)
-            rpc = path == RPC_PREFIX or path.startswith(RPC_PREFIX + "/")
-            if self.server.rpc_only:
-                if rpc:
-                    self._durable(path[len(RPC_PREFIX) :], query, self._body())
-                else:
-                    self._error(404, f"This listener serves {RPC_PREFIX}/ only.")
-            elif rpc:
-                if not self._authorized("system", query):
-                    return
-                self._durable(path[len(RPC_PREFIX) :], query, self._body())
-            elif path == WEBHOOK_PREFIX or path.startswith(WEBHOOK_PREFIX + "/"):
-                if not self._authorized("system", query):
-                    return
-                self._durable(path[len(WEBHOOK_PREFIX) :], query, self._body())
-            elif path.startswith("/admin/"):
-                if not self._authorized("admin", query):
-                    return
-                self._admin(path, self._body())
-            else:
-                self._trigger(path, url.query, query)
+            self.body = self._receive_body()
+            self._route()
         except RequestError as exc:
             self._error(exc.status, exc.message)
         except ClientGone:
             self.close_connection = True
         except EngineError as exc:
-            self._error(exc.status, exc.message, exc.exception_message, exc.exception_type)
+            self._answer_error(exc)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:
             log.exception("request %s %s failed", self.command, redact(self.path))
             self._error(500, f"devhost failed to handle the request: {exc}")
+
+    def _receive_body(self) -> bytes:
+        """The body, once the headers came in time; the body's own time starts now."""
+        watchdog = self.server.watchdog
+        if watchdog.expired(self.connection):
+            raise RequestError(408, self._headers_late())
+        watchdog.disarm(self.connection)
+        try:
+            return self._read_body()
+        except RequestError:
+            self.close_connection = True  # the rest of the body is not read
+            raise
         finally:
-            host.requests_served += 1
+            watchdog.disarm(self.connection)
+
+    def _route(self) -> None:
+        """To the Durable API (on the RPC listener, only there), the admin API or a trigger."""
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        rpc = path == RPC_PREFIX or path.startswith(RPC_PREFIX + "/")
+        if self.server.rpc_only:
+            if rpc:
+                self._durable(path[len(RPC_PREFIX) :], query, self._body())
+            else:
+                self._error(404, f"This listener serves {RPC_PREFIX}/ only.")
+        elif rpc:
+            if self._authorized("system", query):
+                self._durable(path[len(RPC_PREFIX) :], query, self._body())
+        elif path == WEBHOOK_PREFIX or path.startswith(WEBHOOK_PREFIX + "/"):
+            if self._authorized("system", query):
+                self._durable(path[len(WEBHOOK_PREFIX) :], query, self._body())
+        elif path.startswith("/admin/"):
+            if self._authorized("admin", query):
+                self._admin(path, self._body())
+        else:
+            self._trigger(path, url.query, query)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
@@ -753,7 +770,7 @@ def moment(text: str | None) -> str | None:
 
 
 def serve(
-    host: DevHost, address: str, port: int, *, rpc_only: bool = False
+    host: ServedHost, address: str, port: int, *, rpc_only: bool = False
 ) -> tuple[DevhostHTTPServer, threading.Thread]:
     server = DevhostHTTPServer((address, port), host, rpc_only=rpc_only)
     name = "devhost-rpc" if rpc_only else "devhost-http"

@@ -18,6 +18,10 @@ import azure.functions as func
 
 from devhost.loader import FunctionInfo
 
+# How the host calls one of the app's functions: its arguments by parameter name (the
+# trigger's and any the host fills in), and what it returns.
+CallFunction = Callable[[FunctionInfo, dict[str, Any]], Any]
+
 
 class InvocationContext(func.Context):
     """The `context` argument a function may declare."""

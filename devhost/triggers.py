@@ -10,7 +10,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import azure.functions as func
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -20,11 +20,10 @@ from azure.storage.queue import QueueClient, QueueMessage
 from croniter import croniter
 
 from devhost.engine import iso, parse_iso
+from devhost.invoke import CallFunction
 from devhost.loader import FunctionInfo
-from devhost.settings import SettingsError
-
-if TYPE_CHECKING:
-    from devhost.host import DevHost
+from devhost.settings import AppSettings, SettingsError
+from devhost.store import Store
 
 log = logging.getLogger("devhost.triggers")
 
@@ -75,21 +74,28 @@ class TimerFunction:
 
 
 class TimerTriggers:
-    """Fires timer-triggered functions on their schedule; one invocation at a time each."""
+    """Fires timer-triggered functions on their schedule; one invocation at a time each.
 
-    def __init__(self, host: DevHost, functions: list[FunctionInfo]) -> None:
-        self.host = host
+    A function whose schedule does not parse is not run; `refused` says why, by name.
+    """
+
+    def __init__(
+        self, functions: list[FunctionInfo], settings: AppSettings, store: Store, call: CallFunction
+    ) -> None:
+        self.store = store
+        self.call = call
         self.timers: dict[str, TimerFunction] = {}
+        self.refused: dict[str, str] = {}
         now = datetime.now(UTC)
         for info in functions:
             try:
-                expression = host.settings.resolve(str(info.trigger["schedule"]))
+                expression = settings.resolve(str(info.trigger["schedule"]))
                 schedule = Schedule(info.name, expression)
             except SettingsError as exc:
                 log.error("%s", exc)
-                host.app.unsupported[info.name] = str(exc)
+                self.refused[info.name] = str(exc)
                 continue
-            stored = host.store.timer_trigger_last(info.name)
+            stored = store.timer_trigger_last(info.name)
             last = parse_iso(stored) if stored else None
             next_fire = schedule.next_after(last or now)
             past_due = (
@@ -152,44 +158,43 @@ class TimerTriggers:
                 schedule={"AdjustForDST": True},
             )
             try:
-                self.host.invoke(timer.info, {str(timer.info.trigger["name"]): request})
+                self.call(timer.info, {str(timer.info.trigger["name"]): request})
             except Exception:
                 log.exception("timer function %s failed", timer.info.name)
             finally:
                 timer.last_fire = now
-                self.host.store.set_timer_trigger_last(timer.info.name, iso(now))
-                self.host.timer_runs[timer.info.name] = (
-                    self.host.timer_runs.get(timer.info.name, 0) + 1
-                )
+                self.store.set_timer_trigger_last(timer.info.name, iso(now))
 
 
-def queue_client(host: DevHost, connection_setting: str | None, queue_name: str) -> QueueClient:
+def queue_client(
+    settings: AppSettings, connection_setting: str | None, queue_name: str
+) -> QueueClient:
     """A QueueClient for a binding's connection (a connection string setting)."""
-    connection = host.settings.storage_connection(connection_setting)
+    connection = settings.storage_connection(connection_setting)
     kwargs: dict[str, Any] = {}
     ca_bundle = (
-        host.settings.get("DEVHOST_CA_BUNDLE")
-        or host.settings.get("REQUESTS_CA_BUNDLE")
-        or host.settings.get("SSL_CERT_FILE")
+        settings.get("DEVHOST_CA_BUNDLE")
+        or settings.get("REQUESTS_CA_BUNDLE")
+        or settings.get("SSL_CERT_FILE")
     )
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
     return QueueClient.from_connection_string(connection, queue_name, **kwargs)
 
 
-def encode_message(host: DevHost, body: bytes) -> str:
-    if host.settings.host.queue_message_encoding == "base64":
+def encode_message(settings: AppSettings, body: bytes) -> str:
+    if settings.host.queue_message_encoding == "base64":
         return base64.b64encode(body).decode("ascii")
     return body.decode("utf-8")
 
 
-def send_messages(host: DevHost, binding: dict[str, Any], value: Any) -> None:
+def send_messages(settings: AppSettings, binding: dict[str, Any], value: Any) -> None:
     """Write a queue output binding's value: a message or a list of messages."""
     if value is None:
         return
     items = value if isinstance(value, list) else [value]
     client = queue_client(
-        host, binding.get("connection"), host.settings.resolve(binding["queueName"])
+        settings, binding.get("connection"), settings.resolve(binding["queueName"])
     )
     with contextlib.suppress(ResourceExistsError):
         client.create_queue()
@@ -200,7 +205,7 @@ def send_messages(host: DevHost, binding: dict[str, Any], value: Any) -> None:
             body = item
         else:
             body = str(item).encode("utf-8")
-        client.send_message(encode_message(host, body))
+        client.send_message(encode_message(settings, body))
 
 
 class QueuePoller:
@@ -211,15 +216,15 @@ class QueuePoller:
     reaches `maxDequeueCount` it is moved to `<queue>-poison`.
     """
 
-    def __init__(self, host: DevHost, info: FunctionInfo) -> None:
-        self.host = host
+    def __init__(self, info: FunctionInfo, settings: AppSettings, call: CallFunction) -> None:
         self.info = info
-        self.queue_name = host.settings.resolve(str(info.trigger["queueName"]))
-        self.client = queue_client(host, info.trigger.get("connection"), self.queue_name)
-        self.poison = queue_client(
-            host, info.trigger.get("connection"), self.queue_name + "-poison"
-        )
-        options = host.settings.host
+        self.call = call
+        self.queue_name = settings.resolve(str(info.trigger["queueName"]))
+        connection = info.trigger.get("connection")
+        self.client = queue_client(settings, connection, self.queue_name)
+        self.poison = queue_client(settings, connection, self.queue_name + "-poison")
+        options = settings.host
+        self.base64 = options.queue_message_encoding == "base64"
         self.max_dequeue = options.max_dequeue_count
         self.visibility = int(options.queue_visibility_timeout.total_seconds())
         self.batch = options.queue_batch_size
@@ -271,9 +276,7 @@ class QueuePoller:
             return
         try:
             body = self._decode(message.content)
-            self.host.invoke(
-                self.info, {str(self.info.trigger["name"]): self._argument(message, body)}
-            )
+            self.call(self.info, {str(self.info.trigger["name"]): self._argument(message, body)})
         except Exception as exc:
             log.warning(
                 "queue function %s failed on message %s (dequeue count %s): %s",
@@ -295,7 +298,7 @@ class QueuePoller:
 
     def _decode(self, content: Any) -> bytes:
         raw = content if isinstance(content, bytes) else str(content or "").encode("utf-8")
-        if self.host.settings.host.queue_message_encoding != "base64":
+        if not self.base64:
             return raw
         try:
             return base64.b64decode(raw, validate=True)
@@ -335,12 +338,12 @@ class QueuePoller:
         )
 
 
-def enqueue_now(host: DevHost, info: FunctionInfo, text: str) -> None:
+def enqueue_now(call: CallFunction, info: FunctionInfo, text: str) -> None:
     """The admin API's "run now" for a queue function: invoke it with `text` as the body."""
     message = FunctionsQueueMessage(
         id="admin", body=text.encode("utf-8"), dequeue_count=1, insertion_time=datetime.now(UTC)
     )
     try:
-        host.invoke(info, {str(info.trigger["name"]): message})
+        call(info, {str(info.trigger["name"]): message})
     except Exception:
         log.exception("queue function %s failed (admin invocation)", info.name)
