@@ -33,7 +33,7 @@ from azure.functions import _durable_functions as df_codec
 
 from devhost import guard
 from devhost.invoke import CallFunction
-from devhost.loader import LoadedApp
+from devhost.loader import FunctionInfo, LoadedApp
 from devhost.settings import HostOptions
 from devhost.store import TERMINAL, Instance, Store, TaskRow
 
@@ -284,6 +284,82 @@ class _Step:
     timers: list[tuple[int, datetime]] = field(default_factory=list)
     cancelled_timers: list[int] = field(default_factory=list)
     children: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+
+
+# An inbox row: its id, the execution it is for (None: whichever is current), the event.
+InboxRow = tuple[int, str | None, dict[str, Any]]
+
+
+def _row_ids(inbox: list[InboxRow]) -> list[int]:
+    return [row_id for row_id, _, _ in inbox]
+
+
+def context_json(instance: Instance, history: list[str], call_events: list[dict[str, Any]]) -> str:
+    """The orchestration context the extension sends: the stored history as it is, the
+    step's events after it, and the instance's input."""
+    history_json = ",".join([*history, *(json.dumps(e) for e in call_events)])
+    return (
+        '{"history":['
+        + history_json
+        + '],"instanceId":'
+        + json.dumps(instance.instance_id)
+        + ',"isReplaying":'
+        + ("true" if history else "false")
+        + ',"parentInstanceId":'
+        + json.dumps(instance.parent_instance_id)
+        + ',"input":'
+        + (instance.input if instance.input is not None else "null")
+        + CONTEXT_FIELDS
+        + "}"
+    )
+
+
+@dataclass
+class _Replay:
+    """What one call of the orchestrator function answered."""
+
+    state: dict[str, Any]  # the SDK's answer: actions, isDone, output, customStatus
+    error: str | None = None  # why it failed, in the words the extension keeps
+    details: str = ""
+
+    @classmethod
+    def failed(cls, exc: Exception) -> _Replay:
+        """An orchestrator that raised. The SDK reports `str(exception)` (its type when that
+        is empty) as `error`, after its state; the extension's OutOfProcOrchestrationShim
+        fails the instance with "Orchestrator function '<name>' failed: <error>", and DTFx
+        keeps that message as the output (TaskOrchestrationContext.FailOrchestration)."""
+        message = str(exc)
+        state: dict[str, Any] = {}
+        marker = "\n\n$OutOfProcData$:"
+        if marker in message:
+            message, _, data = message.partition(marker)
+            try:
+                state = json.loads(data)
+            except json.JSONDecodeError:
+                state = {}
+        cause = exc.__cause__ or exc
+        error = str(state.get("error") or message or type(cause))
+        details = f"Message: {error}, StackTrace: " + "".join(traceback.format_exception(cause))
+        return cls(state=state, error=error, details=details)
+
+    def custom_status(self) -> str | None:
+        value = self.state.get("customStatus")
+        return json.dumps(value) if value is not None else None
+
+
+@dataclass
+class _Actions:
+    """What the orchestrator's actions ask for, once checked against its history."""
+
+    next_task_id: int
+    continue_as_new: bool = False
+    continue_input: str | None = None
+    problem: str | None = None  # where the replay departs from the history
+    refused: str | None = None  # what devhost will not run: fails the instance as is
+
+    def continue_with(self, action: dict[str, Any]) -> None:
+        self.continue_as_new = True
+        self.continue_input = action.get("input")
 
 
 class Engine:
@@ -650,254 +726,53 @@ class Engine:
         inbox = self.store.inbox(instance_id)
         if not inbox:
             return False
-        ids = [row_id for row_id, _, _ in inbox]
         instance = self.store.instance(instance_id)
         if instance is None or instance.is_terminal:
-            self._discard_inbox(ids)
+            self._discard_inbox(_row_ids(inbox))
             return True
-        if any(e.get("devhost") == "terminate" for _, _, e in inbox):
-            reason = next(e["reason"] for _, _, e in inbox if e.get("devhost") == "terminate")
-            self._terminate(instance, ids, reason)
+        terminate = next((e for _, _, e in inbox if e.get("devhost") == "terminate"), None)
+        if terminate is not None:
+            self._terminate(instance, _row_ids(inbox), terminate["reason"])
             return True
         controls = [(row_id, e) for row_id, _, e in inbox if "devhost" in e]
         if controls:
             instance = self._suspend_or_resume(instance, controls)
             inbox = [row for row in inbox if "devhost" not in row[2]]
-            ids = [row_id for row_id, _, _ in inbox]
         if instance.status == "Suspended":
             return bool(controls)
-        if not inbox:
-            return True
+        if inbox:
+            self._replay_step(instance, inbox)
+        return True
+
+    def _replay_step(self, instance: Instance, inbox: list[InboxRow]) -> None:
+        """Replay the orchestrator over its history and these events; carry out what it asks
+        for, or fail the instance as the real host would."""
+        ids = _row_ids(inbox)
         info = self.app.get(instance.name, "orchestrationTrigger")
         if info is None:
-            self._fail(
-                instance,
-                ids,
-                _Step(),
-                f"The orchestrator function '{instance.name}' is not in this app.",
-                "",
-                None,
-            )
-            return True
+            message = f"The orchestrator function '{instance.name}' is not in this app."
+            self._fail(instance, ids, _Step(), message, "", None)
+            return
         cached = self._load(instance)
         now = utcnow()
         plan = _Step()
-        next_id = cached.next_task_id
-        first: list[dict[str, Any]] = []
-        rest: list[dict[str, Any]] = []
-        for _, execution_id, ev in inbox:
-            if execution_id is not None and execution_id != instance.execution_id:
-                continue  # a result for an execution that ended (continue-as-new, restart)
-            kind = ev["EventType"]
-            if kind in (TASK_FAILED, SUB_FAILED):
-                task = cached.tasks.get(ev["TaskScheduledId"])
-                if task is not None and task.retry is not None:
-                    timer_id, next_id = next_id, next_id + 1
-                    fire_at = now + retry_delay(task.retry, task.attempt)
-                    plan.tasks.append(
-                        TaskRow(
-                            timer_id,
-                            "retry-timer",
-                            task.name,
-                            True,
-                            task.retry,
-                            task.attempt,
-                            task.kind,
-                            task.input,
-                        )
-                    )
-                    plan.timers.append((timer_id, fire_at))
-                    plan.scheduled.append(event(TIMER_CREATED, now, timer_id, FireAt=iso(fire_at)))
-                    first.append(ev)
-                    continue
-            if kind == TIMER_FIRED:
-                task = cached.tasks.get(ev["TimerId"])
-                if (
-                    task is not None
-                    and task.kind == "retry-timer"
-                    and task.attempt < max_attempts(task.retry)
-                ):
-                    attempt_id, next_id = next_id, next_id + 1
-                    again = TaskRow(
-                        attempt_id,
-                        task.target or "activity",
-                        task.name,
-                        True,
-                        task.retry,
-                        task.attempt + 1,
-                        None,
-                        task.input,
-                    )
-                    plan.tasks.append(again)
-                    self._schedule(instance, again, now, plan)
-                    first.append(ev)
-                    continue
-            rest.append(ev)
-        # ExecutionStarted opens an execution's history (the SDK reads it at index 1).
-        starts = [e for e in rest if e["EventType"] == EXECUTION_STARTED]
-        rest = [e for e in rest if e["EventType"] != EXECUTION_STARTED]
-        plan.new_events = starts + first + rest
-        hidden_after = next_id
-
+        first_new_task = self._arrange_events(instance, cached, inbox, now, plan)
         started = event(ORCHESTRATOR_STARTED, now)
-        call_events = [started, *plan.new_events]
-        history_json = ",".join([*cached.history, *(json.dumps(e) for e in call_events)])
-        context_json = (
-            '{"history":['
-            + history_json
-            + '],"instanceId":'
-            + json.dumps(instance.instance_id)
-            + ',"isReplaying":'
-            + ("true" if cached.history else "false")
-            + ',"parentInstanceId":'
-            + json.dumps(instance.parent_instance_id)
-            + ',"input":'
-            + (instance.input if instance.input is not None else "null")
-            + CONTEXT_FIELDS
-            + "}"
-        )
-        cpu_before = time.thread_time()
-        error: str | None = None
-        details = ""
-        state: dict[str, Any] = {}
-        violations: list[str] = []
-        try:
-            if self.guard:
-                with guard.guarding(instance.name) as violations:
-                    result = info.func(func.OrchestrationContext(context_json))
-            else:
-                result = info.func(func.OrchestrationContext(context_json))
-            state = json.loads(result)
-        except Exception as exc:
-            message = str(exc)
-            marker = "\n\n$OutOfProcData$:"
-            if marker in message:
-                message, _, data = message.partition(marker)
-                try:
-                    state = json.loads(data)
-                except json.JSONDecodeError:
-                    state = {}
-            cause = exc.__cause__ or exc
-            # The SDK reports `str(exception)` (its type when that is empty) as `error`;
-            # the extension's OutOfProcOrchestrationShim fails the instance with
-            # "Orchestrator function '<name>' failed: <error>", and DTFx keeps that
-            # message as the output (TaskOrchestrationContext.FailOrchestration).
-            error = str(state.get("error") or message or type(cause))
-            details = f"Message: {error}, StackTrace: " + "".join(traceback.format_exception(cause))
-        if violations:
-            # A guarded call is not replay-safe even when the orchestrator caught its error.
-            error = f"{guard.NonDeterministicCall.__name__}: {violations[0]}"
-        self.stats.replays += 1
-        self.stats.events_replayed += len(cached.history) + len(call_events)
-        self.stats.replay_cpu_seconds += time.thread_time() - cpu_before
-
-        custom_status = state.get("customStatus")
-        custom_text = json.dumps(custom_status) if custom_status is not None else None
-        if error is not None:
-            self._fail(
-                instance,
-                ids,
-                plan,
-                f"Orchestrator function '{instance.name}' failed: {error}",
-                details,
-                custom_text,
-                started,
-            )
-            return True
-
-        actions = flatten_actions(state.get("actions") or [])
-        consuming = [a for a in actions if a.get("actionType") != WAIT_FOR_EVENT]
-        regular = [
-            t for t in sorted(cached.tasks.values(), key=lambda t: t.task_id) if not t.hidden
-        ]
-        continue_input: str | None = None
-        continue_as_new = False
-        problem: str | None = None
-        refused: str | None = None  # what devhost will not run: fails the instance as is
-        new_id = hidden_after
-        for index, action in enumerate(consuming):
-            kind, name, with_retry = action_kind(action)
-            action_type = action.get("actionType")
-            if index < len(regular):
-                recorded = regular[index]
-                recorded_retry = recorded.retry is not None
-                if (recorded.kind, recorded.name, recorded_retry) != (kind, name, with_retry):
-                    problem = (
-                        f"step {recorded.task_id}: history has "
-                        f"{describe(recorded.kind, recorded.name, recorded_retry)} but the "
-                        f"orchestrator now schedules {describe(kind, name, with_retry)}"
-                    )
-                    break
-                if kind == "timer" and action.get("isCanceled"):
-                    plan.cancelled_timers.append(recorded.task_id)
-                if kind == "continue-as-new":
-                    continue_as_new = True
-                    continue_input = action.get("input")
-                continue
-            if action_type in UNSUPPORTED_ACTIONS:
-                refused = (
-                    f"Orchestrator function '{instance.name}' failed: devhost does not support "
-                    f"{UNSUPPORTED_ACTIONS[action_type]}."
-                )
-                break
-            if kind in ("activity", "suborchestration"):
-                refused = self._unschedulable(instance, kind, name, action.get("instanceId"))
-                if refused is not None:
-                    break
-            task_id, new_id = new_id, new_id + 1
-            if kind == "continue-as-new":
-                plan.tasks.append(TaskRow(task_id, kind))
-                continue_as_new = True
-                continue_input = action.get("input")
-                continue
-            if kind == "timer":
-                fire_at = parse_iso(str(action["fireAt"]))
-                plan.tasks.append(TaskRow(task_id, "timer"))
-                plan.scheduled.append(event(TIMER_CREATED, now, task_id, FireAt=iso(fire_at)))
-                if not action.get("isCanceled"):
-                    plan.timers.append((task_id, fire_at))
-                continue
-            if kind in ("activity", "suborchestration"):
-                retry = action.get("retryOptions")
-                row = TaskRow(
-                    task_id,
-                    kind,
-                    name,
-                    False,
-                    json.dumps(retry) if with_retry else None,
-                    1,
-                    None,
-                    action.get("input"),
-                )
-                plan.tasks.append(row)
-                self._schedule(instance, row, now, plan, action.get("instanceId"))
-                continue
-            problem = f"step {task_id}: devhost does not understand the action {action!r}"
-            break
-        if refused is not None:
-            log.error("instance %s: %s", instance.instance_id, refused)
-            self._fail(instance, ids, plan, refused, "", custom_text, started)
-            return True
-        if problem is None and len(consuming) < len(regular):
-            missing = regular[len(consuming)]
-            problem = (
-                f"step {missing.task_id}: history has "
-                f"{describe(missing.kind, missing.name, missing.retry is not None)} but the "
-                "orchestrator no longer schedules it"
-            )
-        if problem is not None:
-            self._fail(
-                instance,
-                ids,
-                plan,
-                f"Non-deterministic orchestrator '{instance.name}': {problem}.",
-                "",
-                custom_text,
-                started,
-            )
-            return True
-
-        done = bool(state.get("isDone"))
+        replay = self._replay(instance, info, cached, [started, *plan.new_events])
+        custom_text = replay.custom_status()
+        if replay.error is not None:
+            message = f"Orchestrator function '{instance.name}' failed: {replay.error}"
+            self._fail(instance, ids, plan, message, replay.details, custom_text, started)
+            return
+        taken = self._take_actions(instance, cached, replay.state, first_new_task, now, plan)
+        if taken.refused is not None:
+            log.error("instance %s: %s", instance.instance_id, taken.refused)
+            self._fail(instance, ids, plan, taken.refused, "", custom_text, started)
+            return
+        if taken.problem is not None:
+            message = f"Non-deterministic orchestrator '{instance.name}': {taken.problem}."
+            self._fail(instance, ids, plan, message, "", custom_text, started)
+            return
         self._commit(
             instance,
             cached,
@@ -905,14 +780,237 @@ class Engine:
             plan,
             started,
             now,
-            new_id,
+            taken.next_task_id,
             custom_text,
-            done=done,
-            output=state.get("output"),
-            continue_as_new=continue_as_new,
-            continue_input=continue_input,
+            done=bool(replay.state.get("isDone")),
+            output=replay.state.get("output"),
+            continue_as_new=taken.continue_as_new,
+            continue_input=taken.continue_input,
         )
-        return True
+
+    # Events in, in the order the SDK numbers their tasks ---------------------------------
+
+    def _arrange_events(
+        self,
+        instance: Instance,
+        cached: _Cached,
+        inbox: list[InboxRow],
+        now: datetime,
+        plan: _Step,
+    ) -> int:
+        """Put the step's events in `plan.new_events`; the first task number left for the
+        orchestrator's new actions.
+
+        ExecutionStarted opens an execution's history (the SDK reads it at index 1). Events
+        that make the SDK add a hidden task come next, each taking the next number; then
+        the rest in the order they came. A result for an execution that ended
+        (continue-as-new, restart) is dropped.
+        """
+        next_task = cached.next_task_id
+        hidden_first: list[dict[str, Any]] = []
+        rest: list[dict[str, Any]] = []
+        for _, execution_id, ev in inbox:
+            if execution_id is not None and execution_id != instance.execution_id:
+                continue
+            if self._add_hidden_task(instance, cached, ev, next_task, now, plan):
+                next_task += 1
+                hidden_first.append(ev)
+            else:
+                rest.append(ev)
+        starts = [e for e in rest if e["EventType"] == EXECUTION_STARTED]
+        rest = [e for e in rest if e["EventType"] != EXECUTION_STARTED]
+        plan.new_events = starts + hidden_first + rest
+        return next_task
+
+    def _add_hidden_task(
+        self,
+        instance: Instance,
+        cached: _Cached,
+        ev: dict[str, Any],
+        task_id: int,
+        now: datetime,
+        plan: _Step,
+    ) -> bool:
+        """Plan, as `task_id`, the task the SDK adds unseen when it replays `ev`, if it adds
+        one: a retry timer after a failed call with retry; the next attempt when that timer
+        fires and attempts are left."""
+        kind = ev["EventType"]
+        if kind in (TASK_FAILED, SUB_FAILED):
+            task = cached.tasks.get(ev["TaskScheduledId"])
+            if task is None or task.retry is None:
+                return False
+            fire_at = now + retry_delay(task.retry, task.attempt)
+            plan.tasks.append(
+                TaskRow(
+                    task_id,
+                    "retry-timer",
+                    task.name,
+                    True,
+                    task.retry,
+                    task.attempt,
+                    task.kind,
+                    task.input,
+                )
+            )
+            plan.timers.append((task_id, fire_at))
+            plan.scheduled.append(event(TIMER_CREATED, now, task_id, FireAt=iso(fire_at)))
+            return True
+        if kind == TIMER_FIRED:
+            task = cached.tasks.get(ev["TimerId"])
+            if (
+                task is None
+                or task.kind != "retry-timer"
+                or task.attempt >= max_attempts(task.retry)
+            ):
+                return False
+            again = TaskRow(
+                task_id,
+                task.target or "activity",
+                task.name,
+                True,
+                task.retry,
+                task.attempt + 1,
+                None,
+                task.input,
+            )
+            plan.tasks.append(again)
+            self._schedule(instance, again, now, plan)
+            return True
+        return False
+
+    # One call of the orchestrator function -----------------------------------------------
+
+    def _replay(
+        self,
+        instance: Instance,
+        info: FunctionInfo,
+        cached: _Cached,
+        call_events: list[dict[str, Any]],
+    ) -> _Replay:
+        """Call the orchestrator function once with the context JSON the extension sends."""
+        context = context_json(instance, cached.history, call_events)
+        cpu_before = time.thread_time()
+        violations: list[str] = []
+        try:
+            if self.guard:
+                with guard.guarding(instance.name) as violations:
+                    result = info.func(func.OrchestrationContext(context))
+            else:
+                result = info.func(func.OrchestrationContext(context))
+            replay = _Replay(state=json.loads(result))
+        except Exception as exc:
+            replay = _Replay.failed(exc)
+        if violations:
+            # A guarded call is not replay-safe even when the orchestrator caught its error.
+            replay.error = f"{guard.NonDeterministicCall.__name__}: {violations[0]}"
+        self.stats.replays += 1
+        self.stats.events_replayed += len(cached.history) + len(call_events)
+        self.stats.replay_cpu_seconds += time.thread_time() - cpu_before
+        return replay
+
+    # Actions out: the recorded ones matched, the new ones planned ------------------------
+
+    def _take_actions(
+        self,
+        instance: Instance,
+        cached: _Cached,
+        state: dict[str, Any],
+        first_new_task: int,
+        now: datetime,
+        plan: _Step,
+    ) -> _Actions:
+        """Match the actions against the tasks the history holds, in order (a difference is
+        non-determinism), and plan the actions beyond them."""
+        actions = flatten_actions(state.get("actions") or [])
+        consuming = [a for a in actions if a.get("actionType") != WAIT_FOR_EVENT]
+        recorded = [
+            t for t in sorted(cached.tasks.values(), key=lambda t: t.task_id) if not t.hidden
+        ]
+        taken = _Actions(next_task_id=first_new_task)
+        for task, action in zip(recorded, consuming, strict=False):
+            taken.problem = self._match_recorded(task, action, taken, plan)
+            if taken.problem is not None:
+                return taken
+        for action in consuming[len(recorded) :]:
+            self._plan_new(instance, action, taken, now, plan)
+            if taken.refused is not None or taken.problem is not None:
+                return taken
+        if len(consuming) < len(recorded):
+            missing = recorded[len(consuming)]
+            taken.problem = (
+                f"step {missing.task_id}: history has "
+                f"{describe(missing.kind, missing.name, missing.retry is not None)} but the "
+                "orchestrator no longer schedules it"
+            )
+        return taken
+
+    def _match_recorded(
+        self, task: TaskRow, action: dict[str, Any], taken: _Actions, plan: _Step
+    ) -> str | None:
+        """Where an action differs from the task it replays, if it does."""
+        kind, name, with_retry = action_kind(action)
+        recorded_retry = task.retry is not None
+        if (task.kind, task.name, recorded_retry) != (kind, name, with_retry):
+            return (
+                f"step {task.task_id}: history has "
+                f"{describe(task.kind, task.name, recorded_retry)} but the "
+                f"orchestrator now schedules {describe(kind, name, with_retry)}"
+            )
+        if kind == "timer" and action.get("isCanceled"):
+            plan.cancelled_timers.append(task.task_id)
+        if kind == "continue-as-new":
+            taken.continue_with(action)
+        return None
+
+    def _plan_new(
+        self,
+        instance: Instance,
+        action: dict[str, Any],
+        taken: _Actions,
+        now: datetime,
+        plan: _Step,
+    ) -> None:
+        """Plan an action the history does not hold yet under the next task number, or say
+        in `taken` why it cannot run."""
+        kind, name, with_retry = action_kind(action)
+        action_type = action.get("actionType")
+        if action_type in UNSUPPORTED_ACTIONS:
+            taken.refused = (
+                f"Orchestrator function '{instance.name}' failed: devhost does not support "
+                f"{UNSUPPORTED_ACTIONS[action_type]}."
+            )
+            return
+        if kind in ("activity", "suborchestration"):
+            taken.refused = self._unschedulable(instance, kind, name, action.get("instanceId"))
+            if taken.refused is not None:
+                return
+        task_id = taken.next_task_id
+        taken.next_task_id += 1
+        if kind == "continue-as-new":
+            plan.tasks.append(TaskRow(task_id, kind))
+            taken.continue_with(action)
+        elif kind == "timer":
+            fire_at = parse_iso(str(action["fireAt"]))
+            plan.tasks.append(TaskRow(task_id, "timer"))
+            plan.scheduled.append(event(TIMER_CREATED, now, task_id, FireAt=iso(fire_at)))
+            if not action.get("isCanceled"):
+                plan.timers.append((task_id, fire_at))
+        elif kind in ("activity", "suborchestration"):
+            retry = action.get("retryOptions")
+            row = TaskRow(
+                task_id,
+                kind,
+                name,
+                False,
+                json.dumps(retry) if with_retry else None,
+                1,
+                None,
+                action.get("input"),
+            )
+            plan.tasks.append(row)
+            self._schedule(instance, row, now, plan, action.get("instanceId"))
+        else:
+            taken.problem = f"step {task_id}: devhost does not understand the action {action!r}"
 
     def _unschedulable(
         self, instance: Instance, kind: str, name: str, child_id: str | None
