@@ -1,108 +1,33 @@
-"""The registry of all emulated state, keyed by subscription then resource group.
+"""The emulator's state and the services acting on it.
 
-`Core` owns the world (labs, VMs, images, operations), the simulated clock, the fault
-rules, request counters and optional SQLite persistence. Services (`devtestlabs`,
-`compute`, `storage`) keep their rules in their own models and use the registry here.
+`Core` is the registry of all emulated state (`emulator.registry`) with the services
+over it (`devtestlabs`, `compute`, `resources`, `environments`: each keeps its rules in
+its own models and is handed the registry and the services it calls), request throttling
+and counting, and optional SQLite persistence.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import threading
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from emulator.blobstore import BlobStore
 from emulator.clock import SimClock, parse_scale
 from emulator.compute.models import ComputeBackend
-from emulator.devtestlabs.environment_models import Environment, EnvironmentsBackend
-from emulator.devtestlabs.models import DevTestLabsBackend, LabState, LabVm
-from emulator.exceptions import (
-    Conflict,
-    ResourceGroupNotFound,
-    ServiceUnavailable,
-    SubscriptionNotFound,
-)
+from emulator.devtestlabs.environment_models import EnvironmentsBackend
+from emulator.devtestlabs.models import DevTestLabsBackend
+from emulator.exceptions import Conflict
 from emulator.faults import Faults
-from emulator.lro import Operation, new_operation
-from emulator.resources.models import DeployedResource, Deployment, ResourcesBackend
+from emulator.registry import Registry, World, world_from_scenario
+from emulator.resources.models import ResourcesBackend
 from emulator.scenario import Scenario
 from emulator.throttling import Throttle
 
 MAX_OPERATIONS = 2_000
-
-
-class ResourceGroupState(BaseModel):
-    name: str
-    location: str
-    tags: dict[str, str] = {}
-    managed_by: str | None = None
-    labs: dict[str, LabState] = {}
-    deployments: dict[str, Deployment] = {}
-    resources: dict[str, DeployedResource] = {}
-
-
-class SubscriptionState(BaseModel):
-    id: str
-    display_name: str
-    vcpu_quota: dict[str, int] = {}
-    default_vcpu_quota: int = 100
-    resource_groups: dict[str, ResourceGroupState] = {}
-
-
-class World(BaseModel):
-    """Everything that changes; persisted as one JSON document."""
-
-    sim_now: dt.datetime | None = None
-    subscriptions: dict[str, SubscriptionState] = {}
-    operations: dict[str, Operation] = {}
-    environments: dict[str, Environment] = {}
-
-
-def world_from_scenario(scenario: Scenario, now: dt.datetime) -> World:
-    world = World()
-    source_names = [s.name for s in scenario.artifact_sources]
-    for sub in scenario.subscriptions:
-        state = SubscriptionState(
-            id=sub.id,
-            display_name=sub.display_name or sub.id,
-            vcpu_quota={k.lower(): v for k, v in sub.vcpu_quota.items()},
-            default_vcpu_quota=sub.default_vcpu_quota,
-        )
-        for rg in sub.resource_groups:
-            group = ResourceGroupState(name=rg.name, location=rg.location)
-            for lab in rg.labs:
-                unique = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sub.id}/{rg.name}/{lab.name}"))
-                group.labs[lab.name.lower()] = LabState(
-                    id=(
-                        f"/subscriptions/{sub.id}/resourcegroups/{rg.name}"
-                        f"/providers/microsoft.devtestlab/labs/{lab.name}"
-                    ).lower(),
-                    name=lab.name,
-                    subscription=sub.id,
-                    resource_group=rg.name,
-                    location=lab.location,
-                    tags=dict(lab.tags),
-                    storage_account=lab.storage_account,
-                    premium_storage_account=lab.premium_storage_account or lab.storage_account,
-                    artifacts_storage_account=lab.artifacts_storage_account or lab.storage_account,
-                    vm_creation_resource_group=lab.vm_creation_resource_group,
-                    max_vms_allowed_per_lab=lab.policies.max_vms_allowed_per_lab,
-                    artifact_sources=(
-                        lab.artifact_sources if lab.artifact_sources is not None else source_names
-                    ),
-                    created=now,
-                    unique_identifier=unique,
-                )
-            state.resource_groups[rg.name.lower()] = group
-        world.subscriptions[sub.id.lower()] = state
-    return world
 
 
 class RequestCounter:
@@ -171,8 +96,8 @@ class Persistence:
             db.execute("DELETE FROM world")
 
 
-class Core:
-    """The emulator's state and the services acting on it; one lock serialises requests."""
+class Core(Registry):
+    """The registry with the services over it; one lock serialises requests."""
 
     def __init__(
         self,
@@ -182,86 +107,27 @@ class Core:
         persistence: Persistence | None = None,
         clock_scale: float | None = None,
     ) -> None:
-        self.scenario = scenario
         scale = clock_scale if clock_scale is not None else parse_scale(scenario.clock_scale)
-        self.clock = SimClock(scale)
+        super().__init__(scenario, SimClock(scale), Faults(scenario.seed), blobs)
         self._initial_scale = scale
         self.lock = threading.RLock()
-        self.faults = Faults(scenario.seed)
         self.throttle = Throttle(scenario.throttling)
         self.counter = RequestCounter()
-        self._blobs = blobs
         self.persistence = persistence
-        # VM admin passwords received, in memory only (never persisted): tests check that
-        # a client keeps them out of its own stores.
-        self.secrets_received: list[str] = []
-        self.devtestlabs = DevTestLabsBackend(self)
         self.compute = ComputeBackend(self)
-        self.resources = ResourcesBackend(self)
-        self.environments = EnvironmentsBackend(self)
+        self.devtestlabs = DevTestLabsBackend(self, self.compute)
+        self.resources = ResourcesBackend(self, self.devtestlabs)
+        self.environments = EnvironmentsBackend(self, self.devtestlabs, self.resources)
         loaded = persistence.load() if persistence else None
         if loaded is not None:
-            self.world = loaded
-            if loaded.sim_now is not None:
-                self.clock.restore(loaded.sim_now)
-        else:
-            self.world = world_from_scenario(scenario, self.clock.now())
+            self._restore(loaded)
         for spec in scenario.faults:
             self.faults.add(spec)
 
-    # ----- registry ----------------------------------------------------------------------
-    def now(self) -> dt.datetime:
-        return self.clock.now()
-
-    def blobs(self) -> BlobStore:
-        if self._blobs is None:
-            raise ServiceUnavailable(
-                "The emulator runs without Azurite, so storage-backed operations are unavailable."
-            )
-        return self._blobs
-
-    def subscription(self, subscription: str) -> SubscriptionState:
-        state = self.world.subscriptions.get(subscription.lower())
-        if state is None:
-            raise SubscriptionNotFound(f"The subscription '{subscription}' could not be found.")
-        return state
-
-    def resource_group(self, subscription: str, name: str) -> ResourceGroupState:
-        sub = self.subscription(subscription)
-        group = sub.resource_groups.get(name.lower())
-        if group is None:
-            raise ResourceGroupNotFound(f"Resource group '{name}' could not be found.")
-        return group
-
-    def all_labs(self) -> list[LabState]:
-        return [
-            lab
-            for sub in self.world.subscriptions.values()
-            for group in sub.resource_groups.values()
-            for lab in group.labs.values()
-        ]
-
-    def start_operation(
-        self, provider: str, location: str, name: str, resource_id: str, subscription: str
-    ) -> Operation:
-        operation = new_operation(
-            subscription=subscription,
-            location=location,
-            provider=provider,
-            name=name,
-            resource_id=resource_id,
-            now=self.now(),
-        )
-        self.world.operations[operation.id] = operation
-        return operation
-
-    def operation(self, operation_id: str) -> Operation | None:
-        return self.world.operations.get(operation_id.lower()) or self.world.operations.get(
-            operation_id
-        )
-
-    def on_vm_removed(self, vm: LabVm) -> None:
-        self.compute.on_vm_removed(vm)
+    def _restore(self, world: World) -> None:
+        self.world = world
+        if world.sim_now is not None:
+            self.clock.restore(world.sim_now)
 
     # ----- time and persistence -----------------------------------------------------------
     def advance(self) -> None:
@@ -298,9 +164,7 @@ class Core:
             self.save()
             loaded = self.persistence.load()
             if loaded is not None:
-                self.world = loaded
-                if loaded.sim_now is not None:
-                    self.clock.restore(loaded.sim_now)
+                self._restore(loaded)
             self.throttle.configure(self.throttle.config)
 
     def reset(self) -> None:

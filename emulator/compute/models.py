@@ -8,16 +8,14 @@ read SAS to it; revoking deletes that blob, so the SAS stops working.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.compute import exceptions as cx
-from emulator.devtestlabs.models import LabVm
+from emulator.devtestlabs.state import LabVm
 from emulator.exceptions import InvalidParameter, NotImplementedByEmulator, ResourceNotFound
 from emulator.faults import RequestKind
 from emulator.lro import Operation
-
-if TYPE_CHECKING:
-    from emulator.core import Core
+from emulator.registry import Registry
 
 PROVIDER = "Microsoft.Compute"
 DISK_ACCOUNT = "emulatordisks"
@@ -33,14 +31,14 @@ def arm_vm_id(vm: LabVm) -> str:
 
 
 class ComputeBackend:
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
 
     def _vms(self, subscription: str) -> list[LabVm]:
         sub = subscription.lower()
         return [
             vm
-            for lab in self.core.all_labs()
+            for lab in self.registry.all_labs()
             if lab.subscription.lower() == sub
             for vm in lab.vms.values()
             if vm.compute_exists
@@ -92,34 +90,34 @@ class ComputeBackend:
                 f"Access not permitted because disk {vm.os_disk_name} is currently attached "
                 f"to running VM {arm_vm_id(vm)}."
             )
-        blobs = self.core.blobs()
+        blobs = self.registry.blobs()
         blob = f"{vm.os_disk_name}.vhd"
         blobs.write_page_blob(DISK_ACCOUNT, DISK_CONTAINER, blob, vm.disk_bytes())
         vm.disk_grant_blob = blob
         expiry = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=duration)
         sas = blobs.blob_read_sas(DISK_ACCOUNT, DISK_CONTAINER, blob, expiry)
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, vm.location, "beginGetAccess", vm.os_disk_id, subscription
         )
         operation.result = {"accessSAS": sas}
-        self._finish_later(operation, self.core.scenario.durations.grant_access, request)
+        self._finish_later(operation, self.registry.scenario.durations.grant_access, request)
         return operation
 
     def revoke_access(self, subscription: str, vm: LabVm, request: RequestKind) -> Operation:
         if vm.disk_grant_blob:
-            self.core.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
+            self.registry.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
             vm.disk_grant_blob = None
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, vm.location, "endGetAccess", vm.os_disk_id, subscription
         )
-        self._finish_later(operation, self.core.scenario.durations.revoke_access, request)
+        self._finish_later(operation, self.registry.scenario.durations.revoke_access, request)
         return operation
 
     def _finish_later(self, operation: Operation, seconds: float, request: RequestKind) -> None:
         """The operation ends after `seconds` of simulated time; a fault makes it fail."""
-        factor = self.core.faults.slow_factor(request)
+        factor = self.registry.faults.slow_factor(request)
         at = operation.start + dt.timedelta(seconds=seconds * factor)
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         if fault is None:
             operation.schedule(at)
         else:
@@ -135,6 +133,6 @@ class ComputeBackend:
         applied by `Core.advance`)."""
 
     def on_vm_removed(self, vm: LabVm) -> None:
-        if vm.disk_grant_blob and self.core._blobs is not None:
-            self.core.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
+        if vm.disk_grant_blob and self.registry.has_blobs:
+            self.registry.blobs().delete(DISK_ACCOUNT, DISK_CONTAINER, vm.disk_grant_blob)
             vm.disk_grant_blob = None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.compute.power import PowerStateMachine
-from emulator.devtestlabs.models import LabVm, _version_key
+from emulator.devtestlabs.models import _version_key
+from emulator.devtestlabs.state import LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso

@@ -20,11 +20,11 @@ import datetime as dt
 import json
 import random
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from emulator.devtestlabs import exceptions as dtl
+from emulator.devtestlabs.models import DevTestLabsBackend
+from emulator.devtestlabs.state import Environment, LabState
 from emulator.exceptions import (
     ArmError,
     InvalidParameter,
@@ -33,37 +33,11 @@ from emulator.exceptions import (
 )
 from emulator.faults import RequestKind
 from emulator.lro import Operation
+from emulator.registry import Registry, ResourceGroupState
+from emulator.resources.models import ResourcesBackend
 from emulator.scenario import ArmTemplateSpec, ArtifactSourceSpec
 
-if TYPE_CHECKING:
-    from emulator.core import Core
-    from emulator.devtestlabs.models import LabState
-
 PROVIDER = "Microsoft.DevTestLab"
-
-
-class Environment(BaseModel):
-    id: str
-    name: str
-    user: str
-    location: str
-    tags: dict[str, str] = {}
-    arm_template_id: str
-    arm_template_display_name: str
-    parameters: list[dict[str, Any]] = []
-    subscription: str
-    resource_group: str
-    deployment: str
-    created: dt.datetime
-    unique_identifier: str
-    provisioning_state: Literal["Creating", "Succeeded", "Failed", "Deleting"] = "Creating"
-    error: dict[str, Any] | None = None
-    operation_id: str
-    delete_at: dt.datetime | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.provisioning_state in ("Creating", "Deleting")
 
 
 def lab_user(lab: LabState) -> str:
@@ -102,25 +76,29 @@ def _kept(declared: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
 class EnvironmentsBackend:
     """Environments live in the world's registry keyed by `<lab id>/<name>` (lower case)."""
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(
+        self, registry: Registry, devtestlabs: DevTestLabsBackend, resources: ResourcesBackend
+    ) -> None:
+        self.registry = registry
+        self.devtestlabs = devtestlabs
+        self.resources = resources
 
     @staticmethod
     def _key(lab: LabState, name: str) -> str:
         return f"{lab.id}/{name}".lower()
 
     def find(self, lab: LabState, name: str) -> Environment | None:
-        return self.core.world.environments.get(self._key(lab, name))
+        return self.registry.world.environments.get(self._key(lab, name))
 
     def of_lab(self, lab: LabState) -> list[Environment]:
         prefix = f"{lab.id}/".lower()
-        return [e for k, e in self.core.world.environments.items() if k.startswith(prefix)]
+        return [e for k, e in self.registry.world.environments.items() if k.startswith(prefix)]
 
     # ----- repositories' templates -------------------------------------------------------
     def templates(
         self, lab: LabState, source_name: str
     ) -> tuple[ArtifactSourceSpec, list[ArmTemplateSpec]]:
-        source = self.core.devtestlabs.artifact_source(lab, source_name)
+        source = self.devtestlabs.artifact_source(lab, source_name)
         return source, list(source.arm_templates)
 
     def template(self, lab: LabState, source_name: str, name: str) -> ArmTemplateSpec:
@@ -171,8 +149,6 @@ class EnvironmentsBackend:
     def create(
         self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
     ) -> tuple[Environment, Operation | None]:
-        from emulator.core import ResourceGroupState
-
         props = body.get("properties")
         if not isinstance(props, dict):
             raise MissingRequiredProperty(
@@ -210,7 +186,7 @@ class EnvironmentsBackend:
         values = {
             str(p["name"]): _converted(declared, str(p["name"]), p.get("value")) for p in given
         }
-        sub = self.core.subscription(lab.subscription)
+        sub = self.registry.subscription(lab.subscription)
         group_name = f"{lab.name}-{name}-{random.randint(100000, 999999)}"
         group = ResourceGroupState(
             name=group_name,
@@ -219,7 +195,7 @@ class EnvironmentsBackend:
         )
         sub.resource_groups[group_name.lower()] = group
         try:
-            self.core.resources.create(
+            self.resources.create(
                 lab.subscription,
                 group,
                 name,
@@ -235,10 +211,10 @@ class EnvironmentsBackend:
         except ArmError:
             sub.resource_groups.pop(group_name.lower(), None)
             raise
-        now = self.core.now()
+        now = self.registry.now()
         env_id = f"{lab.id}/users/{lab_user(lab)}/environments/{name}".lower()
         location = str(body.get("location") or lab.location)
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, location, "create", env_id, lab.subscription
         )
         environment = Environment(
@@ -259,48 +235,46 @@ class EnvironmentsBackend:
             unique_identifier=str(uuid.uuid4()),
             operation_id=operation.id,
         )
-        self.core.world.environments[self._key(lab, name)] = environment
+        self.registry.world.environments[self._key(lab, name)] = environment
         return environment, operation
 
     def delete(self, lab: LabState, environment: Environment) -> Operation:
         if environment.provisioning_state == "Deleting":
-            existing = self.core.world.operations.get(environment.operation_id)
+            existing = self.registry.world.operations.get(environment.operation_id)
             if existing is not None:
                 return existing
-        now = self.core.now()
-        running = self.core.world.operations.get(environment.operation_id)
+        now = self.registry.now()
+        running = self.registry.world.operations.get(environment.operation_id)
         if running is not None and not running.done:
             running.cancel(now, f"The environment '{environment.name}' is being deleted.")
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, environment.location, "delete", environment.id, lab.subscription
         )
         environment.provisioning_state = "Deleting"
         environment.operation_id = operation.id
         environment.delete_at = now + dt.timedelta(
-            seconds=self.core.scenario.durations.environment_delete
+            seconds=self.registry.scenario.durations.environment_delete
         )
         return operation
 
     # ----- time ------------------------------------------------------------------------
     def advance(self, now: dt.datetime) -> None:
-        for lab in self.core.all_labs():
+        for lab in self.registry.all_labs():
             for environment in self.of_lab(lab):
                 self._step(lab, environment, now)
 
     def _step(self, lab: LabState, environment: Environment, now: dt.datetime) -> None:
-        operation = self.core.world.operations.get(environment.operation_id)
+        operation = self.registry.world.operations.get(environment.operation_id)
         if environment.provisioning_state == "Deleting":
             if environment.delete_at is not None and environment.delete_at <= now:
-                self.core.resources.remove_group(
-                    environment.subscription, environment.resource_group
-                )
-                self.core.world.environments.pop(self._key(lab, environment.name), None)
+                self.resources.remove_group(environment.subscription, environment.resource_group)
+                self.registry.world.environments.pop(self._key(lab, environment.name), None)
                 if operation is not None:
                     operation.succeed(environment.delete_at)
             return
         if environment.provisioning_state != "Creating":
             return
-        sub = self.core.world.subscriptions.get(environment.subscription.lower())
+        sub = self.registry.world.subscriptions.get(environment.subscription.lower())
         group = sub.resource_groups.get(environment.resource_group.lower()) if sub else None
         deployment = group.deployments.get(environment.deployment.lower()) if group else None
         if deployment is not None and deployment.running:

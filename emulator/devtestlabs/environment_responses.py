@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.devtestlabs.environment_models import Environment
-from emulator.devtestlabs.models import LabState
 from emulator.devtestlabs.responses import apply_query, page, parse_tags
+from emulator.devtestlabs.state import Environment, LabState
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
 from emulator.scenario import ArmTemplateSpec, ArtifactSourceSpec

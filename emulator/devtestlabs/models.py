@@ -1,4 +1,4 @@
-"""DevTest Labs state and rules: labs, lab VMs, custom images, artifacts. No HTTP here.
+"""DevTest Labs rules: labs, lab VMs, custom images, artifacts (their state is in `state`). No HTTP.
 
 Lab VMs and custom images are state machines driven by simulated time: each stores its
 phase and when the phase ends; `DevTestLabsBackend.advance` moves them forward, one
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel
-
 from emulator import vhd
+from emulator.compute.models import ComputeBackend
 from emulator.compute.power import PowerAction, PowerStateMachine
 from emulator.devtestlabs import exceptions as dtl
+from emulator.devtestlabs.state import ArtifactRun, CustomImage, LabState, LabVm
 from emulator.exceptions import (
     InvalidParameter,
     MissingRequiredProperty,
@@ -25,10 +25,8 @@ from emulator.exceptions import (
 )
 from emulator.faults import RequestKind
 from emulator.lro import Operation
+from emulator.registry import Registry
 from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
-
-if TYPE_CHECKING:
-    from emulator.core import Core
 
 PROVIDER = "Microsoft.DevTestLab"
 UPLOADS_CONTAINER = "uploads"
@@ -37,138 +35,6 @@ GENERALIZING_EFFECTS = {"generalize"}
 # (st/se of the spec example Labs_GenerateUploadUri.json).
 UPLOAD_SAS_LEAD = dt.timedelta(minutes=15)
 UPLOAD_SAS_LIFETIME = dt.timedelta(hours=24)
-
-
-class ArtifactRun(BaseModel):
-    """One artifact applied to a lab VM, in order."""
-
-    artifact_id: str
-    name: str
-    title: str
-    parameters: list[dict[str, Any]] = []
-    status: Literal["Pending", "Installing", "Succeeded", "Failed", "Skipped"] = "Pending"
-    message: str | None = None
-    install_time: dt.datetime | None = None
-    duration: float = 0.0
-    effect: str = "none"
-    fails_with: str | None = None
-
-
-class LabVm(BaseModel):
-    """A DevTest Labs virtual machine and the compute VM and OS disk behind it."""
-
-    id: str
-    name: str
-    location: str
-    tags: dict[str, str] = {}
-    notes: str | None = None
-    size: str
-    vcpus: int
-    os_type: str
-    user_name: str | None = None
-    is_ssh: bool = False
-    gallery_image_reference: dict[str, Any] | None = None
-    resolved_version: str | None = None
-    custom_image_id: str | None = None
-    parent_header: str | None = None
-    lab_subnet_name: str | None = None
-    lab_virtual_network_id: str | None = None
-    disallow_public_ip: bool = False
-    allow_claim: bool = False
-    storage_type: str = "Standard"
-    expiration_date: str | None = None
-    owner_object_id: str | None = None
-    created: dt.datetime
-    unique_identifier: str
-    compute_resource_group: str
-    compute_name: str
-    os_disk_name: str
-    disk_size_gb: int
-    compute_exists: bool = False
-    provisioning_state: str = "Creating"
-    # The compute VM's power state; None until the VM deployment created the compute VM.
-    power: PowerStateMachine | None = None
-    generalized: str | None = None
-    artifacts: list[ArtifactRun] = []
-    phase: Literal["creating", "artifacts", "ready", "deleting", "failed"] = "creating"
-    phase_until: dt.datetime | None = None
-    current_artifact: int = 0
-    operation_id: str | None = None
-    planned_failure: tuple[str, str] | None = None
-    disk_grant_blob: str | None = None
-
-    @property
-    def busy(self) -> bool:
-        powering = self.power is not None and self.power.transitioning
-        return powering or self.phase in ("creating", "artifacts", "deleting")
-
-    @property
-    def power_state(self) -> str | None:
-        """The compute power state (`running`, `stopped`, `deallocated`, ...), if any."""
-        return self.power.state if self.power is not None else None
-
-    @property
-    def compute_id(self) -> str:
-        return (
-            f"/subscriptions/{self.id.split('/')[2]}/resourcegroups/{self.compute_resource_group}"
-            f"/providers/microsoft.compute/virtualmachines/{self.compute_name}"
-        ).lower()
-
-    @property
-    def os_disk_id(self) -> str:
-        return (
-            f"/subscriptions/{self.id.split('/')[2]}/resourcegroups/{self.compute_resource_group}"
-            f"/providers/microsoft.compute/disks/{self.os_disk_name}"
-        ).lower()
-
-    def deployment_status(self) -> dict[str, Any]:
-        total = len(self.artifacts)
-        applied = sum(1 for a in self.artifacts if a.status == "Succeeded")
-        if total == 0:
-            status = "NotStarted" if self.phase == "creating" else "Succeeded"
-        elif any(a.status == "Failed" for a in self.artifacts):
-            status = "Failed"
-        elif applied == total:
-            status = "Succeeded"
-        elif self.phase == "artifacts":
-            status = "Running"
-        else:
-            status = "NotStarted"
-        return {"deploymentStatus": status, "artifactsApplied": applied, "totalArtifacts": total}
-
-    def disk_bytes(self) -> bytes:
-        """The OS disk's synthetic VHD: who made it, from what, with which artifacts."""
-        if self.gallery_image_reference is not None:
-            ref = self.gallery_image_reference
-            source = (
-                f"gallery {ref.get('publisher')}/{ref.get('offer')}/{ref.get('sku')}"
-                f"/{self.resolved_version}"
-            )
-        else:
-            source = f"custom-image {self.custom_image_id}"
-        applied = [
-            a.name + _render_parameters(a.parameters)
-            for a in self.artifacts
-            if a.status == "Succeeded"
-        ]
-        fields = [
-            ("disk", self.os_disk_id),
-            ("lab-vm", self.id),
-            ("compute-vm", self.compute_id),
-            ("os-type", self.os_type),
-            ("source", source),
-            ("artifacts", ", ".join(applied) if applied else "(none)"),
-            ("generalized", self.generalized or "no"),
-            ("size-gb", str(self.disk_size_gb)),
-        ]
-        return vhd.render(fields, self.parent_header)
-
-
-def _render_parameters(parameters: list[dict[str, Any]]) -> str:
-    if not parameters:
-        return ""
-    inner = ",".join(f"{p.get('name')}={p.get('value')}" for p in parameters)
-    return f"({inner})"
 
 
 # Per OS: the os-info property, the other OS's, the state field, its three states (not
@@ -191,81 +57,6 @@ OS_STATES: dict[
         "deprovision",
     ),
 }
-
-
-class CustomImage(BaseModel):
-    """A lab's custom image, from a lab VM or from a VHD in the lab's storage."""
-
-    id: str
-    name: str
-    location: str
-    tags: dict[str, str] = {}
-    description: str | None = None
-    author: str | None = None
-    os_type: str
-    vm: dict[str, Any] | None = None
-    vhd: dict[str, Any] | None = None
-    created: dt.datetime
-    unique_identifier: str
-    size_gb: int = 127
-    source_header: str
-    provisioning_state: str = "Creating"
-    phase: Literal["creating", "ready", "deleting", "failed"] = "creating"
-    phase_until: dt.datetime | None = None
-    operation_id: str | None = None
-    planned_failure: tuple[str, str] | None = None
-
-
-class LabState(BaseModel):
-    """One lab: its settings from the scenario and the VMs and images made in it."""
-
-    id: str
-    name: str
-    subscription: str
-    resource_group: str
-    location: str
-    tags: dict[str, str] = {}
-    storage_account: str
-    premium_storage_account: str
-    artifacts_storage_account: str
-    vm_creation_resource_group: str | None = None
-    max_vms_allowed_per_lab: int | None = None
-    artifact_sources: list[str] = []
-    created: dt.datetime
-    unique_identifier: str
-    vms: dict[str, LabVm] = {}
-    images: dict[str, CustomImage] = {}
-
-    def storage_account_id(self, name: str) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}"
-            f"/providers/microsoft.storage/storageaccounts/{name}"
-        ).lower()
-
-    def compute_resource_group(self) -> str:
-        """Where DevTest Labs puts the lab's compute VMs: `<lab><13 digits>` (as recorded)."""
-        digits = int(self.unique_identifier.replace("-", ""), 16) % 10**13
-        return self.vm_creation_resource_group or f"{self.name}{digits:013d}"
-
-    @property
-    def virtual_network_name(self) -> str:
-        return f"Dtl{self.name}"
-
-    @property
-    def subnet_name(self) -> str:
-        return f"Dtl{self.name}Subnet"
-
-    @property
-    def virtual_network_id(self) -> str:
-        return f"{self.id}/virtualnetworks/{self.virtual_network_name}".lower()
-
-    @property
-    def network_id(self) -> str:
-        """The Microsoft.Network virtual network behind the lab's network."""
-        return (
-            f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}"
-            f"/providers/microsoft.network/virtualnetworks/{self.virtual_network_name}"
-        ).lower()
 
 
 def _require_vm_property(props: dict[str, Any], name: str) -> Any:
@@ -320,14 +111,16 @@ def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[Ga
 
 
 class DevTestLabsBackend:
-    """The rules of Microsoft.DevTestLab over the registry held by `Core`."""
+    """The rules of Microsoft.DevTestLab over the registry; a removed VM's compute
+    leftovers (a disk export) go with it."""
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(self, registry: Registry, compute: ComputeBackend) -> None:
+        self.registry = registry
+        self.compute = compute
 
     # ----- lookups -------------------------------------------------------------------
     def lab(self, subscription: str, resource_group: str, name: str) -> LabState:
-        group = self.core.resource_group(subscription, resource_group)
+        group = self.registry.resource_group(subscription, resource_group)
         lab = group.labs.get(name.lower())
         if lab is None:
             raise ResourceNotFound(
@@ -337,7 +130,7 @@ class DevTestLabsBackend:
         return lab
 
     def labs_in_subscription(self, subscription: str) -> list[LabState]:
-        sub = self.core.subscription(subscription)
+        sub = self.registry.subscription(subscription)
         return [lab for rg in sub.resource_groups.values() for lab in rg.labs.values()]
 
     def vm(self, lab: LabState, name: str) -> LabVm:
@@ -362,7 +155,7 @@ class DevTestLabsBackend:
         return lab.artifact_sources
 
     def artifact_source(self, lab: LabState, name: str) -> ArtifactSourceSpec:
-        for source in self.core.scenario.artifact_sources:
+        for source in self.registry.scenario.artifact_sources:
             if source.name.lower() == name.lower() and source.name in lab.artifact_sources:
                 return source
         raise ResourceNotFound(
@@ -389,7 +182,7 @@ class DevTestLabsBackend:
         if not isinstance(items, list):
             raise InvalidParameter("The property 'artifacts' must be a list.")
         runs: list[ArtifactRun] = []
-        durations = self.core.scenario.durations
+        durations = self.registry.scenario.durations
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not item.get("artifactId"):
                 raise MissingRequiredProperty(
@@ -437,7 +230,7 @@ class DevTestLabsBackend:
                         f"The artifact '{spec.name}' has no parameter '{pname}'."
                     )
             duration = spec.duration if spec.duration is not None else durations.artifact
-            fault = self.core.faults.on_artifact(request, spec.name)
+            fault = self.registry.faults.on_artifact(request, spec.name)
             runs.append(
                 ArtifactRun(
                     artifact_id=artifact_id.lower(),
@@ -448,7 +241,7 @@ class DevTestLabsBackend:
                         for p in given
                         if isinstance(p, dict)
                     ],
-                    duration=duration * self.core.faults.slow_factor(request),
+                    duration=duration * self.registry.faults.slow_factor(request),
                     effect=spec.effect,
                     fails_with=(fault.message or f"Artifact '{spec.name}' failed.")
                     if fault
@@ -479,11 +272,11 @@ class DevTestLabsBackend:
             if "notes" in props:
                 existing.notes = props.get("notes")
             return existing, None
-        now = self.core.now()
+        now = self.registry.now()
         size = str(_require_vm_property(props, "size"))
-        vcpus = self.core.scenario.vm_sizes.get(size)
+        vcpus = self.registry.scenario.vm_sizes.get(size)
         if vcpus is None:
-            sizes = {k.lower(): v for k, v in self.core.scenario.vm_sizes.items()}
+            sizes = {k.lower(): v for k, v in self.registry.scenario.vm_sizes.items()}
             vcpus = sizes.get(size.lower())
         if vcpus is None:
             raise dtl.InvalidVmSize(f"The virtual machine size '{size}' is not available.")
@@ -501,7 +294,7 @@ class DevTestLabsBackend:
             if not isinstance(gallery_ref, dict):
                 raise InvalidParameter("The property 'galleryImageReference' must be an object.")
             image, resolved_version = resolve_gallery(
-                self.core.scenario.gallery_images, gallery_ref
+                self.registry.scenario.gallery_images, gallery_ref
             )
             os_type: str = image.os_type
             disk_size = image.disk_size_gb
@@ -518,7 +311,7 @@ class DevTestLabsBackend:
                 "The request body needs 'properties.password' or 'properties.sshKey'."
             )
         if props.get("password"):
-            self.core.secrets_received.append(str(props["password"]))
+            self.registry.secrets_received.append(str(props["password"]))
         self._check_network(lab, props)
         runs = self._artifact_runs(lab, os_type, props.get("artifacts"), request)
         self._check_limits(lab, vcpus, request)
@@ -554,15 +347,19 @@ class DevTestLabsBackend:
             disk_size_gb=disk_size,
             artifacts=runs,
         )
-        factor = self.core.faults.slow_factor(request)
-        vm.phase_until = now + dt.timedelta(seconds=self.core.scenario.durations.vm_create * factor)
-        fault = self.core.faults.on_operation(request)
+        factor = self.registry.faults.slow_factor(request)
+        vm.phase_until = now + dt.timedelta(
+            seconds=self.registry.scenario.durations.vm_create * factor
+        )
+        fault = self.registry.faults.on_operation(request)
         if fault:
             vm.planned_failure = (
                 fault.code or "DeploymentFailed",
                 fault.message or f"The deployment of virtual machine '{name}' failed.",
             )
-        operation = self.core.start_operation(PROVIDER, location, "create", vm.id, lab.subscription)
+        operation = self.registry.start_operation(
+            PROVIDER, location, "create", vm.id, lab.subscription
+        )
         vm.operation_id = operation.id
         lab.vms[name.lower()] = vm
         return vm, operation
@@ -597,7 +394,7 @@ class DevTestLabsBackend:
                     f"The lab policy MaxVmsAllowedPerLab allows {lab.max_vms_allowed_per_lab} "
                     f"virtual machines in lab '{lab.name}', which has {count} already."
                 )
-        sub = self.core.subscription(lab.subscription)
+        sub = self.registry.subscription(lab.subscription)
         location = lab.location.lower()
         limit = sub.vcpu_quota.get(location, sub.default_vcpu_quota)
         used = sum(
@@ -606,7 +403,7 @@ class DevTestLabsBackend:
             if other.location.lower() == location
             for vm in other.vms.values()
         )
-        if self.core.faults.on_quota(request) is not None:
+        if self.registry.faults.on_quota(request) is not None:
             used = max(used, limit)
         if used + vcpus > limit:
             raise QuotaExceeded(
@@ -650,19 +447,19 @@ class DevTestLabsBackend:
                 "The request body is missing the required property 'artifacts'."
             )
         runs = self._artifact_runs(lab, vm.os_type, items, request)
-        now = self.core.now()
+        now = self.registry.now()
         start = len(vm.artifacts)
         vm.artifacts.extend(runs)
         vm.current_artifact = start
         vm.phase = "artifacts"
         vm.provisioning_state = "Updating"
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         vm.planned_failure = (
             (fault.code or "ApplyArtifactsFailed", fault.message or "Applying artifacts failed.")
             if fault
             else None
         )
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, vm.location, "applyArtifacts", vm.id, lab.subscription
         )
         vm.operation_id = operation.id
@@ -670,23 +467,25 @@ class DevTestLabsBackend:
         return operation
 
     def delete_vm(self, lab: LabState, vm: LabVm, request: RequestKind) -> Operation:
-        now = self.core.now()
+        now = self.registry.now()
         if vm.phase == "deleting" and vm.operation_id:
-            existing = self.core.world.operations.get(vm.operation_id)
+            existing = self.registry.world.operations.get(vm.operation_id)
             if existing is not None:
                 return existing
         self._cancel_running(vm.operation_id, now, f"virtual machine '{vm.name}'")
         vm.phase = "deleting"
         vm.provisioning_state = "Deleting"
-        factor = self.core.faults.slow_factor(request)
-        vm.phase_until = now + dt.timedelta(seconds=self.core.scenario.durations.vm_delete * factor)
-        fault = self.core.faults.on_operation(request)
+        factor = self.registry.faults.slow_factor(request)
+        vm.phase_until = now + dt.timedelta(
+            seconds=self.registry.scenario.durations.vm_delete * factor
+        )
+        fault = self.registry.faults.on_operation(request)
         vm.planned_failure = (
             (fault.code or "DeleteFailed", fault.message or "Deleting the VM failed.")
             if fault
             else None
         )
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, vm.location, "delete", vm.id, lab.subscription
         )
         vm.operation_id = operation.id
@@ -699,14 +498,14 @@ class DevTestLabsBackend:
                 f"The virtual machine '{vm.name}' is {vm.provisioning_state}; it can be "
                 f"{'started' if action == 'start' else 'stopped'} once provisioning finished."
             )
-        durations = self.core.scenario.durations
+        durations = self.registry.scenario.durations
         move: PowerAction = "start" if action == "start" else "deallocate"
-        now = self.core.now()
-        operation = self.core.start_operation(
+        now = self.registry.now()
+        operation = self.registry.start_operation(
             PROVIDER, vm.location, action, vm.id, lab.subscription
         )
         vm.operation_id = operation.id
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         vm.planned_failure = (
             (fault.code or "OperationFailed", fault.message or f"The {action} failed.")
             if fault
@@ -717,12 +516,12 @@ class DevTestLabsBackend:
             self._finish_power(vm, now)
             return operation
         seconds = durations.vm_start if action == "start" else durations.vm_stop
-        vm.power.begin(move, now, seconds * self.core.faults.slow_factor(request))
+        vm.power.begin(move, now, seconds * self.registry.faults.slow_factor(request))
         return operation
 
     def _finish_power(self, vm: LabVm, at: dt.datetime) -> None:
         """End a start or stop: the machine reaches its target (or reverts on a fault)."""
-        operation = self.core.world.operations.get(vm.operation_id or "")
+        operation = self.registry.world.operations.get(vm.operation_id or "")
         if vm.power is None:
             return
         if vm.planned_failure is not None:
@@ -746,7 +545,7 @@ class DevTestLabsBackend:
         self._finish_power(vm, vm.power.until or now)
 
     def _cancel_running(self, operation_id: str | None, now: dt.datetime, what: str) -> None:
-        operation = self.core.world.operations.get(operation_id or "")
+        operation = self.registry.world.operations.get(operation_id or "")
         if operation is not None and not operation.done:
             operation.cancel(
                 now, f"The operation was canceled because the {what} is being deleted."
@@ -758,7 +557,7 @@ class DevTestLabsBackend:
         vm.phase_until = at + dt.timedelta(seconds=run.duration)
 
     def _finish_vm(self, vm: LabVm, at: dt.datetime) -> None:
-        operation = self.core.world.operations.get(vm.operation_id or "")
+        operation = self.registry.world.operations.get(vm.operation_id or "")
         if vm.planned_failure is not None:
             code, message = vm.planned_failure
             vm.provisioning_state = "Failed"
@@ -816,7 +615,7 @@ class DevTestLabsBackend:
                 else:
                     self._finish_vm(vm, at)
             elif vm.phase == "deleting":
-                operation = self.core.world.operations.get(vm.operation_id or "")
+                operation = self.registry.world.operations.get(vm.operation_id or "")
                 if vm.planned_failure is not None:
                     code, message = vm.planned_failure
                     vm.provisioning_state = "Failed"
@@ -826,7 +625,7 @@ class DevTestLabsBackend:
                     if operation:
                         operation.fail(at, code, message)
                     continue
-                self.core.on_vm_removed(vm)
+                self.compute.on_vm_removed(vm)
                 lab.vms.pop(vm.name.lower(), None)
                 if operation:
                     operation.succeed(at)
@@ -861,9 +660,9 @@ class DevTestLabsBackend:
             raise MissingRequiredProperty(
                 "The request body needs exactly one of 'properties.vm' and 'properties.vhd'."
             )
-        now = self.core.now()
-        durations = self.core.scenario.durations
-        factor = self.core.faults.slow_factor(request)
+        now = self.registry.now()
+        durations = self.registry.scenario.durations
+        factor = self.registry.faults.slow_factor(request)
         if vm_props:
             os_type, header, size_gb, extra = self._image_source_vm(lab, vm_props)
         else:
@@ -886,13 +685,13 @@ class DevTestLabsBackend:
             source_header=header,
             phase_until=now + dt.timedelta(seconds=seconds * factor),
         )
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         if fault:
             image.planned_failure = (
                 fault.code or "ImageCreationFailed",
                 fault.message or f"Creating custom image '{name}' failed.",
             )
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, location, "create", image.id, lab.subscription
         )
         image.operation_id = operation.id
@@ -935,7 +734,7 @@ class DevTestLabsBackend:
             vm.generalized = generalization
             if vm.power is not None:
                 vm.power.set("deallocated")
-            extra = self.core.scenario.durations.sysprep
+            extra = self.registry.scenario.durations.sysprep
         generalized = state != not_generalized
         text = vhd.header(vm.disk_bytes())
         header = "\n".join(
@@ -955,7 +754,7 @@ class DevTestLabsBackend:
         Az.DevTestLabs2.psm1 and the 201-dtl-create-customimage-from-vhd template) names
         the VHD by its full blob URI, `<blob endpoint>uploads/<name>`, without a SAS.
         """
-        blobs = self.core.blobs()
+        blobs = self.registry.blobs()
         accounts = dict.fromkeys([lab.storage_account, lab.artifacts_storage_account])
         containers = {a: blobs.container_url(a, UPLOADS_CONTAINER) for a in accounts}
         expected = f"{containers[lab.storage_account]}/<name>.vhd"
@@ -997,7 +796,7 @@ class DevTestLabsBackend:
         if not isinstance(sysprep, bool):
             raise InvalidParameter("The property 'properties.vhd.sysPrep' must be true or false.")
         account, blob_name = self._vhd_blob(lab, str(vhd_props["imageName"]))
-        blobs = self.core.blobs()
+        blobs = self.registry.blobs()
         kind = blobs.blob_type(account, UPLOADS_CONTAINER, blob_name)
         data = blobs.read(account, UPLOADS_CONTAINER, blob_name) if kind else None
         if kind is not None and "page" not in kind.lower():
@@ -1024,25 +823,25 @@ class DevTestLabsBackend:
         return os_type, header, size_gb, 0.0
 
     def delete_image(self, lab: LabState, image: CustomImage, request: RequestKind) -> Operation:
-        now = self.core.now()
+        now = self.registry.now()
         if image.phase == "deleting" and image.operation_id:
-            existing = self.core.world.operations.get(image.operation_id)
+            existing = self.registry.world.operations.get(image.operation_id)
             if existing is not None:
                 return existing
         self._cancel_running(image.operation_id, now, f"custom image '{image.name}'")
         image.phase = "deleting"
         image.provisioning_state = "Deleting"
-        factor = self.core.faults.slow_factor(request)
+        factor = self.registry.faults.slow_factor(request)
         image.phase_until = now + dt.timedelta(
-            seconds=self.core.scenario.durations.image_delete * factor
+            seconds=self.registry.scenario.durations.image_delete * factor
         )
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         image.planned_failure = (
             (fault.code or "DeleteFailed", fault.message or "Deleting the image failed.")
             if fault
             else None
         )
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, image.location, "delete", image.id, lab.subscription
         )
         image.operation_id = operation.id
@@ -1052,7 +851,7 @@ class DevTestLabsBackend:
         if image.phase_until is None or image.phase_until > now:
             return
         at = image.phase_until
-        operation = self.core.world.operations.get(image.operation_id or "")
+        operation = self.registry.world.operations.get(image.operation_id or "")
         image.phase_until = None
         if image.planned_failure is not None:
             code, message = image.planned_failure
@@ -1072,7 +871,7 @@ class DevTestLabsBackend:
 
     # ----- time --------------------------------------------------------------------------
     def advance(self, now: dt.datetime) -> None:
-        for sub in self.core.world.subscriptions.values():
+        for sub in self.registry.world.subscriptions.values():
             for group in sub.resource_groups.values():
                 for lab in group.labs.values():
                     for vm in list(lab.vms.values()):
@@ -1090,7 +889,7 @@ class DevTestLabsBackend:
         omits the blob name; without one the emulator names the blob itself, so it never
         grants the whole container.
         """
-        blobs = self.core.blobs()
+        blobs = self.registry.blobs()
         blobs.ensure_container(lab.storage_account, UPLOADS_CONTAINER)
         now = dt.datetime.now(dt.UTC)
         name = blob_name or f"{uuid.uuid4()}.vhd"
@@ -1103,7 +902,7 @@ class DevTestLabsBackend:
         )
 
     def list_vhds(self, lab: LabState) -> list[str]:
-        blobs = self.core.blobs()
+        blobs = self.registry.blobs()
         base = blobs.container_url(lab.storage_account, UPLOADS_CONTAINER)
         names = blobs.list_names(lab.storage_account, UPLOADS_CONTAINER)
         return [f"{base}/{n}" for n in names if n.lower().endswith(".vhd")]

@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.exceptions import InvalidFilter
-from emulator.devtestlabs.models import CustomImage, LabState, LabVm
+from emulator.devtestlabs.state import CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso

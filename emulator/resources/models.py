@@ -1,4 +1,4 @@
-"""Microsoft.Resources state and rules: resource-group template deployments. No HTTP here.
+"""Microsoft.Resources rules: resource-group template deployments (state in `state`). No HTTP.
 
 A deployment is validated when it is PUT (parameters against the template's declarations,
 every expression of its variables and resources evaluated; see `expressions`), then runs
@@ -23,10 +23,9 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
-
+from emulator.devtestlabs.models import DevTestLabsBackend
 from emulator.exceptions import (
     ArmError,
     InvalidRequestContent,
@@ -35,11 +34,10 @@ from emulator.exceptions import (
 )
 from emulator.faults import RequestKind
 from emulator.lro import Operation
+from emulator.registry import Registry, ResourceGroupState
 from emulator.resources import exceptions as rx
 from emulator.resources.expressions import ExpressionError, Scope, evaluate
-
-if TYPE_CHECKING:
-    from emulator.core import Core, ResourceGroupState
+from emulator.resources.state import DeployedResource, Deployment, DeploymentOperationState
 
 PROVIDER = "Microsoft.Resources"
 LAB_VM_TYPE = "microsoft.devtestlab/labs/virtualmachines"
@@ -57,62 +55,6 @@ _TYPES = {
     "secureobject": "SecureObject",
     "array": "Array",
 }
-
-
-class DeployedResource(BaseModel):
-    """A resource a deployment put into a resource group, of a provider not modelled here."""
-
-    id: str
-    name: str
-    type: str
-    location: str | None = None
-    tags: dict[str, str] = {}
-    deployment: str
-
-
-class DeploymentOperationState(BaseModel):
-    """One resource a deployment creates, as `deployments/{name}/operations` lists it."""
-
-    operation_id: str
-    resource_id: str
-    resource_type: str
-    resource_name: str
-    provisioning_state: Literal["Running", "Succeeded", "Failed"] = "Running"
-    status_code: str | None = None
-    status_message: dict[str, Any] | None = None
-    timestamp: dt.datetime
-    inner_operation: str | None = None
-    record: DeployedResource | None = None
-
-
-class Deployment(BaseModel):
-    id: str
-    name: str
-    subscription: str
-    resource_group: str
-    mode: str
-    template: dict[str, Any]
-    parameters: dict[str, dict[str, Any]]
-    template_hash: str
-    correlation_id: str
-    provisioning_state: Literal["Accepted", "Running", "Succeeded", "Failed", "Deleting"] = (
-        "Accepted"
-    )
-    started: dt.datetime
-    ended: dt.datetime | None = None
-    ready_at: dt.datetime
-    outputs: dict[str, dict[str, Any]] | None = None
-    output_error: tuple[str, str] | None = None
-    planned_failure: tuple[str, str] | None = None
-    error: dict[str, Any] | None = None
-    operations: list[DeploymentOperationState] = []
-    operation_id: str
-    delete_at: dt.datetime | None = None
-    delete_operation_id: str | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.provisioning_state in ("Accepted", "Running")
 
 
 def _invalid(message: str) -> rx.InvalidTemplate:
@@ -222,10 +164,12 @@ def _stored(kind: str, value: Any) -> dict[str, Any]:
 
 
 class ResourcesBackend:
-    """The rules of Microsoft.Resources deployments over the registry held by `Core`."""
+    """The rules of Microsoft.Resources deployments over the registry; a lab VM resource
+    is created by DevTest Labs' own rules."""
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(self, registry: Registry, devtestlabs: DevTestLabsBackend) -> None:
+        self.registry = registry
+        self.devtestlabs = devtestlabs
 
     # ----- lookups -------------------------------------------------------------------
     def deployment(self, group: ResourceGroupState, name: str) -> Deployment:
@@ -281,14 +225,14 @@ class ResourcesBackend:
             variables=dict(template.get("variables") or {}),
             tags=dict(group.tags),
         )
-        now = self.core.now()
+        now = self.registry.now()
         deployment_id = (
             f"/subscriptions/{subscription}/resourceGroups/{group.name}"
             f"/providers/Microsoft.Resources/deployments/{name}"
         )
         planned = self._evaluate_resources(template, scope)
         outputs, output_error = self._evaluate_outputs(template, scope)
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, group.location, "deploy", deployment_id, subscription
         )
         declared = template.get("parameters") or {}
@@ -306,14 +250,14 @@ class ResourcesBackend:
             started=now,
             ready_at=now
             + dt.timedelta(
-                seconds=self.core.scenario.durations.resource_deploy
-                * self.core.faults.slow_factor(request)
+                seconds=self.registry.scenario.durations.resource_deploy
+                * self.registry.faults.slow_factor(request)
             ),
             outputs=outputs,
             output_error=output_error,
             operation_id=operation.id,
         )
-        fault = self.core.faults.on_operation(request)
+        fault = self.registry.faults.on_operation(request)
         if fault is not None:
             deployment.planned_failure = (
                 fault.code or "ResourceDeploymentFailure",
@@ -422,7 +366,7 @@ class ResourcesBackend:
             resource_id=resource_id,
             resource_type=kind,
             resource_name=name,
-            timestamp=self.core.now(),
+            timestamp=self.registry.now(),
         )
         if kind.lower() != LAB_VM_TYPE:
             state.record = DeployedResource(
@@ -441,8 +385,8 @@ class ResourcesBackend:
             "properties": resource["properties"],
         }
         try:
-            lab = self.core.devtestlabs.lab(subscription, group.name, names[0])
-            vm, operation = self.core.devtestlabs.create_vm(lab, names[1], body, kind_of)
+            lab = self.devtestlabs.lab(subscription, group.name, names[0])
+            vm, operation = self.devtestlabs.create_vm(lab, names[1], body, kind_of)
         except ArmError as error:
             self._end(state, "Failed", error.status, error.body())
             return state
@@ -483,20 +427,20 @@ class ResourcesBackend:
                 "finished before deleting it."
             )
         if deployment.delete_operation_id:
-            existing = self.core.world.operations.get(deployment.delete_operation_id)
+            existing = self.registry.world.operations.get(deployment.delete_operation_id)
             if existing is not None:
                 return existing
-        operation = self.core.start_operation(
+        operation = self.registry.start_operation(
             PROVIDER, group.location, "delete", deployment.id, deployment.subscription
         )
         deployment.provisioning_state = "Deleting"
-        deployment.delete_at = self.core.now() + dt.timedelta(seconds=5)
+        deployment.delete_at = self.registry.now() + dt.timedelta(seconds=5)
         deployment.delete_operation_id = operation.id
         return operation
 
     # ----- time ------------------------------------------------------------------------
     def advance(self, now: dt.datetime) -> None:
-        for sub in self.core.world.subscriptions.values():
+        for sub in self.registry.world.subscriptions.values():
             for group in sub.resource_groups.values():
                 for deployment in list(group.deployments.values()):
                     self._step(group, deployment, now)
@@ -505,7 +449,7 @@ class ResourcesBackend:
         if deployment.provisioning_state == "Deleting":
             if deployment.delete_at is not None and deployment.delete_at <= now:
                 group.deployments.pop(deployment.name.lower(), None)
-                done = self.core.world.operations.get(deployment.delete_operation_id or "")
+                done = self.registry.world.operations.get(deployment.delete_operation_id or "")
                 if done is not None:
                     done.succeed(deployment.delete_at)
             return
@@ -515,7 +459,7 @@ class ResourcesBackend:
             if state.provisioning_state != "Running":
                 continue
             if state.inner_operation is not None:
-                inner = self.core.world.operations.get(state.inner_operation)
+                inner = self.registry.world.operations.get(state.inner_operation)
                 if inner is None or not inner.done:
                     continue
                 if inner.status == "Succeeded":
@@ -534,7 +478,7 @@ class ResourcesBackend:
         self._finish(deployment, now)
 
     def _finish(self, deployment: Deployment, at: dt.datetime) -> None:
-        operation = self.core.world.operations.get(deployment.operation_id)
+        operation = self.registry.world.operations.get(deployment.operation_id)
         failed = [s for s in deployment.operations if s.provisioning_state == "Failed"]
         deployment.ended = at
         if failed or deployment.planned_failure is not None:
@@ -579,7 +523,7 @@ class ResourcesBackend:
 
     # ----- resource groups -------------------------------------------------------------
     def remove_group(self, subscription: str, name: str) -> None:
-        sub = self.core.subscription(subscription)
+        sub = self.registry.subscription(subscription)
         sub.resource_groups.pop(name.lower(), None)
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from emulator.core import ResourceGroupState
 from emulator.exceptions import OperationNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
-from emulator.resources.models import DeployedResource, Deployment, output_resources
+from emulator.registry import ResourceGroupState
+from emulator.resources.models import output_resources
+from emulator.resources.state import DeployedResource, Deployment
 
 
 def _group(request: ArmRequest) -> ResourceGroupState:
