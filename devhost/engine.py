@@ -773,20 +773,7 @@ class Engine:
             message = f"Non-deterministic orchestrator '{instance.name}': {taken.problem}."
             self._fail(instance, ids, plan, message, "", custom_text, started)
             return
-        self._commit(
-            instance,
-            cached,
-            ids,
-            plan,
-            started,
-            now,
-            taken.next_task_id,
-            custom_text,
-            done=bool(replay.state.get("isDone")),
-            output=replay.state.get("output"),
-            continue_as_new=taken.continue_as_new,
-            continue_input=taken.continue_input,
-        )
+        self._commit(instance, cached, ids, plan, started, now, replay, taken)
 
     # Events in, in the order the SDK numbers their tasks ---------------------------------
 
@@ -1130,25 +1117,21 @@ class Engine:
         plan: _Step,
         started: dict[str, Any],
         now: datetime,
-        next_task_id: int,
-        custom_text: str | None,
-        *,
-        done: bool,
-        output: Any,
-        continue_as_new: bool,
-        continue_input: str | None,
+        replay: _Replay,
+        taken: _Actions,
     ) -> None:
+        """Write the step in one transaction: the history, the work it starts, and the
+        instance completed, continued as new or still running."""
+        completed = bool(replay.state.get("isDone")) and not taken.continue_as_new
+        output_text = json.dumps(replay.state.get("output")) if completed else None
+        custom_text = replay.custom_status()
         events = [started, *plan.new_events, *plan.scheduled, event(ORCHESTRATOR_COMPLETED, now)]
-        status = "Running"
-        output_text: str | None = None
-        if done and not continue_as_new:
-            status = "Completed"
-            output_text = json.dumps(output)
+        if completed:
             events.append(
                 event(EXECUTION_COMPLETED, now, OrchestrationStatus="Completed", Result=output_text)
             )
-        if continue_as_new:
-            events.append(event(CONTINUE_AS_NEW, now, Input=continue_input))
+        if taken.continue_as_new:
+            events.append(event(CONTINUE_AS_NEW, now, Input=taken.continue_input))
         with self.store.transaction() as conn:
             current = self.store.instance(instance.instance_id, conn)
             if current is None or current.execution_id != instance.execution_id:
@@ -1156,36 +1139,29 @@ class Engine:
             self._delete_inbox(conn, inbox_ids)
             texts = self._append_history(conn, instance, len(cached.history), events)
             self._write_plan(conn, instance, plan)
-            if status == "Completed":
-                self._finish(conn, instance, status, output_text, custom_text, now)
+            if completed:
+                self._finish(conn, instance, "Completed", output_text, custom_text, now)
                 self._notify_parent(
                     conn, instance, event(SUB_COMPLETED, now, Result=output_text), now
                 )
-            elif continue_as_new:
-                self._continue_as_new(conn, instance, continue_input, custom_text, now)
+            elif taken.continue_as_new:
+                self._continue_as_new(conn, instance, taken.continue_input, custom_text, now)
             else:
                 conn.execute(
-                    "UPDATE instances SET status = ?, custom_status = ?, updated_at = ?, "
-                    "history_len = history_len + ?, next_task_id = ?, replays = replays + 1 "
-                    "WHERE instance_id = ?",
-                    (
-                        status,
-                        custom_text,
-                        iso(now),
-                        len(texts),
-                        next_task_id,
-                        instance.instance_id,
-                    ),
+                    "UPDATE instances SET status = 'Running', custom_status = ?, "
+                    "updated_at = ?, history_len = history_len + ?, next_task_id = ?, "
+                    "replays = replays + 1 WHERE instance_id = ?",
+                    (custom_text, iso(now), len(texts), taken.next_task_id, instance.instance_id),
                 )
-        if status == "Completed":
+        if completed:
             log.info("instance %s (%s) completed", instance.instance_id, instance.name)
-        if status == "Running" and not continue_as_new:
+        if completed or taken.continue_as_new:
+            self._cache.pop(instance.instance_id, None)
+        else:
             cached.history.extend(texts)
             for row in plan.tasks:
                 cached.tasks[row.task_id] = row
-            cached.next_task_id = next_task_id
-        else:
-            self._cache.pop(instance.instance_id, None)
+            cached.next_task_id = taken.next_task_id
         self._after_write(plan)
 
     def _after_write(self, plan: _Step) -> None:
@@ -1596,60 +1572,77 @@ def fold_history(
     `TaskScheduledId` go; results only with `showHistoryOutput`, inputs only with
     `showInput`; ExecutionStarted names the orchestrator in `FunctionName`.
     """
-    folded: list[dict[str, Any] | None] = []
-    # "<opener>_<EventId>" -> (index in `folded`, name, timestamp, input), as the
-    # extension's eventMapper keeps them.
-    opened: dict[tuple[str, Any], tuple[int, Any, Any, Any]] = {}
-    openers = {
-        TASK_COMPLETED: "TaskScheduled",
-        TASK_FAILED: "TaskScheduled",
-        SUB_COMPLETED: "SubOrchestrationInstanceCreated",
-        SUB_FAILED: "SubOrchestrationInstanceCreated",
-    }
+    folder = _HistoryFolder(show_input, show_history_output)
     for raw in events:
+        folder.add(raw)
+    return [item for item in folder.folded if item is not None]
+
+
+# What completes what: a completion or failure names its opener's EventId.
+_OPENERS = {
+    TASK_COMPLETED: "TaskScheduled",
+    TASK_FAILED: "TaskScheduled",
+    SUB_COMPLETED: "SubOrchestrationInstanceCreated",
+    SUB_FAILED: "SubOrchestrationInstanceCreated",
+}
+
+
+@dataclass
+class _HistoryFolder:
+    show_input: bool
+    show_history_output: bool
+    # None where a scheduling event was folded into its completion.
+    folded: list[dict[str, Any] | None] = field(default_factory=list)
+    # (opener's type, EventId) -> (index in `folded`, name, timestamp, input), as the
+    # extension's eventMapper keeps them.
+    opened: dict[tuple[str, Any], tuple[int, Any, Any, Any]] = field(default_factory=dict)
+
+    def add(self, raw: dict[str, Any]) -> None:
         item = dict(raw)
         kind = int(item["EventType"])
         name = EVENT_NAMES.get(kind, str(kind))
         item["EventType"] = name
         if kind in (ORCHESTRATOR_STARTED, ORCHESTRATOR_COMPLETED):
-            continue
+            return
         if kind in (TASK_SCHEDULED, SUB_CREATED):
-            opened[(name, raw.get("EventId"))] = (
-                len(folded),
+            self.opened[(name, raw.get("EventId"))] = (
+                len(self.folded),
                 raw.get("Name"),
                 raw.get("Timestamp"),
                 raw.get("Input"),
             )
             item.pop("Version", None)
-        elif kind in openers:
-            found = opened.get((openers[kind], raw.get("TaskScheduledId")))
-            if found is not None:
-                index, function_name, scheduled_time, scheduled_input = found
-                item["ScheduledTime"] = scheduled_time
-                item["FunctionName"] = function_name
-                if show_input:
-                    item["Input"] = scheduled_input
-                folded[index] = None
-            item.pop("TaskScheduledId", None)
-            if kind in (TASK_COMPLETED, SUB_COMPLETED):
-                if show_history_output:
-                    item["Result"] = _json_token(item.get("Result"))
-                else:
-                    item.pop("Result", None)
+        elif kind in _OPENERS:
+            self._complete(item, kind)
         elif kind == EXECUTION_STARTED:
             item["FunctionName"] = item.pop("Name", None)
             for key in ("OrchestrationInstance", "ParentInstance", "Version", "Tags"):
                 item.pop(key, None)
         elif kind == EXECUTION_COMPLETED:
-            if show_history_output:
-                item["Result"] = _json_token(item.get("Result"))
-            else:
-                item.pop("Result", None)
+            self._result(item)
         elif kind == TIMER_FIRED:
             item.pop("TimerId", None)
-        if not show_input:
+        if not self.show_input:
             item.pop("Input", None)
         item.pop("EventId", None)
         item.pop("IsPlayed", None)
-        folded.append(item)
-    return [item for item in folded if item is not None]
+        self.folded.append(item)
+
+    def _complete(self, item: dict[str, Any], kind: int) -> None:
+        """A completion or failure takes over its scheduling event, which goes."""
+        found = self.opened.get((_OPENERS[kind], item.pop("TaskScheduledId", None)))
+        if found is not None:
+            index, function_name, scheduled_time, scheduled_input = found
+            item["ScheduledTime"] = scheduled_time
+            item["FunctionName"] = function_name
+            if self.show_input:
+                item["Input"] = scheduled_input
+            self.folded[index] = None
+        if kind in (TASK_COMPLETED, SUB_COMPLETED):
+            self._result(item)
+
+    def _result(self, item: dict[str, Any]) -> None:
+        if self.show_history_output:
+            item["Result"] = _json_token(item.get("Result"))
+        else:
+            item.pop("Result", None)
