@@ -7,9 +7,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared import labs_api
+from shared.azure import labs
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
-from shared.payloads import ImageRef, ImageRequest
+from shared.run.payloads import ImageRef, ImageRequest
 
 bp = df.Blueprint()
 
@@ -19,11 +19,11 @@ bp = df.Blueprint()
 @run_scoped
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
-    return labs_api.begin_create_image_from_vhd(
-        labs_api.ImageSpec(
+    return labs.begin_create_image_from_vhd(
+        labs.ImageSpec(
             lab=request.lab,
             name=request.name,
-            vhd=labs_api.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
+            vhd=labs.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
             os=request.os,
             generalized=request.generalized,
             tags=request.tags,
@@ -37,7 +37,7 @@ def create_custom_image(payload: dict[str, Any]) -> str:
 @run_scoped
 def custom_image_status(payload: dict[str, Any]) -> str:
     ref = ImageRef.model_validate(payload)
-    return labs_api.image_state(ref.lab, ref.name)
+    return labs.image_state(ref.lab, ref.name)
 
 
 @bp.function_name(DELETE_IMAGE)
@@ -45,4 +45,4 @@ def custom_image_status(payload: dict[str, Any]) -> str:
 @run_scoped
 def delete_image(payload: dict[str, Any]) -> bool:
     ref = ImageRef.model_validate(payload)
-    return labs_api.begin_delete_image(ref.lab, ref.name, ref.factory_id)
+    return labs.begin_delete_image(ref.lab, ref.name, ref.factory_id)

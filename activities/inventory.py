@@ -7,9 +7,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared import azure_clients, catalog, labs_api
-from shared.config import GalleryImage
-from shared.config_source import load_config as read_config
+from shared.azure import catalog, clients, labs
+from shared.config.loading import ConfigInvalid
+from shared.config.models import GalleryImage
 from shared.function_names import (
     INVENTORY_CATALOG,
     INVENTORY_LAB,
@@ -17,8 +17,9 @@ from shared.function_names import (
     RESOLVE_GALLERY,
     RUN_STATUSES,
 )
-from shared.git_source import GitSourceError
-from shared.payloads import (
+from shared.git.config_source import load_config as read_config
+from shared.git.source import GitSourceError
+from shared.run.payloads import (
     ActiveRuns,
     CatalogListing,
     CatalogRequest,
@@ -28,8 +29,7 @@ from shared.payloads import (
     Pace,
     RunStatusRequest,
 )
-from shared.run_request import ConfigSourceRef
-from shared.validation import ConfigInvalid
+from shared.run.request import ConfigSourceRef
 
 bp = df.Blueprint()
 
@@ -39,7 +39,7 @@ bp = df.Blueprint()
 @run_scoped
 def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
-    settings = azure_clients.settings()
+    settings = clients.settings()
     pace = Pace(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
     try:
         factory = read_config(ConfigSourceRef.model_validate(payload))
@@ -55,7 +55,7 @@ def load_config(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def inventory_lab(payload: dict[str, Any]) -> dict[str, Any]:
-    return labs_api.inventory(LabRef.model_validate(payload).lab).model_dump(mode="json")
+    return labs.inventory(LabRef.model_validate(payload).lab).model_dump(mode="json")
 
 
 @bp.function_name(INVENTORY_CATALOG)
@@ -73,7 +73,7 @@ def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
 def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
     wanted = [GalleryImage.model_validate(image) for image in request.images]
-    return labs_api.newest_gallery_versions(request.lab, wanted)
+    return labs.newest_gallery_versions(request.lab, wanted)
 
 
 GOING = ("Running", "Pending", "Suspended", "ContinuedAsNew")

@@ -9,9 +9,9 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError
 
 from activities._scope import run_scoped
-from shared import azure_clients
+from shared.azure import clients
 from shared.function_names import ENQUEUE_RETIREMENT, RETIREMENT_QUEUE
-from shared.payloads import RetirementBatch
+from shared.run.payloads import RetirementBatch
 from shared.telemetry import current_run_id
 
 bp = df.Blueprint()
@@ -22,7 +22,7 @@ bp = df.Blueprint()
 @run_scoped
 def enqueue_retirement(payload: dict[str, Any]) -> int:
     batch = RetirementBatch.model_validate(payload)
-    queue = azure_clients.queue(RETIREMENT_QUEUE)
+    queue = clients.queue(RETIREMENT_QUEUE)
     with contextlib.suppress(ResourceExistsError):
         queue.create_queue()
     run_id = current_run_id()  # the worker logs each retirement under the run that asked

@@ -19,7 +19,7 @@ from azure.mgmt.devtestlabs import DevTestLabsClient
 
 from emulator.runner import LocalWorld
 from emulator.scenario import Bucket, Throttling, load_scenario
-from shared.local_credential import LocalTokenCredential
+from shared.azure.credential import LocalTokenCredential
 
 SUB = "3f2a9c41-5b7e-4d08-9a61-2c4e8b7d1f05"
 GROUP, LAB = "rg-imagefactory", "factory-lab"

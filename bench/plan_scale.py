@@ -6,8 +6,7 @@ import gc
 import time
 from datetime import UTC, datetime, timedelta
 
-from shared import naming, tags
-from shared.config import (
+from shared.config.models import (
     BaseImage,
     Factory,
     FactorySettings,
@@ -16,10 +15,11 @@ from shared.config import (
     LabTarget,
     OsType,
 )
-from shared.definition import definition_hash, resolved_base
-from shared.inventory import CatalogEntry, Inventory, LabImage, LabInventory
-from shared.plan import Trigger
-from shared.planner import plan
+from shared.model import naming, tags
+from shared.planning.definition_hash import definition_hash, resolved_base
+from shared.planning.inventory import CatalogEntry, Inventory, LabImage, LabInventory
+from shared.planning.plan import Trigger
+from shared.planning.planner import plan
 
 SUB = "6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

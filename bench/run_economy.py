@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from emulator.azurite import AzuriteEndpoints
-from shared.config_source import load_directory
-from shared.plan import Plan
+from shared.git.config_source import load_directory
+from shared.planning.plan import Plan
 from tests.pipeline.economy import arm_writes, minimum_writes, request_counts, reset_counts
 from tests.pipeline.world import FactoryHost, start_world
 

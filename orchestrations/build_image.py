@@ -22,7 +22,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.steps import Orchestration, Waited, best_effort, call, monitor
-from shared import catalog, naming, tags
+from shared.azure import catalog
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
@@ -40,7 +40,8 @@ from shared.function_names import (
     STOP_VM,
     VM_STATUS,
 )
-from shared.payloads import (
+from shared.model import naming, tags
+from shared.run.payloads import (
     BlobRef,
     BuildInput,
     BuildOutcome,

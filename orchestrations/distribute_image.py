@@ -12,7 +12,6 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.steps import Job, Orchestration, best_effort, bounded, call, monitor
-from shared import naming
 from shared.function_names import (
     CREATE_CUSTOM_IMAGE,
     CUSTOM_IMAGE_STATUS,
@@ -23,7 +22,8 @@ from shared.function_names import (
     LAB_COPY_STATUS,
     START_LAB_COPY,
 )
-from shared.payloads import (
+from shared.model import naming
+from shared.run.payloads import (
     BlobRef,
     CopyStatus,
     DistributeBatch,

@@ -18,7 +18,7 @@ from orchestrations.job_scheduler import Estimates, JobId, Kind, Limits, Schedul
 from orchestrations.ledger import Ledger
 from orchestrations.progress import Progress
 from orchestrations.steps import Orchestration, call
-from shared.config import Factory
+from shared.config.models import Factory
 from shared.function_names import (
     BUILD_IMAGE,
     CONFIRM_VM_DELETED,
@@ -33,8 +33,11 @@ from shared.function_names import (
     RESOLVE_GALLERY,
     RUN_STATUSES,
 )
-from shared.inventory import Inventory, LabInventory
-from shared.payloads import (
+from shared.planning.inventory import Inventory, LabInventory
+from shared.planning.plan import Distribution
+from shared.planning.planner import build_vm_runs, retirement_requests
+from shared.planning.planner import plan as make_plan
+from shared.run.payloads import (
     ActiveRuns,
     BuildOutcome,
     CatalogListing,
@@ -48,10 +51,7 @@ from shared.payloads import (
     StepResult,
     VmRef,
 )
-from shared.plan import Distribution
-from shared.planner import build_vm_runs, retirement_requests
-from shared.planner import plan as make_plan
-from shared.run_request import RunRequest
+from shared.run.request import RunRequest
 from shared.telemetry import run_id_of
 
 bp = df.Blueprint()

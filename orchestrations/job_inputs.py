@@ -11,11 +11,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 from orchestrations.job_scheduler import JobId, Kind, distributions_of
-from shared import naming, tags
-from shared.config import Factory
-from shared.definition import effective_artifacts
-from shared.payloads import BuildInput, DistributeBatch, DistributeInput, Pace, StepSeconds
-from shared.plan import Build, Distribution, Plan
+from shared.config.models import Factory
+from shared.model import naming, tags
+from shared.planning.definition_hash import effective_artifacts
+from shared.planning.plan import Build, Distribution, Plan
+from shared.run.payloads import BuildInput, DistributeBatch, DistributeInput, Pace, StepSeconds
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from shared.arm_ids import parse_lab_id
-from shared.inventory import CatalogEntry
-from shared.plan import Distribution, Plan
+from shared.model.arm_ids import parse_lab_id
+from shared.planning.inventory import CatalogEntry
+from shared.planning.plan import Distribution, Plan
 
 
 class Kind(StrEnum):

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrations.job_scheduler import JobId, Kind, distributions_of
-from shared.payloads import StepResult
-from shared.plan import Distribution, Plan
-from shared.planner import left_to_later
+from shared.planning.plan import Distribution, Plan
+from shared.planning.planner import left_to_later
+from shared.run.payloads import StepResult
 
 
 @dataclass

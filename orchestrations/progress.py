@@ -8,8 +8,8 @@ import azure.durable_functions as df
 
 from orchestrations.job_scheduler import JobId, Kind, Scheduler
 from orchestrations.ledger import Ledger
-from shared.payloads import RunReport
-from shared.plan import Plan
+from shared.planning.plan import Plan
+from shared.run.payloads import RunReport
 
 
 class Progress:

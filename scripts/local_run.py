@@ -40,9 +40,9 @@ from scripts.push_demo import (
     init_repository,
     toggle_vm_size,
 )
-from shared.payloads import RunReport
-from shared.report_render import progress_view, render_report
-from shared.validation import ConfigInvalid, load_directory
+from shared.cli.report_view import progress_view, render_report
+from shared.config.loading import ConfigInvalid, load_directory
+from shared.run.payloads import RunReport
 
 DEMO_KEY = "local-demo-function-key"
 DEMO_SECRET = "local-demo-webhook-secret"

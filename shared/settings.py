@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from shared.run_request import ConfigSourceRef
+from shared.run.request import ConfigSourceRef
 
 PREFIX = "IMAGEFACTORY_"
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from emulator.compute.models import DISK_ACCOUNT
 from emulator.runner import LocalWorld, WorldInfo
 from emulator.scenario import Bucket, Scenario, Throttling, load_scenario
 from emulator.tls import TlsFiles, ensure_tls
-from shared.local_credential import LocalTokenCredential
+from shared.azure.credential import LocalTokenCredential
 
 TEST_CLOCK_SCALE = 6000.0  # 1 simulated minute = 10 ms
 

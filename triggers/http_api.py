@@ -21,14 +21,14 @@ import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from shared import azure_clients, run_queue
-from shared.config_source import load_config
-from shared.git_source import GitSourceError
+from shared.azure import clients, run_queue
+from shared.azure.run_queue import REMEMBER, RunQueueError
+from shared.config.loading import ConfigInvalid
+from shared.git.config_source import load_config
+from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
-from shared.plan import Trigger
-from shared.run_queue import REMEMBER, RunQueueError
-from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
-from shared.validation import ConfigInvalid
+from shared.planning.plan import Trigger
+from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
 from triggers.start import (
     ACTIVE,
     STATE_STATUS,
@@ -79,7 +79,7 @@ async def http_start_run(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         return error(400, "InvalidOptions", f"{where}: {first['msg']}")
-    source = azure_clients.settings().config_ref
+    source = clients.settings().config_ref
     if options.images:
         refused = await asyncio.to_thread(_check_images, options.images, source)
         if refused is not None:

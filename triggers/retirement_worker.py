@@ -21,12 +21,12 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.core.exceptions import ResourceExistsError
 
-from shared import azure_clients
-from shared.config_source import load_config
+from shared.azure import clients
+from shared.azure.retirement import InvalidMessage, parse_request, retire
+from shared.config.loading import ConfigInvalid
 from shared.function_names import RETIREMENT_QUEUE
-from shared.retire import InvalidMessage, parse_request, retire
+from shared.git.config_source import load_config
 from shared.telemetry import run_scope
-from shared.validation import ConfigInvalid
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def retirement_worker(message: func.QueueMessage) -> None:
         return
     with run_scope(request.run_id):
         try:
-            factory = load_config(azure_clients.settings().config_ref)
+            factory = load_config(clients.settings().config_ref)
         except ConfigInvalid as exc:
             first = str(exc).splitlines()[0] if str(exc) else "no details"
             _poison(body, f"the configuration does not validate, so nothing is retired: {first}")
@@ -61,7 +61,7 @@ def retirement_worker(message: func.QueueMessage) -> None:
 def _poison(body: bytes, reason: str) -> None:
     """Move a message to the poison queue with why: the original text and one sentence."""
     log.warning("retirement message moved to %s: %s", POISON_QUEUE, reason)
-    queue = azure_clients.queue(POISON_QUEUE)
+    queue = clients.queue(POISON_QUEUE)
     with contextlib.suppress(ResourceExistsError):
         queue.create_queue()
     text = body.decode("utf-8", errors="replace")[:8192]

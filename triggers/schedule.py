@@ -16,11 +16,11 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.durable_functions.models.RpcManagementOptions import RpcManagementOptions
 
-from shared import run_queue
+from shared.azure import run_queue
+from shared.config.ncrontab import NcrontabError
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
-from shared.ncrontab import NcrontabError
-from shared.run_request import COORDINATOR_ID
-from shared.schedule_runs import scheduled_run
+from shared.run.request import COORDINATOR_ID
+from shared.run.schedule import scheduled_run
 from shared.settings import load_settings
 from shared.telemetry import run_scope
 from triggers.start import ACTIVE, hub_of, submit

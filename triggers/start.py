@@ -1,7 +1,7 @@
 """Starting a run from any trigger: the request goes into the run queue, and the
 coordinator that runs the queue one run at a time is started when none serves it.
 
-`submit` records the request first (`shared.run_queue.enqueue`, one compare-and-swap),
+`submit` records the request first (`shared.azure.run_queue.enqueue`, one compare-and-swap),
 then makes sure a coordinator serves the queue's current epoch (`ensure_coordinator`):
 a request recorded while the queue is open is taken by that epoch's coordinator before
 it may close; one recorded while it was closed opened a new epoch, and the coordinator
@@ -22,10 +22,10 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared import run_queue
+from shared.azure import run_queue
+from shared.azure.run_queue import Enqueued, RunQueue, Waiting
 from shared.function_names import FACTORY_RUN, RUN_COORDINATOR
-from shared.run_queue import Enqueued, RunQueue, Waiting
-from shared.run_request import COORDINATOR_ID, Finished, RunRequest, TakeRequest
+from shared.run.request import COORDINATOR_ID, Finished, RunRequest, TakeRequest
 from shared.telemetry import run_scope
 
 log = logging.getLogger(__name__)

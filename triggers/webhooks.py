@@ -1,7 +1,7 @@
 """Push webhooks of GitHub, Azure DevOps and GitLab: read, let shared decide, start.
 
 The routes are anonymous at the Functions level: the provider's own secret (an HMAC
-signature, a token, basic auth) is the authentication, checked by `shared.webhook_intake`
+signature, a token, basic auth) is the authentication, checked by `shared.webhooks.intake`
 before anything else is looked at. A push of the configuration starts `factory_run` over
 the head of the branch, as run `push-<commit>`, through the run queue (one run at a
 time): a redelivery, or another push of the same commit, finds that run and starts
@@ -18,11 +18,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from shared.azure.run_queue import RunQueueError
 from shared.function_names import WEBHOOK_AZURE_DEVOPS, WEBHOOK_GITHUB, WEBHOOK_GITLAB
-from shared.push_events import Provider
-from shared.run_queue import RunQueueError
 from shared.settings import load_settings
-from shared.webhook_intake import NoRun, StartRun, WebhookRejected, locate, receive
+from shared.webhooks.intake import NoRun, StartRun, WebhookRejected, locate, receive
+from shared.webhooks.push_events import Provider
 from triggers.start import queued_body, submit
 
 log = logging.getLogger(__name__)

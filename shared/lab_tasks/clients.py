@@ -13,17 +13,17 @@ from functools import cache
 from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.mgmt.resource import ResourceManagementClient
 
-from shared import azure_clients
-from shared.arm_ids import ArmIdError, ResourceId, parse_lab_id
+from shared.azure import clients
 from shared.lab_tasks.errors import LabUsageError
+from shared.model.arm_ids import ArmIdError, ResourceId, parse_lab_id
 
 
 @cache
 def resources(subscription: str) -> ResourceManagementClient:
     return ResourceManagementClient(
-        azure_clients.credential(),
+        clients.credential(),
         subscription.lower(),
-        **azure_clients._arm_options(),
+        **clients._arm_options(),
     )
 
 
@@ -50,7 +50,7 @@ class LabRef:
 
     @property
     def dtl(self) -> DevTestLabsClient:
-        return azure_clients.devtestlabs(self.id.subscription)
+        return clients.devtestlabs(self.id.subscription)
 
     @property
     def arm(self) -> ResourceManagementClient:
@@ -61,14 +61,14 @@ class LabRef:
 
 
 def poll_seconds() -> float:
-    return azure_clients.settings().poll_seconds
+    return clients.settings().poll_seconds
 
 
 def time_scale() -> float:
-    return azure_clients.settings().time_scale
+    return clients.settings().time_scale
 
 
 def reset() -> None:
     """Forget cached settings and clients (after the settings changed)."""
-    azure_clients.reset()
+    clients.reset()
     resources.cache_clear()

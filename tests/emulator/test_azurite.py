@@ -6,7 +6,7 @@ from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from emulator.azurite import AzuriteEndpoints
-from shared.local_credential import LocalTokenCredential
+from shared.azure.credential import LocalTokenCredential
 
 
 def test_queue_round_trip_with_connection_string(azurite: AzuriteEndpoints) -> None:

@@ -2,7 +2,7 @@
 settings the code reads, each role assignment with its role and scope, no keys, no secrets.
 
 Expectations are derived from the code where they can be (shared.settings, the triggers'
-bindings, the SDK calls in shared/labs_api.py), so the template cannot drift from it.
+bindings, the SDK calls in shared/azure/labs.py), so the template cannot drift from it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ HOST_SETTINGS = {
     "AzureWebJobsStorage__accountName",
     "AzureWebJobsStorage__credential",
     "AzureWebJobsStorage__clientId",
-    "AzureWebJobsStorage__queueServiceUri",  # shared.azure_clients.queue() with an identity
+    "AzureWebJobsStorage__queueServiceUri",  # shared.azure.clients.queue() with an identity
     "AZURE_CLIENT_ID",  # DefaultAzureCredential picks the user-assigned identity
     "APPLICATIONINSIGHTS_CONNECTION_STRING",  # shared.telemetry.configure_telemetry()
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
@@ -74,7 +74,7 @@ BROAD_ROLES = {
 STORAGE_DATA_ROLES = {BLOB_DATA_OWNER, BLOB_DATA_CONTRIBUTOR, QUEUE_DATA_CONTRIBUTOR}
 STORAGE_DATA_ROLES |= {TABLE_DATA_CONTRIBUTOR}
 
-# Every Azure SDK operation shared/labs_api.py calls -> the RBAC action it needs.
+# Every Azure SDK operation shared/azure/labs.py calls -> the RBAC action it needs.
 OPERATION_ACTIONS = {
     "labs.get": "Microsoft.DevTestLab/labs/read",
     "labs.generate_upload_uri": "Microsoft.DevTestLab/labs/GenerateUploadUri/action",
@@ -466,15 +466,20 @@ def test_custom_roles_are_exact_and_assignable_only_where_deployed() -> None:
             assert all("*" not in action for action in actions), actions
 
 
-def _labs_api_operations() -> set[str]:
-    source = (ROOT / "shared" / "labs_api.py").read_text(encoding="utf-8")
+def _factory_sdk_operations() -> set[str]:
+    source = "".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "shared" / "azure").glob("*.py"))
+    )
     groups = "labs|custom_images|virtual_machines|virtual_networks|disks|virtual_machine_images"
-    return {f"{group}.{method}" for group, method in re.findall(rf"\.({groups})\.(\w+)\(", source)}
+    return {
+        f"{group}.{method}" for group, method in re.findall(rf"client\.({groups})\.(\w+)\(", source)
+    }
 
 
 def test_every_azure_call_of_the_factory_has_its_action() -> None:
-    operations = _labs_api_operations()
-    assert operations, "no SDK call found in shared/labs_api.py"
+    operations = _factory_sdk_operations()
+    assert operations, "no SDK call found in shared/azure/"
     unknown = operations - set(OPERATION_ACTIONS)
     assert not unknown, f"new SDK calls: add their RBAC action here and to the roles: {unknown}"
     variables: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.cli import build_parser, main
+from shared.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from azure.mgmt.resource import ResourceManagementClient
 
-from shared import cli
+from shared.cli import main
 from shared.lab_tasks import clients
 from tests.localworld import LocalWorldClient
 
@@ -60,7 +60,7 @@ class LabCli:
 
     def __call__(self, *args: str) -> Run:
         self.capsys.readouterr()
-        code = cli.main(["lab", *args])
+        code = main.main(["lab", *args])
         captured = self.capsys.readouterr()
         return Run(code, captured.out, captured.err)
 

@@ -15,8 +15,8 @@ from azure.storage.blob import BlobClient
 
 from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
 from emulator.runner import LocalWorld, WorldInfo
-from shared.arm_ids import parse_lab_id
-from shared.local_credential import LocalTokenCredential
+from shared.azure.credential import LocalTokenCredential
+from shared.model.arm_ids import parse_lab_id
 from tests.pipeline.world import start_world
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from shared.config import Factory
-from shared.plan import Plan
+from shared.config.models import Factory
+from shared.planning.plan import Plan
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 BUILD_WRITES = 5

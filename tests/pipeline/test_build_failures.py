@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shared import tags
-from shared.validation import load_directory
+from shared.config.loading import load_directory
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _family_images, _labs
 from tests.pipeline.world import EXAMPLE, running_host

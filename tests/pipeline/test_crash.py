@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared import tags
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import FactoryHost

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared import tags
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _family_images, _labs
 from tests.pipeline.world import running_host

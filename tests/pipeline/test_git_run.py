@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scripts.push_demo import init_repository
-from shared import tags
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import FactoryHost

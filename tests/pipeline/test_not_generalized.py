@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from shared import tags
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.world import EXAMPLE, FactoryHost
 

@@ -14,11 +14,12 @@ from azure.mgmt.devtestlabs.models import (
     CustomImagePropertiesCustom,
 )
 
-from shared import azure_clients, catalog, naming, tags
-from shared.arm_ids import parse_lab_id
-from shared.payloads import RetirementRequest
-from shared.retire import retire, sweep
-from shared.validation import load_directory
+from shared.azure import catalog, clients
+from shared.azure.retirement import retire, sweep
+from shared.config.loading import load_directory
+from shared.model import naming, tags
+from shared.model.arm_ids import parse_lab_id
+from shared.run.payloads import RetirementRequest
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import EXAMPLE
@@ -38,9 +39,9 @@ def configured(fresh_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "IMAGEFACTORY_BLOB_ENDPOINT", f"https://127.0.0.1:{fresh_world.info.blob_port}/{{account}}"
     )
     monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
-    azure_clients.reset()
+    clients.reset()
     yield fresh_world
-    azure_clients.reset()
+    clients.reset()
 
 
 def _vhd(world: World, lab_id: str, blob: str, metadata: dict[str, str] | None = None) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
-from shared import naming
 from shared.function_names import RETIREMENT_QUEUE
+from shared.model import naming
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _family_images, _labs
 from tests.pipeline.test_retire_and_sweep import FACTORY, FACTORY_ID, _image, _owned

@@ -35,8 +35,8 @@ from scripts.push_demo import (
     read_tree,
     toggle_vm_size,
 )
-from shared import tags
 from shared.function_names import FACTORY_RUN
+from shared.model import tags
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import FactoryHost

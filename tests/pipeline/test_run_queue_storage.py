@@ -17,11 +17,11 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from emulator.azurite import DEFAULT_ACCOUNT
-from shared import run_queue
-from shared.local_credential import LocalTokenCredential
-from shared.plan import Trigger
-from shared.run_queue import QueueState, RunQueue, Waiting
-from shared.run_request import ConfigSourceRef, RunRequest, Take, run_instance_id
+from shared.azure import run_queue
+from shared.azure.credential import LocalTokenCredential
+from shared.azure.run_queue import QueueState, RunQueue, Waiting
+from shared.planning.plan import Trigger
+from shared.run.request import ConfigSourceRef, RunRequest, Take, run_instance_id
 from tests.pipeline.conftest import World
 
 SOURCE = ConfigSourceRef(kind="git", location="https://git.example/config.git")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import naming, tags
-from shared.config import Factory
-from shared.definition import definition_hash, resolved_base
-from shared.inventory import CatalogEntry, Inventory, LabImage, LabInventory
-from shared.validation import load_files
+from shared.config.loading import load_files
+from shared.config.models import Factory
+from shared.model import naming, tags
+from shared.planning.definition_hash import definition_hash, resolved_base
+from shared.planning.inventory import CatalogEntry, Inventory, LabImage, LabInventory
 
 SUB_A = "6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c"
 SUB_B = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
@@ -83,7 +83,7 @@ def inventory(
 
 def everywhere(config: Factory, entries: list[CatalogEntry]) -> dict[str, list[LabImage]]:
     """Each lab holding the given versions of the families it selects (ids lowercased)."""
-    from shared.validation import select_images
+    from shared.config.loading import select_images
 
     result: dict[str, list[LabImage]] = {}
     for lab in config.labs.values():

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from shared.cli import EXIT_INVALID, EXIT_OK, main
-from shared.config_source import load_config
-from shared.run_request import ConfigSourceRef
-from shared.validation import ConfigInvalid, load_directory, load_files
+from shared.cli.main import EXIT_INVALID, EXIT_OK, main
+from shared.config.loading import ConfigInvalid, load_directory, load_files
+from shared.git.config_source import load_config
+from shared.run.request import ConfigSourceRef
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "factory"
 SECRET = "outside-the-configuration-7f3a"

@@ -15,10 +15,11 @@ import pytest
 from annotated_types import Le
 from pydantic import BaseModel
 
-from shared import config, naming, tags
-from shared.cli import EXIT_INVALID, EXIT_OK, main
-from shared.config import Model
-from shared.validation import ConfigInvalid, load_directory, load_files
+from shared.cli.main import EXIT_INVALID, EXIT_OK, main
+from shared.config import models
+from shared.config.loading import ConfigInvalid, load_directory, load_files
+from shared.config.models import Model
+from shared.model import naming, tags
 from tests.unit.test_config_hostile import _example_files
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "factory"
@@ -59,10 +60,10 @@ def test_every_number_in_the_configuration_has_an_upper_bound() -> None:
 def test_the_upper_bounds_fit_in_dates_and_timers() -> None:
     """The largest accepted value, scaled by the largest time scale, is still a date."""
     scale = 100  # IMAGEFACTORY_TIME_SCALE's bound
-    assert FAR_FUTURE + timedelta(days=config.MAX_AGE_DAYS) > FAR_FUTURE
-    assert FAR_FUTURE - timedelta(days=config.MAX_AGE_DAYS) < FAR_FUTURE
-    assert FAR_FUTURE + timedelta(minutes=config.MAX_STEP_MINUTES * scale) > FAR_FUTURE
-    assert FAR_FUTURE + timedelta(hours=config.MAX_VM_TTL_HOURS * scale) > FAR_FUTURE
+    assert FAR_FUTURE + timedelta(days=models.MAX_AGE_DAYS) > FAR_FUTURE
+    assert FAR_FUTURE - timedelta(days=models.MAX_AGE_DAYS) < FAR_FUTURE
+    assert FAR_FUTURE + timedelta(minutes=models.MAX_STEP_MINUTES * scale) > FAR_FUTURE
+    assert FAR_FUTURE + timedelta(hours=models.MAX_VM_TTL_HOURS * scale) > FAR_FUTURE
 
 
 def _with(files: dict[str, str], path: str, old: str, new: str) -> dict[str, str]:
@@ -127,9 +128,9 @@ def test_a_huge_max_age_is_refused_by_plan_and_the_largest_accepted_one_plans(
     )
     assert code == EXIT_INVALID and "maxAgeDays: expected a number of at most 3650" in err
     assert "Traceback" not in err
-    text = text.replace("maxAgeDays: 30", f"maxAgeDays: {config.MAX_AGE_DAYS}")
-    text = text.replace("TtlHours: 24", f"TtlHours: {config.MAX_VM_TTL_HOURS}")
-    factory.write_text(text.replace("vmCreate: 60", f"vmCreate: {config.MAX_STEP_MINUTES}"))
+    text = text.replace("maxAgeDays: 30", f"maxAgeDays: {models.MAX_AGE_DAYS}")
+    text = text.replace("TtlHours: 24", f"TtlHours: {models.MAX_VM_TTL_HOURS}")
+    factory.write_text(text.replace("vmCreate: 60", f"vmCreate: {models.MAX_STEP_MINUTES}"))
     code, out, err = _run(
         "plan", str(root), "--inventory", inventory, "--now", "9999-01-01T00:00:00Z"
     )
@@ -147,9 +148,9 @@ def _tags(lines: list[str]) -> dict[str, str]:
 
 
 def test_the_factory_leaves_room_for_its_own_tags() -> None:
-    assert config.MAX_IMAGE_TAGS + len(tags.ALL) == 50
-    load_files(_tags([f"t{i}: v" for i in range(config.MAX_IMAGE_TAGS)]))
-    problem = _one_problem(_tags([f"t{i}: v" for i in range(config.MAX_IMAGE_TAGS + 1)]))
+    assert models.MAX_IMAGE_TAGS + len(tags.ALL) == 50
+    load_files(_tags([f"t{i}: v" for i in range(models.MAX_IMAGE_TAGS)]))
+    problem = _one_problem(_tags([f"t{i}: v" for i in range(models.MAX_IMAGE_TAGS + 1)]))
     assert problem.startswith("images/win2022-base.yaml:20: tags: 40 tags; expected at most 39")
 
 

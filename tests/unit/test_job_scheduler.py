@@ -25,10 +25,10 @@ from orchestrations.job_scheduler import (
     Scheduler,
     jobs_of,
 )
-from shared import catalog
-from shared.inventory import CatalogEntry
-from shared.plan import Build, BuildReason, Trigger
-from shared.planner import plan as make_plan
+from shared.azure import catalog
+from shared.planning.inventory import CatalogEntry
+from shared.planning.plan import Build, BuildReason, Trigger
+from shared.planning.planner import plan as make_plan
 from tests.unit import factories as f
 
 GROUPS = ["sub-a", "sub-b", "sub-c"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from orchestrations.job_inputs import JobInputs
 from orchestrations.job_scheduler import JobId, Kind, Limits, Scheduler, jobs_of
 from orchestrations.ledger import Ledger
-from shared import tags
-from shared.payloads import Pace, StepResult
-from shared.plan import Trigger
-from shared.planner import plan as make_plan
+from shared.model import tags
+from shared.planning.plan import Trigger
+from shared.planning.planner import plan as make_plan
+from shared.run.payloads import Pace, StepResult
 from tests.unit import factories as f
 
 CONFIG = f.factory(

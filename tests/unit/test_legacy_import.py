@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.inventory import Inventory
-from shared.legacy_import import import_legacy
-from shared.plan import Trigger
-from shared.planner import plan
-from shared.validation import load_directory
+from shared.config.legacy_import import import_legacy
+from shared.config.loading import load_directory
+from shared.planning.inventory import Inventory
+from shared.planning.plan import Trigger
+from shared.planning.planner import plan
 from tests.unit.factories import NOW
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"

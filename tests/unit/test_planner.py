@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared import tags
-from shared.inventory import LabInventory, LabVm
-from shared.plan import BuildReason, Trigger
-from shared.planner import plan
+from shared.model import tags
+from shared.planning.inventory import LabInventory, LabVm
+from shared.planning.plan import BuildReason, Trigger
+from shared.planning.planner import plan
 from tests.unit.factories import (
     FACTORY_ID,
     FACTORY_LAB,

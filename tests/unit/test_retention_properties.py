@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared import naming, tags
-from shared.inventory import LabImage
-from shared.retention import RetentionPolicy, images_to_retire
+from shared.model import naming, tags
+from shared.planning.inventory import LabImage
+from shared.planning.retention import RetentionPolicy, images_to_retire
 
 FACTORY_ID = "ours"
 FAMILIES = ["a", "b", "c", "d"]

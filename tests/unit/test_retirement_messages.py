@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.payloads import RetirementRequest, StepResult
-from shared.plan import Trigger
-from shared.planner import plan, retention_policy, retirement_requests
-from shared.retire import InvalidMessage, parse_request, retire
+from shared.azure.retirement import InvalidMessage, parse_request, retire
+from shared.planning.plan import Trigger
+from shared.planning.planner import plan, retention_policy, retirement_requests
+from shared.run.payloads import RetirementRequest, StepResult
 from tests.unit.factories import (
     FACTORY_ID,
     FACTORY_LAB,

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.schema import render_schemas
+from shared.config.schema import render_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "schema"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.validation import ConfigInvalid, load_directory, load_files
+from shared.config.loading import ConfigInvalid, load_directory, load_files
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "factory"
 

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from shared import naming, tags
-from shared.inventory import CatalogEntry, LabImage
-from shared.plan import Trigger
-from shared.plan_render import render_plan
-from shared.planner import newest_entry, plan
-from shared.retention import CLOCK_SKEW, RetentionPolicy, retention
+from shared.cli.plan_view import render_plan
+from shared.model import naming, tags
+from shared.planning.inventory import CatalogEntry, LabImage
+from shared.planning.plan import Trigger
+from shared.planning.planner import newest_entry, plan
+from shared.planning.retention import CLOCK_SKEW, RetentionPolicy, retention
 from tests.unit.factories import (
     FACTORY_ID,
     NOW,

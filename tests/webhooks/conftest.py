@@ -20,7 +20,7 @@ from emulator.azurite import Azurite
 from emulator.tls import ensure_tls
 from scripts.push_demo import init_repository
 from shared.function_names import FACTORY_RUN
-from shared.run_request import RunRequest
+from shared.run.request import RunRequest
 from tests.webhooks.gitserver import GitServer
 from tests.webhooks.payloads import Delivery
 

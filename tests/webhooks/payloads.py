@@ -10,9 +10,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from shared.push_events import Provider
 from shared.settings import Settings
-from shared.webhook_auth import github_signature
+from shared.webhooks.auth import github_signature
+from shared.webhooks.push_events import Provider
 
 REPO_URL = "https://github.com/contoso/image-config.git"
 GITHUB_SECRET = "github-secret-\u00e9"

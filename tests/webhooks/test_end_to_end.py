@@ -26,13 +26,13 @@ from scripts.push_demo import (
     read_tree,
     toggle_vm_size,
 )
-from shared import run_queue
-from shared.config_source import load_config
-from shared.run_queue import CONTAINER, RunQueue, Waiting
-from shared.run_request import COORDINATOR_ID
+from shared.azure import run_queue
+from shared.azure.run_queue import CONTAINER, RunQueue, Waiting
+from shared.git.config_source import load_config
+from shared.run.request import COORDINATOR_ID
 from shared.settings import load_settings
-from shared.webhook_auth import github_signature
-from shared.webhook_intake import StartRun, receive
+from shared.webhooks.auth import github_signature
+from shared.webhooks.intake import StartRun, receive
 from tests.webhooks import payloads as p
 from tests.webhooks.conftest import (
     CONFIG_FOLDER,

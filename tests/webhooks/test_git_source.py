@@ -9,10 +9,10 @@ import pytest
 from dulwich.repo import Repo
 
 from scripts.push_demo import commit_files, head, init_repository, toggle_vm_size
-from shared.config_source import load_config
-from shared.git_source import GitSourceError, read_git
-from shared.run_request import ConfigSourceRef
-from shared.validation import ConfigInvalid
+from shared.config.loading import ConfigInvalid
+from shared.git.config_source import load_config
+from shared.git.source import GitSourceError, read_git
+from shared.run.request import ConfigSourceRef
 from tests.webhooks.conftest import CONFIG_FOLDER, GIT_TOKEN, ConfigRepo
 
 

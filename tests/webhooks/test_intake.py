@@ -15,9 +15,9 @@ from hypothesis import assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from shared.push_events import Provider
-from shared.webhook_auth import github_signature
-from shared.webhook_intake import NoRun, StartRun, WebhookRejected, receive
+from shared.webhooks.auth import github_signature
+from shared.webhooks.intake import NoRun, StartRun, WebhookRejected, receive
+from shared.webhooks.push_events import Provider
 from tests.webhooks import payloads as p
 from tests.webhooks.payloads import Delivery, payload_for, sign
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scripts.push_demo import head, main
-from shared.config_source import load_config
+from shared.git.config_source import load_config
 from tests.webhooks.conftest import App, devhost_process
 
 SECRET = "demo-secret"

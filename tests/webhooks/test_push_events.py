@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.push_events import (
+from shared.webhooks.push_events import (
     GITHUB_MAX_COMMITS,
     PayloadError,
     normalize_repository_url,

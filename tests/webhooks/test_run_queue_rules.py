@@ -1,4 +1,4 @@
-"""The run queue's rules (shared/run_queue.py), on its state alone: what waits, what one
+"""The run queue's rules (shared/azure/run_queue.py), on its state alone: what waits, what one
 take runs, what a retry finds, and that no request is lost or run twice."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared import run_queue
-from shared.plan import Trigger
-from shared.run_queue import QueueState, Waiting
-from shared.run_request import ConfigSourceRef, Finished, RunRequest, run_instance_id
+from shared.azure import run_queue
+from shared.azure.run_queue import QueueState, Waiting
+from shared.planning.plan import Trigger
+from shared.run.request import ConfigSourceRef, Finished, RunRequest, run_instance_id
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SOURCE = ConfigSourceRef(kind="git", location="https://git.example/config.git")

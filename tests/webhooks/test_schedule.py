@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.ncrontab import NcrontabError, next_fire
-from shared.schedule_runs import GRACE, occurrence, scheduled_run
+from shared.config.ncrontab import NcrontabError, next_fire
+from shared.run.schedule import GRACE, occurrence, scheduled_run
 from tests.webhooks import payloads as p
 
 SCHEDULES = ["0 0 2 * * *", "0 */15 * * * *", "30 5 4 * * 1-5", "0 0 0 1 * *"]

@@ -14,7 +14,7 @@ import requests
 
 from scripts.push_demo import deliver_github, github_push_payload, init_repository, toggle_vm_size
 from shared.function_names import SCHEDULED_RUN
-from shared.schedule_runs import scheduled_run
+from shared.run.schedule import scheduled_run
 from shared.settings import load_settings
 from tests.webhooks.conftest import MASTER_KEY, App, devhost_process
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.webhook_auth import (
+from shared.webhooks.auth import (
     WebhookAuthError,
     basic_auth,
     github_signature,

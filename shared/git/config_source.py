@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.config import Factory
-from shared.git_source import read_git
-from shared.run_request import ConfigSourceRef
+from shared.config.loading import load_directory, load_files
+from shared.config.models import Factory
+from shared.git.source import read_git
+from shared.run.request import ConfigSourceRef
 from shared.settings import load_settings
-from shared.validation import load_directory, load_files
 
 
 def load_config(

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 
-from shared.ncrontab import check_ncrontab
-from shared.plan import Trigger
-from shared.run_request import RunRequest, run_instance_id
+from shared.config.ncrontab import check_ncrontab
+from shared.planning.plan import Trigger
+from shared.run.request import RunRequest, run_instance_id
 from shared.settings import Settings
 
 GRACE = timedelta(seconds=5)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.plan import Record, Trigger
+from shared.planning.plan import Record, Trigger
 
 
 class ConfigSourceRef(Record):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from shared.arm_ids import ArmIdError, parse_lab_id
-from shared.plan import Plan
+from shared.model.arm_ids import ArmIdError, parse_lab_id
+from shared.planning.plan import Plan
 
 
 def lab_label(lab_id: str) -> str:

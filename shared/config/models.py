@@ -1,7 +1,7 @@
 """The configuration repository as typed models: factory.yaml, images/*.yaml, labs/*.yaml.
 
 Every model rejects unknown keys. Keys are camelCase in YAML (snake_case in Python).
-Cross-file rules (duplicates, references, cycles) live in `shared.validation`.
+Cross-file rules (duplicates, references, cycles) live in `shared.config.loading`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from shared import tags as factory_tags
-from shared.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
-from shared.ncrontab import NcrontabError, check_ncrontab
+from shared.config.ncrontab import NcrontabError, check_ncrontab
+from shared.model import tags as factory_tags
+from shared.model.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
 
-# A family name becomes part of custom image names `<family>-<version>` (see shared.naming).
+# A family name becomes part of custom image names `<family>-<version>` (see shared.model.naming).
 FAMILY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
 FamilyName = Annotated[str, StringConstraints(pattern=FAMILY_PATTERN)]
 
@@ -39,7 +39,7 @@ MAX_VM_TTL_HOURS = 30 * 24  # a build VM's life: thirty days
 MAX_PARAMETER_NUMBER = 2**53  # what every JSON reader holds exactly
 
 # Azure Resource Manager's limits on tags, per resource: the factory's own tags (all of
-# shared.tags on a build VM) and an image's `tags` share the 50.
+# shared.model.tags on a build VM) and an image's `tags` share the 50.
 MAX_TAGS_PER_RESOURCE = 50
 MAX_IMAGE_TAGS = MAX_TAGS_PER_RESOURCE - len(factory_tags.ALL)
 MAX_TAG_NAME = 512

@@ -6,7 +6,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from shared.config import ImageDefinition, OsType
+from shared.config.models import ImageDefinition, OsType
 
 # DevTest Labs limits on lab VM names.
 VM_NAME_LIMIT = {OsType.WINDOWS: 15, OsType.LINUX: 62}

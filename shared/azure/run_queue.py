@@ -36,8 +36,8 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from pydantic import BaseModel, Field
 
-from shared.plan import Trigger
-from shared.run_request import Finished, RunRequest, Take, run_instance_id
+from shared.planning.plan import Trigger
+from shared.run.request import Finished, RunRequest, Take, run_instance_id
 
 CONTAINER = "imagefactory-runs"  # one blob in it per task hub: `<hub>.json`
 REMEMBER = timedelta(hours=24)  # a request id (and its key) is remembered this long after its run
@@ -353,13 +353,13 @@ def from_settings(
 def default(hub: str) -> RunQueue:
     """The queue of the task hub `hub` on this app's Functions storage, built once per
     process. (Apps sharing a storage account have task hubs of their own.)"""
-    from shared import azure_clients
+    from shared.azure import clients
 
-    settings = azure_clients.settings()
+    settings = clients.settings()
     return from_settings(
         hub,
         settings.queue_connection,
         settings.ca_bundle,
-        azure_clients.credential,
+        clients.credential,
         settings.blob_endpoint,
     )

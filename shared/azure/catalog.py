@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import labs_api, naming, tags
-from shared.inventory import CatalogEntry
-from shared.plan import Build
+from shared.azure import labs
+from shared.model import naming, tags
+from shared.planning.inventory import CatalogEntry
+from shared.planning.plan import Build
 
 _FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
     "imagefactoryid",
@@ -80,7 +81,7 @@ def list_entries(factory_lab: str, factory_id: str) -> list[CatalogEntry]:
     """Every complete catalog entry of this factory (an unfinished capture has no metadata),
     read with the factory's own identity: no ARM request at all."""
     entries = []
-    for blob in labs_api.list_catalog(factory_lab, naming.CATALOG_PREFIX):
+    for blob in labs.list_catalog(factory_lab, naming.CATALOG_PREFIX):
         found = entry(blob.metadata, factory_id) if blob.metadata else None
         if found is not None and blob.name == naming.catalog_blob_name(found.family, found.version):
             entries.append(found)

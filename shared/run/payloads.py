@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, field_validator
 
-from shared import tags
-from shared.arm_ids import ArmIdError, parse_lab_id
-from shared.config import FAMILY_PATTERN, Artifact, Factory, OsType
-from shared.inventory import CatalogEntry, LabInventory
-from shared.plan import Build, Distribution, Plan, Record
+from shared.config.models import FAMILY_PATTERN, Artifact, Factory, OsType
+from shared.model import tags
+from shared.model.arm_ids import ArmIdError, parse_lab_id
+from shared.planning.inventory import CatalogEntry, LabInventory
+from shared.planning.plan import Build, Distribution, Plan, Record
 
 
 class Pace(Record):

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from shared import naming
-from shared.config import Factory, FactorySettings, ImageDefinition, LabTarget, Model, OsType
-from shared.yaml_lines import LoadedYaml, Loc, YamlSyntaxError, parse_yaml
+from shared.config.models import Factory, FactorySettings, ImageDefinition, LabTarget, Model, OsType
+from shared.config.yaml_lines import LoadedYaml, Loc, YamlSyntaxError, parse_yaml
+from shared.model import naming
 
 FACTORY_FILE = "factory.yaml"
 IMAGES_DIR = "images"

@@ -33,10 +33,11 @@ from azure.mgmt.devtestlabs.models import (
 )
 from azure.storage.blob import BlobClient, BlobSasPermissions, UserDelegationKey, generate_blob_sas
 
-from shared import azure_clients, tags
-from shared.arm_ids import ResourceId, parse_lab_id, parse_resource_id
-from shared.config import Artifact, GalleryImage, OsType
-from shared.inventory import LabImage, LabInventory, LabVm
+from shared.azure import clients
+from shared.config.models import Artifact, GalleryImage, OsType
+from shared.model import tags
+from shared.model.arm_ids import ResourceId, parse_lab_id, parse_resource_id
+from shared.planning.inventory import LabImage, LabInventory, LabVm
 
 ADMIN_USER = "factoryadmin"
 RELEASED = "released"  # metadata of a blob truncated instead of deleted
@@ -55,7 +56,7 @@ class Lab:
 
     @property
     def client(self) -> Any:
-        return azure_clients.devtestlabs(self.id.subscription)
+        return clients.devtestlabs(self.id.subscription)
 
     @property
     def group(self) -> str:
@@ -107,7 +108,7 @@ def newest_gallery_versions(lab_id: str, wanted: list[GalleryImage]) -> dict[str
     Microsoft.Compute (virtual machine images), keyed `publisher/offer/sku` lowercased.
     """
     lab = Lab.of(lab_id)
-    client = azure_clients.compute(lab.id.subscription)
+    client = clients.compute(lab.id.subscription)
     location = _lab_location(lab)
     newest: dict[str, str] = {}
     for image in {g.key: g for g in wanted}.values():
@@ -313,7 +314,7 @@ def os_disk(lab_id: str, name: str) -> ResourceId:
 def begin_disk_read(disk: ResourceId, seconds: int) -> str:
     """Start a disk grant (a read SAS for `seconds`). Returns its operation's URL: the SAS
     itself is read by `start_capture_copy`, so it never leaves an activity."""
-    client = azure_clients.compute(disk.subscription)
+    client = clients.compute(disk.subscription)
     headers: dict[str, str] = {}
     client.disks.begin_grant_access(
         disk.resource_group,
@@ -327,7 +328,7 @@ def begin_disk_read(disk: ResourceId, seconds: int) -> str:
 
 def begin_disk_revoke(disk: ResourceId) -> str:
     """Start revoking a disk's grants. Returns the operation's URL."""
-    client = azure_clients.compute(disk.subscription)
+    client = clients.compute(disk.subscription)
     headers: dict[str, str] = {}
     client.disks.begin_revoke_access(
         disk.resource_group, disk.name, polling=False, raw_response_hook=_keep_headers(headers)
@@ -363,7 +364,7 @@ def disk_read_url(subscription: str, grant_url: str) -> str:
 
 
 def _operation_body(subscription: str, url: str) -> dict[str, Any]:
-    client = azure_clients.compute(subscription)
+    client = clients.compute(subscription)
     response = client.send_request(HttpRequest("GET", url))
     if response.status_code >= 400:
         raise HttpResponseError(response=response, error_format=ARMErrorFormat)
@@ -412,13 +413,13 @@ def blob_url(blob: BlobAt) -> str:
 
 def _client(blob: BlobAt) -> BlobClient:
     if blob.catalog:
-        return azure_clients.blob_with_token(blob_url(blob))
-    return azure_clients.blob(upload_url(blob.lab, blob.name))
+        return clients.blob_with_token(blob_url(blob))
+    return clients.blob(upload_url(blob.lab, blob.name))
 
 
 def _container_url(lab_id: str) -> str:
     account = _lab_storage_account(Lab.of(lab_id))
-    endpoint = azure_clients.settings().blob_endpoint.replace("{account}", account)
+    endpoint = clients.settings().blob_endpoint.replace("{account}", account)
     return f"{endpoint.rstrip('/')}/{UPLOADS_CONTAINER}"
 
 
@@ -470,7 +471,7 @@ def catalog_read_url(blob: BlobAt, seconds: int) -> str:
     with _upload_lock:
         held = _delegation.get(account)
     if held is None or held[0] < expiry:
-        service = azure_clients.blob_service_with_token(_container_url(blob.lab).rsplit("/", 1)[0])
+        service = clients.blob_service_with_token(_container_url(blob.lab).rsplit("/", 1)[0])
         key_expiry = max(expiry, now + _DELEGATION_LIFETIME)
         key = service.get_user_delegation_key(now - timedelta(minutes=5), key_expiry)
         held = (key_expiry, key)
@@ -510,7 +511,7 @@ def start_copy(source_url: str, destination: BlobAt, metadata: dict[str, str]) -
 
 def _create_container(lab_id: str) -> None:
     with contextlib.suppress(ResourceExistsError):
-        azure_clients.container_with_token(_container_url(lab_id)).create_container()
+        clients.container_with_token(_container_url(lab_id)).create_container()
 
 
 def _released(props: Any) -> bool:
@@ -556,7 +557,7 @@ def delete_blob(blob: BlobAt) -> bool:
     the bytes are released by truncating the blob to nothing, which the upload URI allows.
     """
     try:
-        azure_clients.blob_with_token(blob_url(blob)).delete_blob()
+        clients.blob_with_token(blob_url(blob)).delete_blob()
         return True
     except ResourceNotFoundError:
         return False
@@ -578,7 +579,7 @@ class CatalogBlob:
 
 def list_catalog(factory_lab: str, prefix: str) -> list[CatalogBlob]:
     """The blobs of the factory lab's uploads container under `prefix`, with metadata."""
-    container = azure_clients.container_with_token(_container_url(factory_lab))
+    container = clients.container_with_token(_container_url(factory_lab))
     try:
         return [
             CatalogBlob(b.name, dict(b.metadata or {}))

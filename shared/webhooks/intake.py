@@ -19,9 +19,17 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from shared.git_source import GitSourceError, branch_head
-from shared.plan import Trigger
-from shared.push_events import (
+from shared.git.source import GitSourceError, branch_head
+from shared.planning.plan import Trigger
+from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
+from shared.settings import Settings
+from shared.webhooks.auth import (
+    WebhookAuthError,
+    verify_azure_devops,
+    verify_github,
+    verify_gitlab,
+)
+from shared.webhooks.push_events import (
     GITHUB_EVENT,
     GITLAB_EVENT,
     PayloadError,
@@ -30,14 +38,6 @@ from shared.push_events import (
     from_repository,
     parse_push,
     touches_folder,
-)
-from shared.run_request import ConfigSourceRef, RunRequest, run_instance_id
-from shared.settings import Settings
-from shared.webhook_auth import (
-    WebhookAuthError,
-    verify_azure_devops,
-    verify_github,
-    verify_gitlab,
 )
 
 PROVIDER_NAMES: dict[Provider, str] = {

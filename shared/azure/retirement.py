@@ -12,12 +12,13 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from shared import catalog, labs_api, naming, tags
-from shared.config import Factory
-from shared.inventory import CatalogEntry
-from shared.payloads import RetirementRequest
-from shared.planner import retention_policy
-from shared.retention import retention, version_key, version_problem
+from shared.azure import catalog, labs
+from shared.config.models import Factory
+from shared.model import naming, tags
+from shared.planning.inventory import CatalogEntry
+from shared.planning.planner import retention_policy
+from shared.planning.retention import retention, version_key, version_problem
+from shared.run.payloads import RetirementRequest
 
 MAX_MESSAGE_BYTES = 4096  # a request names a lab id and a family: well under 1 KiB
 
@@ -67,13 +68,13 @@ def retire(request: RetirementRequest, factory: Factory, now: datetime) -> Retir
     policy = retention_policy(factory, request.lab, now)
     if policy is None:
         return RetireOutcome(skipped="the configuration does not distribute to this lab")
-    inventory = labs_api.inventory(request.lab)
+    inventory = labs.inventory(request.lab)
     if inventory.error:
         raise RuntimeError(f"cannot read lab {request.lab}: {inventory.error}")
     images = [i for i in inventory.images if i.family() == request.family]
     outcome = retention(images, policy)
     for retire_ in outcome.retire:
-        labs_api.begin_delete_image(request.lab, retire_.image.name, policy.factory_id)
+        labs.begin_delete_image(request.lab, retire_.image.name, policy.factory_id)
     return RetireOutcome(
         deleted=[r.image.name for r in outcome.retire],
         warnings=[i.warning for i in outcome.ignored],
@@ -92,11 +93,11 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
     families no longer defined beyond the newest `keep` (default retention)."""
     report = SweepReport()
     factory_id = factory.settings.factory_id
-    labs = {factory.settings.factory_lab.lower(): factory.settings.factory_lab}
+    lab_ids = {factory.settings.factory_lab.lower(): factory.settings.factory_lab}
     for target in factory.labs.values():
-        labs.setdefault(target.lab.lower(), target.lab)
-    for lab in labs.values():
-        inventory = labs_api.inventory(lab)
+        lab_ids.setdefault(target.lab.lower(), target.lab)
+    for lab in lab_ids.values():
+        inventory = labs.inventory(lab)
         if inventory.error:
             report.errors.append(f"{lab}: {inventory.error}")
             continue
@@ -107,7 +108,7 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
             if vm.provisioning_state.lower() == "deleting":
                 continue
             try:
-                if labs_api.begin_delete_owned_vm(lab, vm.name, factory_id):
+                if labs.begin_delete_owned_vm(lab, vm.name, factory_id):
                     report.vms.append(f"{lab}/{vm.name}")
             except Exception as exc:  # one VM must not stop the sweep
                 report.errors.append(f"{lab}/{vm.name}: {exc}".splitlines()[0])
@@ -125,8 +126,8 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
         for version in [e.version for e in newest_first[keep:]]:
             blob = naming.catalog_blob_name(family, version)
             try:
-                at = labs_api.BlobAt(factory.settings.factory_lab, blob, catalog=True)
-                if labs_api.delete_blob(at):
+                at = labs.BlobAt(factory.settings.factory_lab, blob, catalog=True)
+                if labs.delete_blob(at):
                     report.blobs.append(blob)
             except Exception as exc:
                 report.errors.append(f"{blob}: {exc}".splitlines()[0])

@@ -28,8 +28,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import BaseRepo, Repo
 
-from shared.run_request import ConfigSourceRef
-from shared.validation import (
+from shared.config.loading import (
     FACTORY_FILE,
     IMAGES_DIR,
     LABS_DIR,
@@ -37,6 +36,7 @@ from shared.validation import (
     Problem,
     decode,
 )
+from shared.run.request import ConfigSourceRef
 
 DEFAULT_USERNAME = "x-access-token"
 CACHE_FOLDER = "imagefactory-git"

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
-from shared.inventory import Inventory
+from shared.cli.plan_view import render_plan
+from shared.config.loading import ConfigInvalid, load_directory
+from shared.config.schema import render_schemas, write_schemas
 from shared.lab_tasks.cli import add_lab_parser
-from shared.plan import Trigger
-from shared.plan_render import render_plan
-from shared.planner import plan
-from shared.schema import render_schemas, write_schemas
-from shared.validation import ConfigInvalid, load_directory
+from shared.planning.inventory import Inventory
+from shared.planning.plan import Trigger
+from shared.planning.planner import plan
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -85,7 +85,7 @@ def _cmd_schema(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cmd_import_legacy(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from shared.legacy_import import import_legacy
+    from shared.config.legacy_import import import_legacy
 
     try:
         report = import_legacy(Path(args.path), Path(args.out), factory_lab=args.factory_lab)

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared import naming, tags
-from shared.inventory import LabImage
+from shared.model import naming, tags
+from shared.planning.inventory import LabImage
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"

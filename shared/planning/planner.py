@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared import naming, tags
-from shared.config import Factory, ImageDefinition
-from shared.definition import definition_hash, resolved_base
-from shared.inventory import CatalogEntry, Inventory, LabImage, LabInventory, LabVm
-from shared.payloads import RetirementRequest, StepResult
-from shared.plan import (
+from shared.config.loading import select_images
+from shared.config.models import Factory, ImageDefinition
+from shared.model import naming, tags
+from shared.planning.definition_hash import definition_hash, resolved_base
+from shared.planning.inventory import CatalogEntry, Inventory, LabImage, LabInventory, LabVm
+from shared.planning.plan import (
     Build,
     BuildReason,
     Cleanup,
@@ -22,8 +22,8 @@ from shared.plan import (
     Skip,
     Trigger,
 )
-from shared.retention import RetentionPolicy, retention, version_key, version_problem
-from shared.validation import select_images
+from shared.planning.retention import RetentionPolicy, retention, version_key, version_problem
+from shared.run.payloads import RetirementRequest, StepResult
 
 
 def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger) -> Plan:
@@ -110,7 +110,7 @@ def _plan_builds(
 
 def newest_entry(entries: Iterable[CatalogEntry], now: datetime) -> CatalogEntry | None:
     """The newest catalog version whose version and created time validate (see
-    shared.retention): a malformed or future-dated one is never the newest."""
+    shared.planning.retention): a malformed or future-dated one is never the newest."""
     valid = [e for e in entries if version_problem(e.version, now, e.created) is None]
     return max(valid, key=lambda e: version_key(e.version, e.created), default=None)
 

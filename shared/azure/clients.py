@@ -27,7 +27,7 @@ def settings() -> Settings:
 @cache
 def credential() -> TokenCredential:
     if settings().credential == "local":
-        from shared.local_credential import LocalTokenCredential
+        from shared.azure.credential import LocalTokenCredential
 
         return LocalTokenCredential()
     from azure.identity import DefaultAzureCredential

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from shared.arm_ids import lab_id
-from shared.config import OsType
-from shared.definition import GENERALIZE_ARTIFACT
+from shared.config.models import OsType
+from shared.model.arm_ids import lab_id
+from shared.planning.definition_hash import GENERALIZE_ARTIFACT
 
 _VM_TYPE = "microsoft.devtestlab/labs/virtualmachines"
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")

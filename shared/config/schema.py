@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.config import FactorySettings, ImageDefinition, LabTarget
+from shared.config.models import FactorySettings, ImageDefinition, LabTarget
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "factory.schema.json": FactorySettings,

@@ -9,8 +9,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from shared.payloads import RunReport
-from shared.plan_render import lab_label
+from shared.cli.plan_view import lab_label
+from shared.run.payloads import RunReport
 
 
 def progress_view(run_id: str, status: dict[str, Any]) -> Group:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from shared.config import Artifact, ImageDefinition, OsType
+from shared.config.models import Artifact, ImageDefinition, OsType
 
 GENERALIZE_ARTIFACT = {OsType.WINDOWS: "windows-sysprep", OsType.LINUX: "linux-deprovision"}
 

@@ -1,0 +1,1 @@
+"""Adapters to Azure: clients, credential, labs, disks, blobs, catalog, retirement."""

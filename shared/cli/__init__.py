@@ -1,0 +1,1 @@
+"""The imagefactory command line and its terminal views."""

@@ -1,0 +1,1 @@
+"""Configuration: models, YAML with line numbers, loading and its rules, schema. Pure."""

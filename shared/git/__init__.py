@@ -1,0 +1,1 @@
+"""Adapters to Git: reading the configuration repository with dulwich."""

@@ -1,0 +1,1 @@
+"""A run's request, schedule, payloads and report. Pure."""

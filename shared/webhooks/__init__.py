@@ -1,0 +1,1 @@
+"""Adapters to Git hosts' push webhooks: authentication, parsing, intake."""
