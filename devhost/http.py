@@ -547,97 +547,109 @@ class RequestHandler(BaseHTTPRequestHandler):
     # The Durable HTTP API -----------------------------------------------------------------
 
     def _durable(self, rest: str, query: dict[str, str], body: bytes) -> None:
-        host = self.server.devhost
-        engine = host.engine
         rest = rest.strip("/")
         parts = rest.split("/") if rest else []
         method = self.command
         if parts and parts[0] == "orchestrators" and len(parts) in (2, 3):
-            if method != "POST":
-                self._error(405, "Start an orchestration with POST.")
-                return
-            text = body.decode("utf-8").strip() if body else ""
-            if text:
-                try:
-                    json.loads(text)
-                except json.JSONDecodeError:
-                    self._error(400, "Invalid JSON content.")
-                    return
-            instance_id = engine.start_new(
-                parts[1],
-                parts[2] if len(parts) == 3 and parts[2] else None,
-                text or None,
-                query.get("version"),
-            )
-            self._started(instance_id, query)
-            return
-        if parts and parts[0] == "entities":
+            self._start_orchestration(parts, query, body)
+        elif parts and parts[0] == "entities":
             self._error(
                 501,
                 "devhost does not support durable entities (reading, listing or signalling "
                 "an entity).",
             )
-            return
-        if not parts or parts[0] != "instances":
+        elif parts == ["instances"]:
+            self._instances(query)
+        elif len(parts) == 2 and parts[0] == "instances":
+            self._instance(parts[1], query)
+        elif len(parts) > 2 and parts[0] == "instances":
+            if method != "POST":
+                self._error(405, f"Use POST for {parts[2]}.")
+            elif not self._instance_operation(parts[1], parts[2:], query, body):
+                self._error(404, f"No Durable API endpoint {method} /{rest}.")
+        else:
             self._error(404, f"No Durable API endpoint {method} /{rest}.")
+
+    def _start_orchestration(self, parts: list[str], query: dict[str, str], body: bytes) -> None:
+        """POST orchestrators/<name>[/<instance id>]."""
+        if self.command != "POST":
+            self._error(405, "Start an orchestration with POST.")
             return
-        if len(parts) == 1:
-            if method == "GET":
-                self._list(query)
-            elif method == "DELETE":
-                created_from = moment(query.get("createdTimeFrom"))
-                if not created_from:
-                    self._error(400, "Please provide value for 'createdTimeFrom' parameter.")
-                    return
-                statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
-                created_to = moment(query.get("createdTimeTo"))
-                deleted = engine.purge_many(created_from, created_to, statuses)
-                if deleted == 0:
-                    self._error(404, "No instance matched the purge filter.")
-                else:
-                    self._json(200, {"instancesDeleted": deleted})
+        text = body.decode("utf-8").strip() if body else ""
+        if text:
+            try:
+                json.loads(text)
+            except json.JSONDecodeError:
+                self._error(400, "Invalid JSON content.")
+                return
+        instance_id = self.server.devhost.engine.start_new(
+            parts[1],
+            parts[2] if len(parts) == 3 and parts[2] else None,
+            text or None,
+            query.get("version"),
+        )
+        self._started(instance_id, query)
+
+    def _instances(self, query: dict[str, str]) -> None:
+        """GET lists instances; DELETE purges those created in a time window."""
+        if self.command == "GET":
+            self._list(query)
+        elif self.command == "DELETE":
+            created_from = moment(query.get("createdTimeFrom"))
+            if not created_from:
+                self._error(400, "Please provide value for 'createdTimeFrom' parameter.")
+                return
+            statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
+            created_to = moment(query.get("createdTimeTo"))
+            deleted = self.server.devhost.engine.purge_many(created_from, created_to, statuses)
+            if deleted == 0:
+                self._error(404, "No instance matched the purge filter.")
             else:
-                self._error(405, f"{method} is not allowed on /instances/.")
-            return
-        instance_id = parts[1]
-        if len(parts) == 2:
-            if method == "GET":
-                self._status(instance_id, query)
-            elif method == "DELETE":
-                self._json(200, {"instancesDeleted": engine.purge(instance_id)})
-            else:
-                self._error(405, f"{method} is not allowed on an instance.")
-            return
-        operation = parts[2]
-        if method != "POST":
-            self._error(405, f"Use POST for {operation}.")
-            return
-        if operation == "raiseEvent" and len(parts) == 4:
+                self._json(200, {"instancesDeleted": deleted})
+        else:
+            self._error(405, f"{self.command} is not allowed on /instances/.")
+
+    def _instance(self, instance_id: str, query: dict[str, str]) -> None:
+        """GET is the instance's status; DELETE purges it."""
+        if self.command == "GET":
+            self._status(instance_id, query)
+        elif self.command == "DELETE":
+            self._json(200, {"instancesDeleted": self.server.devhost.engine.purge(instance_id)})
+        else:
+            self._error(405, f"{self.command} is not allowed on an instance.")
+
+    def _instance_operation(
+        self, instance_id: str, operation: list[str], query: dict[str, str], body: bytes
+    ) -> bool:
+        """POST instances/<id>/<operation>; False when there is no such operation."""
+        engine = self.server.devhost.engine
+        name = operation[0]
+        if name == "raiseEvent" and len(operation) == 2:
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
             if content_type.lower() != "application/json":
                 self._error(400, "Only application/json request content is supported.")
-                return
+                return True
             text = body.decode("utf-8").strip()
             try:
                 json.loads(text or "null")
             except json.JSONDecodeError:
                 self._error(400, "Invalid JSON content.")
-                return
-            engine.raise_event(instance_id, parts[3], text or None)
+                return True
+            engine.raise_event(instance_id, operation[1], text or None)
             self._send(202)
-            return
-        if operation in ("terminate", "suspend", "resume") and len(parts) == 3:
-            getattr(engine, operation)(instance_id, query.get("reason"))
+        elif len(operation) != 1:
+            return False
+        elif name in ("terminate", "suspend", "resume"):
+            getattr(engine, name)(instance_id, query.get("reason"))
             self._send(202)
-            return
-        if operation == "restart" and len(parts) == 3:
+        elif name == "restart":
             flag = query.get("restartWithNewInstanceId", "").strip().lower()
             self._started(engine.restart(instance_id, new_id=flag != "false"), query)
-            return
-        if operation == "rewind" and len(parts) == 3:
+        elif name == "rewind":
             self._error(501, "devhost does not support rewind.")
-            return
-        self._error(404, f"No Durable API endpoint {method} /{rest}.")
+        else:
+            return False
+        return True
 
     def _status_headers(self, instance_id: str, running: bool) -> dict[str, str]:
         if not running:
