@@ -22,7 +22,7 @@ from devhost.engine import summarize_event
 from devhost.host import DB_FILE, RUNTIME_FILE, DevHost, default_state_dir
 from devhost.loader import AppLoadError
 from devhost.settings import AppSettings, SettingsError
-from devhost.store import Store
+from devhost.store import Instance, Store
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -136,6 +136,21 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
         queues=not args.no_queues,
     )
     host.start()
+    console.print(_functions_table(host))
+    # Keys stay in the files they come from; a console is often a shared log.
+    console.print(
+        f"Keys: the DEVHOST_*_KEY settings, or generated in {host.keys_file} (readable by you only)"
+    )
+    console.print(f"State: {host.state_dir}   (Ctrl-C to stop)")
+    console.file.flush()  # a log file shows the table now, not at exit
+    stopped.wait()
+    host.stop()
+    console.print("devhost stopped.")
+    return EXIT_OK
+
+
+def _functions_table(host: DevHost) -> Table:
+    """Every function with its URL, schedule or queue, and those not run with the reason."""
     table = Table(title=f"devhost: {host.app_dir.name} on {host.base_url}")
     table.add_column("Function")
     table.add_column("Trigger")
@@ -158,17 +173,7 @@ def cmd_start(args: argparse.Namespace, console: Console) -> int:
             table.add_row(info.name, info.trigger_type.removesuffix("Trigger"), "")
     for name, reason in host.app.unsupported.items():
         table.add_row(name, "[red]not run[/]", reason)
-    console.print(table)
-    # Keys stay in the files they come from; a console is often a shared log.
-    console.print(
-        f"Keys: the DEVHOST_*_KEY settings, or generated in {host.keys_file} (readable by you only)"
-    )
-    console.print(f"State: {host.state_dir}   (Ctrl-C to stop)")
-    console.file.flush()  # a log file shows the table now, not at exit
-    stopped.wait()
-    host.stop()
-    console.print("devhost stopped.")
-    return EXIT_OK
+    return table
 
 
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
@@ -216,14 +221,23 @@ def cmd_runs(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
-def cmd_show(args: argparse.Namespace, console: Console) -> int:
+def _open_instance(args: argparse.Namespace, console: Console) -> tuple[Store, Instance] | None:
+    """The store and the instance `args.instance_id` names; None (said why) without them."""
     store = _open_store(args, console)
     if store is None:
-        return EXIT_ERROR
+        return None
     instance = store.instance(args.instance_id)
     if instance is None:
         console.print(f"[red]No instance with ID '{args.instance_id}'.[/]")
+        return None
+    return store, instance
+
+
+def cmd_show(args: argparse.Namespace, console: Console) -> int:
+    opened = _open_instance(args, console)
+    if opened is None:
         return EXIT_ERROR
+    store, instance = opened
     table = Table(show_header=False, title=f"Instance {instance.instance_id}")
     table.add_column("Field", style="bold")
     table.add_column("Value")
@@ -255,12 +269,10 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_history(args: argparse.Namespace, console: Console) -> int:
-    store = _open_store(args, console)
-    if store is None:
+    opened = _open_instance(args, console)
+    if opened is None:
         return EXIT_ERROR
-    if store.instance(args.instance_id) is None:
-        console.print(f"[red]No instance with ID '{args.instance_id}'.[/]")
-        return EXIT_ERROR
+    store, _ = opened
     events = store.history(args.instance_id)
     if args.json:
         console.print_json(json.dumps(events))
