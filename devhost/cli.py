@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from devhost.engine import summarize_event
-from devhost.host import DB_FILE, RUNTIME_FILE, DevHost, default_state_dir
+from devhost.host import DevHost
 from devhost.loader import AppLoadError
-from devhost.settings import AppSettings, SettingsError
+from devhost.settings import DB_FILE, RUNTIME_FILE, AppSettings, SettingsError, state_dir_for
 from devhost.store import Instance, Store
 
 EXIT_OK = 0
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
-    return Path(args.state_dir).resolve() if args.state_dir else default_state_dir(args.app_dir)
+    return state_dir_for(args.app_dir, args.state_dir)
 
 
 def _open_store(args: argparse.Namespace, console: Console) -> Store | None:

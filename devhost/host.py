@@ -16,26 +16,25 @@ import os
 import re
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from devhost import http
 from devhost.engine import Engine, EngineError
 from devhost.invoke import OutValue, shared_invoker
 from devhost.loader import FunctionInfo, LoadedApp, load_app
-from devhost.settings import KEYS_FILE, AppSettings, Keys, SettingsError
+from devhost.settings import (
+    DB_FILE,
+    KEYS_FILE,
+    RUNTIME_FILE,
+    AppSettings,
+    Keys,
+    SettingsError,
+    state_dir_for,
+)
 from devhost.store import Store
 from devhost.triggers import QueuePoller, TimerTriggers, enqueue_now, send_messages
 
 log = logging.getLogger("devhost")
-
-STATE_DIR = Path(".local") / "devhost"
-DB_FILE = "devhost.sqlite3"
-RUNTIME_FILE = "runtime.json"
-
-
-def default_state_dir(app_dir: Path) -> Path:
-    return app_dir.resolve() / STATE_DIR
 
 
 class DevHost:
@@ -58,7 +57,7 @@ class DevHost:
         replaces the request limits (the body size limit otherwise comes from
         `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`, as on the Functions host)."""
         self.app_dir = Path(app_dir).resolve()
-        self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
+        self.state_dir = state_dir_for(self.app_dir, state_dir)
         self.settings = AppSettings.load(
             self.app_dir, Path(settings_file) if settings_file else None
         )
@@ -147,12 +146,7 @@ class DevHost:
     def __enter__(self) -> DevHost:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _max_body(self) -> int:

@@ -16,10 +16,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
-from devhost.host import default_state_dir
-from devhost.settings import AppSettings
+from devhost.settings import AppSettings, state_dir_for
 
 
 def free_port() -> int:
@@ -46,7 +44,7 @@ class DevHostProcess:
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.port = port or free_port()
-        self.state_dir = Path(state_dir).resolve() if state_dir else default_state_dir(self.app_dir)
+        self.state_dir = state_dir_for(self.app_dir, state_dir)
         self.settings_file = Path(settings_file).resolve() if settings_file else None
         self.extra_args = extra_args or []
         # This process's environment, less variables starting with a `drop_env` prefix
@@ -129,10 +127,5 @@ class DevHostProcess:
     def __enter__(self) -> DevHostProcess:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

@@ -33,6 +33,10 @@ FUNCTION_KEY_SETTING = "DEVHOST_FUNCTION_KEY"
 MASTER_KEY_SETTING = "DEVHOST_MASTER_KEY"
 SYSTEM_KEY_SETTING = "DEVHOST_SYSTEM_KEY"
 KEYS_FILE = "keys.json"
+# The state directory: the SQLite store, keys.json and the running host's runtime.json.
+STATE_DIR = Path(".local") / "devhost"
+DB_FILE = "devhost.sqlite3"
+RUNTIME_FILE = "runtime.json"
 DEFAULT_PORT = 7071
 DEFAULT_HUB = "TestHubName"
 
@@ -40,6 +44,11 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
+
+
+def state_dir_for(app_dir: Path, given: Path | str | None = None) -> Path:
+    """The state directory given, else the app directory's own."""
+    return Path(given).resolve() if given else app_dir.resolve() / STATE_DIR
 
 
 class SettingsError(ValueError):

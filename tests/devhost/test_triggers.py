@@ -16,7 +16,8 @@ from azure.storage.queue import QueueClient
 
 from devhost.cli import main as devhost_cli
 from devhost.engine import iso
-from devhost.host import DB_FILE, DevHost
+from devhost.host import DevHost
+from devhost.settings import DB_FILE
 from emulator.azurite import AzuriteEndpoints
 from tests.devhost.conftest import FUNCTION_KEY, MASTER_KEY, copy_app
 
