@@ -22,7 +22,6 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.steps import Orchestration, Waited, best_effort, call, monitor
-from shared.azure import catalog
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
@@ -41,6 +40,7 @@ from shared.function_names import (
     VM_STATUS,
 )
 from shared.model import naming, tags
+from shared.planning import catalog
 from shared.run.payloads import (
     BlobRef,
     BuildInput,

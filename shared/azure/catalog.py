@@ -1,80 +1,11 @@
-"""The catalog: captured VHDs in the factory lab's uploads container, described by metadata.
-
-Blob metadata keys must be C# identifiers, so they differ from the resource tag keys.
-"""
+"""Listing the catalog: the factory lab's uploads container, read with the factory's identity."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared.azure import labs
-from shared.model import naming, tags
+from shared.model import naming
+from shared.planning.catalog import entry
 from shared.planning.inventory import CatalogEntry
-from shared.planning.plan import Build
-
-_FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
-    "imagefactoryid",
-    "family",
-    "version",
-    "definitionhash",
-    "base",
-    "commit",
-    "buildid",
-    "created",
-)
-_MINUTES = "buildminutes"  # how long the build took, for the next run's critical-path order
-
-
-def metadata(
-    build: Build,
-    factory_id: str,
-    commit: str | None,
-    created: datetime,
-    build_minutes: float | None = None,
-) -> dict[str, str]:
-    values = {
-        _FACTORY: factory_id,
-        _FAMILY: build.family,
-        _VERSION: build.version,
-        _HASH: build.definition_hash,
-        _BASE: build.base,
-        _COMMIT: commit or "",
-        _BUILD: build.build_id,
-        _CREATED: created.isoformat(),
-    }
-    if build_minutes is not None:
-        values[_MINUTES] = f"{build_minutes:.3f}"
-    return values
-
-
-def _minutes(text: str | None) -> float | None:
-    try:
-        value = float(text) if text else None
-    except ValueError:
-        return None
-    return value if value is not None and 0 <= value < 1e6 else None
-
-
-def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
-    """The catalog entry a blob's metadata describes, if it is this factory's and complete."""
-    lowered = {k.lower(): v for k, v in meta.items()}
-    if lowered.get(_FACTORY, "").lower() != factory_id.lower():
-        return None
-    created = tags.parse_time(lowered.get(_CREATED))
-    if created is None:
-        return None
-    try:
-        return CatalogEntry(
-            family=lowered[_FAMILY],
-            version=lowered[_VERSION],
-            definition_hash=lowered[_HASH],
-            base=lowered[_BASE],
-            commit=lowered.get(_COMMIT) or None,
-            created=created,
-            build_minutes=_minutes(lowered.get(_MINUTES)),
-        )
-    except (KeyError, ValueError):
-        return None
 
 
 def list_entries(factory_lab: str, factory_id: str) -> list[CatalogEntry]:

@@ -7,46 +7,20 @@ a Git commit or a test can feed it the same way.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
-
-from shared.config.models import Factory, FactorySettings, ImageDefinition, LabTarget, Model, OsType
-from shared.config.yaml_lines import LoadedYaml, Loc, YamlSyntaxError, parse_yaml
-from shared.model import naming
+from shared.config.messages import ConfigInvalid, Problem, validate
+from shared.config.models import Factory, FactorySettings, ImageDefinition, LabTarget
+from shared.config.rules import ImageFacts, LabFacts, check_images, check_labs
+from shared.config.yaml_lines import LoadedYaml, YamlSyntaxError, parse_yaml
 
 FACTORY_FILE = "factory.yaml"
 IMAGES_DIR = "images"
 LABS_DIR = "labs"
 YAML_SUFFIXES = (".yaml", ".yml")
 
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        what = f"{self.field}: {self.message}" if self.field else self.message
-        return f"{where}: {what}."
-
-
-class ConfigInvalid(Exception):
-    """The configuration has problems; `problems` lists every one, sorted by file and line."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(p) for p in self.problems))
-
+__all__ = ["ConfigInvalid", "Problem", "load_directory", "load_files", "read_directory"]
 
 MAX_FILE_BYTES = 1024 * 1024  # a large image definition is a few KiB
 
@@ -149,25 +123,25 @@ def load_files(
             Problem(FACTORY_FILE, 0, "", "is missing; every configuration needs one at the top")
         )
     elif FACTORY_FILE in parsed:
-        settings = _validate(FactorySettings, FACTORY_FILE, parsed[FACTORY_FILE], problems)
+        settings = validate(FactorySettings, FACTORY_FILE, parsed[FACTORY_FILE], problems)
 
     images: dict[str, ImageDefinition] = {}
     image_files: dict[str, str] = {}
     labs: dict[str, LabTarget] = {}
     lab_files: dict[str, str] = {}
-    image_facts: list[_ImageFacts] = []
-    lab_facts: list[_LabFacts] = []
+    image_facts: list[ImageFacts] = []
+    lab_facts: list[LabFacts] = []
     for path, document in parsed.items():
         folder = PurePosixPath(path).parent.as_posix()
         if folder == IMAGES_DIR:
-            image_facts.append(_ImageFacts.of(path, document))
-            image = _validate(ImageDefinition, path, document, problems)
+            image_facts.append(ImageFacts.of(path, document))
+            image = validate(ImageDefinition, path, document, problems)
             if image is not None and image.name not in images:
                 images[image.name] = image
                 image_files[image.name] = path
         elif folder == LABS_DIR:
-            lab_facts.append(_LabFacts.of(path, document))
-            lab = _validate(LabTarget, path, document, problems)
+            lab_facts.append(LabFacts.of(path, document))
+            lab = validate(LabTarget, path, document, problems)
             if lab is not None:
                 labs[PurePosixPath(path).stem] = lab
                 lab_files[PurePosixPath(path).stem] = path
@@ -175,8 +149,8 @@ def load_files(
     unread_images = any(PurePosixPath(p.file).parent.as_posix() == IMAGES_DIR for p in problems)
     if not image_facts and FACTORY_FILE in files and not unread_images:
         problems.append(Problem(IMAGES_DIR, 0, "", "holds no image definitions (images/*.yaml)"))
-    problems += _check_images(image_facts)
-    problems += _check_labs(lab_facts, image_facts)
+    problems += check_images(image_facts)
+    problems += check_labs(lab_facts, image_facts)
 
     if problems or settings is None:
         raise ConfigInvalid(problems)
@@ -188,313 +162,3 @@ def load_files(
         lab_files=lab_files,
         commit=commit,
     )
-
-
-# Cross-file rules read the raw documents leniently, so that one file's type error does
-# not hide (or fake) a problem elsewhere: every problem is reported in one pass.
-
-
-@dataclass(frozen=True)
-class _ImageFacts:
-    path: str
-    doc: LoadedYaml
-    name: str | None
-    os: str | None
-    parent: str | None
-    prefix: str | None
-
-    @classmethod
-    def of(cls, path: str, doc: LoadedYaml) -> _ImageFacts:
-        base = doc.data.get("base")
-        parent = base.get("image") if isinstance(base, dict) else None
-        return cls(
-            path,
-            doc,
-            _text(doc.data.get("name")),
-            _text(doc.data.get("os")),
-            _text(parent),
-            _text(doc.data.get("buildVmPrefix")),
-        )
-
-
-@dataclass(frozen=True)
-class _LabFacts:
-    path: str
-    doc: LoadedYaml
-    lab: str | None
-    patterns: list[str] | None
-    pinned: dict[str, Any]
-
-    @classmethod
-    def of(cls, path: str, doc: LoadedYaml) -> _LabFacts:
-        patterns = doc.data.get("images")
-        pinned = doc.data.get("pinned")
-        return cls(
-            path,
-            doc,
-            _text(doc.data.get("lab")),
-            [p for p in patterns if isinstance(p, str)] if isinstance(patterns, list) else None,
-            pinned if isinstance(pinned, dict) else {},
-        )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _check_images(facts: list[_ImageFacts]) -> list[Problem]:
-    problems: list[Problem] = []
-    by_name: dict[str, _ImageFacts] = {}
-    for fact in sorted(facts, key=lambda f: f.path):
-        if fact.name is None:
-            continue
-        first = by_name.setdefault(fact.name, fact)
-        if first is not fact:
-            problems.append(
-                _at(
-                    fact.path,
-                    fact.doc,
-                    ("name",),
-                    f"image name '{fact.name}' is already "
-                    f"defined in {first.path}:{first.doc.line_of(('name',))}; expected "
-                    "unique names",
-                )
-            )
-    for fact in facts:
-        limit = naming.VM_NAME_LIMIT.get(OsType(fact.os)) if fact.os in _OS_NAMES else None
-        if fact.prefix is not None and limit is not None:
-            over = len(fact.prefix) + naming.VM_SUFFIX_LENGTH - limit
-            if over > 0:
-                problems.append(
-                    _at(
-                        fact.path,
-                        fact.doc,
-                        ("buildVmPrefix",),
-                        f"build VM names "
-                        f"'{fact.prefix}-xxxxxx' would be {over} character(s) over DevTest "
-                        f"Labs' {limit}-character limit for {fact.os} VMs; expected a prefix "
-                        f"of at most {limit - naming.VM_SUFFIX_LENGTH} characters",
-                    )
-                )
-        if fact.parent is None:
-            continue
-        parent = by_name.get(fact.parent)
-        if parent is None:
-            problems.append(
-                _at(
-                    fact.path,
-                    fact.doc,
-                    ("base", "image"),
-                    f"base image '{fact.parent}' is "
-                    f"not an image definition{_did_you_mean(fact.parent, by_name)}; expected "
-                    f"the name of one of: {', '.join(sorted(by_name))}",
-                )
-            )
-        elif parent.os in _OS_NAMES and fact.os in _OS_NAMES and parent.os != fact.os:
-            problems.append(
-                _at(
-                    fact.path,
-                    fact.doc,
-                    ("base", "image"),
-                    f"'{fact.name}' is {fact.os} but "
-                    f"its base '{fact.parent}' is {parent.os}; expected the same OS",
-                )
-            )
-    problems += _check_cycles(by_name)
-    return problems
-
-
-_OS_NAMES = {o.value for o in OsType}
-
-
-def _check_cycles(by_name: dict[str, _ImageFacts]) -> list[Problem]:
-    problems: list[Problem] = []
-    reported: set[frozenset[str]] = set()
-    for start in sorted(by_name):
-        chain = [start]
-        current = by_name[start].parent
-        while current is not None and current in by_name and current not in chain:
-            chain.append(current)
-            current = by_name[current].parent
-        if current is None or current not in chain:
-            continue
-        cycle = chain[chain.index(current) :]
-        if frozenset(cycle) in reported:
-            continue
-        reported.add(frozenset(cycle))
-        first = min(cycle)
-        ordered = cycle[cycle.index(first) :] + cycle[: cycle.index(first)]
-        fact = by_name[first]
-        problems.append(
-            _at(
-                fact.path,
-                fact.doc,
-                ("base", "image"),
-                "layering cycle "
-                f"{' -> '.join([*ordered, first])}; expected every chain of bases to end "
-                "at a gallery image",
-            )
-        )
-    return problems
-
-
-def _check_labs(labs: list[_LabFacts], images: list[_ImageFacts]) -> list[Problem]:
-    problems: list[Problem] = []
-    names = {f.name for f in images if f.name is not None}
-    seen: dict[str, str] = {}
-    for fact in sorted(labs, key=lambda f: f.path):
-        if fact.lab is not None:
-            first = seen.setdefault(fact.lab.lower(), fact.path)
-            if first != fact.path:
-                problems.append(
-                    _at(
-                        fact.path,
-                        fact.doc,
-                        ("lab",),
-                        f"this lab is already a target in {first}; expected one file per lab",
-                    )
-                )
-        if fact.patterns is None:
-            continue
-        selected = select_images(fact.patterns, names)
-        if fact.patterns and not selected:
-            problems.append(
-                _at(
-                    fact.path,
-                    fact.doc,
-                    ("images",),
-                    "selects no image: none of "
-                    f"{', '.join(repr(p) for p in fact.patterns)} matches an image definition; "
-                    f"expected names or globs of: {', '.join(sorted(names)) or 'none defined'}",
-                )
-            )
-        for family in fact.pinned:
-            if family not in selected:
-                problems.append(
-                    _at(
-                        fact.path,
-                        fact.doc,
-                        ("pinned", family),
-                        f"pins versions of "
-                        f"'{family}', which this lab does not select; expected a family "
-                        "listed under 'images'",
-                    )
-                )
-            versions = fact.pinned[family]
-            for i, version in enumerate(versions if isinstance(versions, list) else []):
-                if isinstance(version, str) and not naming.is_version(version):
-                    problems.append(
-                        _at(
-                            fact.path,
-                            fact.doc,
-                            ("pinned", family, i),
-                            f"'{version}' is not "
-                            "a version; expected the form 20261124120000-ab12cd34",
-                        )
-                    )
-    return problems
-
-
-def select_images(patterns: Iterable[str], images: Iterable[str]) -> list[str]:
-    """The image names a lab selects: exact names or globs, never a string prefix."""
-    names = sorted(images)
-    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validate(model: type[M], path: str, document: LoadedYaml, problems: list[Problem]) -> M | None:
-    try:
-        return model.model_validate(document.data)
-    except ValidationError as exc:
-        problems += [_problem(path, document, error) for error in exc.errors()]
-        return None
-
-
-def _problem(path: str, document: LoadedYaml, error: ErrorDetails) -> Problem:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    value = error.get("input")
-    ctx: dict[str, Any] = dict(error.get("ctx") or {})
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        return _at(path, document, loc, f"unknown key '{key}'{_did_you_mean(key, _KNOWN_KEYS)}")
-    if kind == "missing":
-        return _at(path, document, loc, "is required but missing")
-    expected = _EXPECTED.get(kind)
-    if expected is not None:
-        message = f"expected {expected.format(**ctx)}, got {_describe(value)}"
-    elif kind == "value_error":
-        message = str(ctx.get("error", error["msg"]))
-    else:
-        message = error["msg"][0].lower() + error["msg"][1:]
-    return _at(path, document, loc, message)
-
-
-def _at(path: str, document: LoadedYaml, loc: Loc, message: str) -> Problem:
-    return Problem(path, document.line_of(loc), _field_path(loc), message)
-
-
-def _field_path(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"'{value}'"
-    return f"{value!r} ({type(value).__name__})"
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _all_keys() -> set[str]:
-    keys: set[str] = set()
-    stack: list[type[BaseModel]] = [Model]
-    while stack:
-        cls = stack.pop()
-        stack += cls.__subclasses__()
-        for name, field in cls.model_fields.items():
-            keys.add(field.alias or name)
-    return keys
-
-
-_KNOWN_KEYS = _all_keys()
-
-_EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "float_type": "a number",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "list_type": "a list",
-    "enum": "one of {expected}",
-    "literal_error": "one of {expected}",
-    "greater_than_equal": "a number of at least {ge}",
-    "greater_than": "a number greater than {gt}",
-    "less_than_equal": "a number of at most {le}",
-    "string_too_short": "text of at least {min_length} character(s)",
-    "string_too_long": "text of at most {max_length} characters",
-    "string_pattern_mismatch": "text matching {pattern}",
-    "too_short": "at least {min_length} item(s)",
-    "too_long": "at most {max_length} items",
-}

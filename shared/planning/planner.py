@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.config.loading import select_images
 from shared.config.models import Factory, ImageDefinition
 from shared.model import naming, tags
 from shared.planning.definition_hash import definition_hash, resolved_base
@@ -23,6 +22,7 @@ from shared.planning.plan import (
     Trigger,
 )
 from shared.planning.retention import RetentionPolicy, retention, version_key, version_problem
+from shared.planning.selection import select_images
 from shared.run.payloads import RetirementRequest, StepResult
 
 

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from azure.mgmt.devtestlabs.models import CustomImage, CustomImagePropertiesCustom
 
-from shared.config.loading import load_directory, select_images
+from shared.config.loading import load_directory
 from shared.model import tags
 from shared.model.arm_ids import parse_lab_id
 from shared.planning.plan import Plan
+from shared.planning.selection import select_images
 from tests.pipeline.conftest import World
 from tests.pipeline.economy import arm_writes, minimum_writes
 from tests.pipeline.world import FactoryHost, running_host

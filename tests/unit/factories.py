@@ -83,7 +83,7 @@ def inventory(
 
 def everywhere(config: Factory, entries: list[CatalogEntry]) -> dict[str, list[LabImage]]:
     """Each lab holding the given versions of the families it selects (ids lowercased)."""
-    from shared.config.loading import select_images
+    from shared.planning.selection import select_images
 
     result: dict[str, list[LabImage]] = {}
     for lab in config.labs.values():

@@ -25,7 +25,7 @@ from orchestrations.job_scheduler import (
     Scheduler,
     jobs_of,
 )
-from shared.azure import catalog
+from shared.planning import catalog
 from shared.planning.inventory import CatalogEntry
 from shared.planning.plan import Build, BuildReason, Trigger
 from shared.planning.planner import plan as make_plan
