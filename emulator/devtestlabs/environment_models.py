@@ -157,10 +157,7 @@ class EnvironmentsBackend:
         existing = self.find(lab, name)
         if existing is not None:
             if existing.busy:
-                raise dtl.OperationInProgress(
-                    f"The environment '{name}' has an operation in progress; retry when it "
-                    "has finished."
-                )
+                raise dtl.OperationInProgress.on(f"environment '{name}'")
             if "tags" in body:
                 existing.tags = dict(body.get("tags") or {})
             return existing, None

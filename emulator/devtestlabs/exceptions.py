@@ -38,6 +38,11 @@ class OperationInProgress(ArmError):
     status = 409
     code = "Conflict"
 
+    @classmethod
+    def on(cls, what: str) -> OperationInProgress:
+        """`what` names the resource: "virtual machine 'vm1'"."""
+        return cls(f"The {what} has an operation in progress; retry when it has finished.")
+
 
 class VmNotRunning(ArmError):
     status = 409

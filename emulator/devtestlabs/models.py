@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -67,6 +68,44 @@ def _require_vm_property(props: dict[str, Any], name: str) -> Any:
     if value in (None, ""):
         raise dtl.RequiredPropertyNullOrEmpty(f"Property {name} is either missing or empty.")
     return value
+
+
+@dataclass(frozen=True)
+class VmSource:
+    """What a new VM's OS disk starts from: a gallery image (resolved to a version) or a
+    custom image (whose disk header it carries on)."""
+
+    os_type: str
+    disk_size_gb: int
+    resolved_version: str | None = None
+    parent_header: str | None = None
+
+
+def _update_vm(vm: LabVm, body: dict[str, Any], props: dict[str, Any]) -> LabVm:
+    """A PUT on a VM that exists changes only its tags and notes."""
+    if "tags" in body:
+        vm.tags = dict(body.get("tags") or {})
+    if "notes" in props:
+        vm.notes = props.get("notes")
+    return vm
+
+
+def _check_artifact_parameters(spec: ArtifactSpec, given: Any) -> None:
+    """The values given name only the artifact's parameters and cover the required ones."""
+    if not isinstance(given, list):
+        raise InvalidParameter(
+            f"The parameters of artifact '{spec.name}' must be a list of name/value pairs."
+        )
+    names = {str(p.get("name", "")).lower() for p in given if isinstance(p, dict)}
+    for pname, param in spec.parameters.items():
+        if param.required and param.default is None and pname.lower() not in names:
+            raise dtl.InvalidArtifact(
+                f"The artifact '{spec.name}' needs a value for parameter '{pname}'."
+            )
+    known = {p.lower() for p in spec.parameters}
+    for pname in names:
+        if pname not in known:
+            raise dtl.InvalidArtifact(f"The artifact '{spec.name}' has no parameter '{pname}'.")
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -181,74 +220,65 @@ class DevTestLabsBackend:
             return []
         if not isinstance(items, list):
             raise InvalidParameter("The property 'artifacts' must be a list.")
-        runs: list[ArtifactRun] = []
-        durations = self.registry.scenario.durations
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or not item.get("artifactId"):
-                raise MissingRequiredProperty(
-                    f"The artifact at position {index} is missing the required property "
-                    "'artifactId'."
-                )
-            artifact_id = str(item["artifactId"])
-            parts = artifact_id.strip("/").split("/")
-            lowered = [p.lower() for p in parts]
-            if len(parts) != 12 or lowered[-2] != "artifacts" or lowered[-4] != "artifactsources":
-                raise dtl.InvalidArtifact(
-                    f"The artifact id '{artifact_id}' is not a lab artifact resource id."
-                )
-            if lowered[7].lower() != lab.name.lower() or lowered[1] != lab.subscription.lower():
-                raise dtl.InvalidArtifact(
-                    f"The artifact '{artifact_id}' does not belong to lab '{lab.name}'."
-                )
-            try:
-                spec = self.artifact(lab, parts[9], parts[11])
-            except ResourceNotFound:
-                raise dtl.InvalidArtifact(
-                    f"The artifact '{parts[11]}' was not found in artifact source '{parts[9]}' "
-                    f"of lab '{lab.name}'."
-                ) from None
-            if spec.target_os_type not in ("Any", os_type):
-                raise dtl.InvalidArtifact(
-                    f"The artifact '{spec.name}' targets {spec.target_os_type}, but the virtual "
-                    f"machine runs {os_type}."
-                )
-            given = item.get("parameters") or []
-            if not isinstance(given, list):
-                raise InvalidParameter(
-                    f"The parameters of artifact '{spec.name}' must be a list of name/value pairs."
-                )
-            names = {str(p.get("name", "")).lower() for p in given if isinstance(p, dict)}
-            for pname, param in spec.parameters.items():
-                if param.required and param.default is None and pname.lower() not in names:
-                    raise dtl.InvalidArtifact(
-                        f"The artifact '{spec.name}' needs a value for parameter '{pname}'."
-                    )
-            known = {p.lower() for p in spec.parameters}
-            for pname in names:
-                if pname not in known:
-                    raise dtl.InvalidArtifact(
-                        f"The artifact '{spec.name}' has no parameter '{pname}'."
-                    )
-            duration = spec.duration if spec.duration is not None else durations.artifact
-            fault = self.registry.faults.on_artifact(request, spec.name)
-            runs.append(
-                ArtifactRun(
-                    artifact_id=artifact_id.lower(),
-                    name=spec.name,
-                    title=spec.title,
-                    parameters=[
-                        {"name": p.get("name"), "value": p.get("value")}
-                        for p in given
-                        if isinstance(p, dict)
-                    ],
-                    duration=duration * self.registry.faults.slow_factor(request),
-                    effect=spec.effect,
-                    fails_with=(fault.message or f"Artifact '{spec.name}' failed.")
-                    if fault
-                    else None,
-                )
+        return [
+            self._artifact_run(lab, os_type, index, item, request)
+            for index, item in enumerate(items)
+        ]
+
+    def _artifact_run(
+        self, lab: LabState, os_type: str, index: int, item: Any, request: RequestKind
+    ) -> ArtifactRun:
+        if not isinstance(item, dict) or not item.get("artifactId"):
+            raise MissingRequiredProperty(
+                f"The artifact at position {index} is missing the required property 'artifactId'."
             )
-        return runs
+        artifact_id = str(item["artifactId"])
+        spec = self._artifact_by_id(lab, artifact_id)
+        if spec.target_os_type not in ("Any", os_type):
+            raise dtl.InvalidArtifact(
+                f"The artifact '{spec.name}' targets {spec.target_os_type}, but the virtual "
+                f"machine runs {os_type}."
+            )
+        given = item.get("parameters") or []
+        _check_artifact_parameters(spec, given)
+        duration = (
+            spec.duration
+            if spec.duration is not None
+            else self.registry.scenario.durations.artifact
+        )
+        fault = self.registry.faults.on_artifact(request, spec.name)
+        return ArtifactRun(
+            artifact_id=artifact_id.lower(),
+            name=spec.name,
+            title=spec.title,
+            parameters=[
+                {"name": p.get("name"), "value": p.get("value")}
+                for p in given
+                if isinstance(p, dict)
+            ],
+            duration=duration * self.registry.faults.slow_factor(request),
+            effect=spec.effect,
+            fails_with=(fault.message or f"Artifact '{spec.name}' failed.") if fault else None,
+        )
+
+    def _artifact_by_id(self, lab: LabState, artifact_id: str) -> ArtifactSpec:
+        parts = artifact_id.strip("/").split("/")
+        lowered = [p.lower() for p in parts]
+        if len(parts) != 12 or lowered[-2] != "artifacts" or lowered[-4] != "artifactsources":
+            raise dtl.InvalidArtifact(
+                f"The artifact id '{artifact_id}' is not a lab artifact resource id."
+            )
+        if lowered[7].lower() != lab.name.lower() or lowered[1] != lab.subscription.lower():
+            raise dtl.InvalidArtifact(
+                f"The artifact '{artifact_id}' does not belong to lab '{lab.name}'."
+            )
+        try:
+            return self.artifact(lab, parts[9], parts[11])
+        except ResourceNotFound:
+            raise dtl.InvalidArtifact(
+                f"The artifact '{parts[11]}' was not found in artifact source '{parts[9]}' "
+                f"of lab '{lab.name}'."
+            ) from None
 
     # ----- lab VMs -----------------------------------------------------------------------
     def create_vm(
@@ -263,75 +293,33 @@ class DevTestLabsBackend:
             )
         if existing is not None:
             if existing.busy:
-                raise dtl.OperationInProgress(
-                    f"The virtual machine '{name}' has an operation in progress; retry when "
-                    "it has finished."
-                )
-            if "tags" in body:
-                existing.tags = dict(body.get("tags") or {})
-            if "notes" in props:
-                existing.notes = props.get("notes")
-            return existing, None
+                raise dtl.OperationInProgress.on(f"virtual machine '{name}'")
+            return _update_vm(existing, body, props), None
         now = self.registry.now()
-        size = str(_require_vm_property(props, "size"))
-        vcpus = self.registry.scenario.vm_sizes.get(size)
-        if vcpus is None:
-            sizes = {k.lower(): v for k, v in self.registry.scenario.vm_sizes.items()}
-            vcpus = sizes.get(size.lower())
-        if vcpus is None:
-            raise dtl.InvalidVmSize(f"The virtual machine size '{size}' is not available.")
-        gallery_ref = props.get("galleryImageReference")
-        custom_image_id = props.get("customImageId")
-        if not gallery_ref and not custom_image_id:
-            raise MissingRequiredProperty(
-                "The request body needs either 'properties.galleryImageReference' or "
-                "'properties.customImageId'."
-            )
-        parent_header: str | None = None
-        resolved_version: str | None = None
-        disk_size = 127
-        if gallery_ref:
-            if not isinstance(gallery_ref, dict):
-                raise InvalidParameter("The property 'galleryImageReference' must be an object.")
-            image, resolved_version = resolve_gallery(
-                self.registry.scenario.gallery_images, gallery_ref
-            )
-            os_type: str = image.os_type
-            disk_size = image.disk_size_gb
-        else:
-            source = self._image_by_id(lab, str(custom_image_id))
-            os_type = source.os_type
-            parent_header = source.source_header
-            disk_size = source.size_gb
-        user_name = props.get("userName")
-        if not user_name:
-            _require_vm_property(props, "userName")
-        if not props.get("password") and not props.get("sshKey"):
-            raise MissingRequiredProperty(
-                "The request body needs 'properties.password' or 'properties.sshKey'."
-            )
-        if props.get("password"):
-            self.registry.secrets_received.append(str(props["password"]))
+        size, vcpus = self._vm_size(props)
+        source = self._vm_source(lab, props)
+        self._check_sign_in(props)
         self._check_network(lab, props)
-        runs = self._artifact_runs(lab, os_type, props.get("artifacts"), request)
+        runs = self._artifact_runs(lab, source.os_type, props.get("artifacts"), request)
         self._check_limits(lab, vcpus, request)
         unique = str(uuid.uuid4())
-        location = str(body.get("location") or lab.location)
+        gallery_ref = props.get("galleryImageReference")
+        custom_image_id = props.get("customImageId")
         vm = LabVm(
             id=f"{lab.id}/virtualmachines/{name}".lower(),
             name=name,
-            location=location,
+            location=str(body.get("location") or lab.location),
             tags=dict(body.get("tags") or {}),
             notes=props.get("notes"),
             size=size,
             vcpus=vcpus,
-            os_type=os_type,
-            user_name=str(user_name),
+            os_type=source.os_type,
+            user_name=str(props.get("userName")),
             is_ssh=bool(props.get("isAuthenticationWithSshKey")),
             gallery_image_reference=dict(gallery_ref) if gallery_ref else None,
-            resolved_version=resolved_version,
+            resolved_version=source.resolved_version,
             custom_image_id=str(custom_image_id).lower() if custom_image_id else None,
-            parent_header=parent_header,
+            parent_header=source.parent_header,
             lab_subnet_name=props.get("labSubnetName"),
             lab_virtual_network_id=props.get("labVirtualNetworkId"),
             disallow_public_ip=bool(props.get("disallowPublicIpAddress")),
@@ -344,25 +332,58 @@ class DevTestLabsBackend:
             compute_resource_group=lab.compute_resource_group(),
             compute_name=name,
             os_disk_name=f"{name}_OsDisk_1_{unique.replace('-', '')}",
-            disk_size_gb=disk_size,
+            disk_size_gb=source.disk_size_gb,
             artifacts=runs,
         )
-        factor = self.registry.faults.slow_factor(request)
-        vm.phase_until = now + dt.timedelta(
-            seconds=self.registry.scenario.durations.vm_create * factor
+        vm.phase_until = self._due(now, self.registry.scenario.durations.vm_create, request)
+        operation = self._begin(
+            lab,
+            vm,
+            "create",
+            request,
+            ("DeploymentFailed", f"The deployment of virtual machine '{name}' failed."),
         )
-        fault = self.registry.faults.on_operation(request)
-        if fault:
-            vm.planned_failure = (
-                fault.code or "DeploymentFailed",
-                fault.message or f"The deployment of virtual machine '{name}' failed.",
-            )
-        operation = self.registry.start_operation(
-            PROVIDER, location, "create", vm.id, lab.subscription
-        )
-        vm.operation_id = operation.id
         lab.vms[name.lower()] = vm
         return vm, operation
+
+    def _vm_size(self, props: dict[str, Any]) -> tuple[str, int]:
+        """The VM size asked for (as the scenario spells it, or in any case) and its vCPUs."""
+        size = str(_require_vm_property(props, "size"))
+        sizes = self.registry.scenario.vm_sizes
+        vcpus = sizes.get(size)
+        if vcpus is None:
+            vcpus = {k.lower(): v for k, v in sizes.items()}.get(size.lower())
+        if vcpus is None:
+            raise dtl.InvalidVmSize(f"The virtual machine size '{size}' is not available.")
+        return size, vcpus
+
+    def _vm_source(self, lab: LabState, props: dict[str, Any]) -> VmSource:
+        """What a new VM's OS disk starts from: a gallery image or one of the lab's images."""
+        gallery_ref = props.get("galleryImageReference")
+        custom_image_id = props.get("customImageId")
+        if not gallery_ref and not custom_image_id:
+            raise MissingRequiredProperty(
+                "The request body needs either 'properties.galleryImageReference' or "
+                "'properties.customImageId'."
+            )
+        if gallery_ref:
+            if not isinstance(gallery_ref, dict):
+                raise InvalidParameter("The property 'galleryImageReference' must be an object.")
+            image, version = resolve_gallery(self.registry.scenario.gallery_images, gallery_ref)
+            return VmSource(image.os_type, image.disk_size_gb, resolved_version=version)
+        source = self._image_by_id(lab, str(custom_image_id))
+        return VmSource(source.os_type, source.size_gb, parent_header=source.source_header)
+
+    def _check_sign_in(self, props: dict[str, Any]) -> None:
+        """A VM needs a user name and a password or SSH key; the password is noted, never kept."""
+        if not props.get("userName"):
+            _require_vm_property(props, "userName")
+        if not props.get("password") and not props.get("sshKey"):
+            raise MissingRequiredProperty(
+                "The request body needs 'properties.password' or 'properties.sshKey'."
+            )
+        if props.get("password"):
+            self.registry.secrets_received.append(str(props["password"]))
 
     def _check_network(self, lab: LabState, props: dict[str, Any]) -> None:
         """A VM names the lab's network and subnet, as `az lab vm create` and the spec send."""
@@ -432,10 +453,7 @@ class DevTestLabsBackend:
         self, lab: LabState, vm: LabVm, body: dict[str, Any], request: RequestKind
     ) -> Operation:
         if vm.busy:
-            raise dtl.OperationInProgress(
-                f"The virtual machine '{vm.name}' has an operation in progress; retry when it "
-                "has finished."
-            )
+            raise dtl.OperationInProgress.on(f"virtual machine '{vm.name}'")
         if vm.power_state != "running":
             raise dtl.VmNotRunning(
                 f"The virtual machine '{vm.name}' must be running to apply artifacts; it is "
@@ -453,43 +471,19 @@ class DevTestLabsBackend:
         vm.current_artifact = start
         vm.phase = "artifacts"
         vm.provisioning_state = "Updating"
-        fault = self.registry.faults.on_operation(request)
-        vm.planned_failure = (
-            (fault.code or "ApplyArtifactsFailed", fault.message or "Applying artifacts failed.")
-            if fault
-            else None
+        operation = self._begin(
+            lab,
+            vm,
+            "applyArtifacts",
+            request,
+            ("ApplyArtifactsFailed", "Applying artifacts failed."),
         )
-        operation = self.registry.start_operation(
-            PROVIDER, vm.location, "applyArtifacts", vm.id, lab.subscription
-        )
-        vm.operation_id = operation.id
         self._start_artifact(vm, now)
         return operation
 
     def delete_vm(self, lab: LabState, vm: LabVm, request: RequestKind) -> Operation:
-        now = self.registry.now()
-        if vm.phase == "deleting" and vm.operation_id:
-            existing = self.registry.world.operations.get(vm.operation_id)
-            if existing is not None:
-                return existing
-        self._cancel_running(vm.operation_id, now, f"virtual machine '{vm.name}'")
-        vm.phase = "deleting"
-        vm.provisioning_state = "Deleting"
-        factor = self.registry.faults.slow_factor(request)
-        vm.phase_until = now + dt.timedelta(
-            seconds=self.registry.scenario.durations.vm_delete * factor
-        )
-        fault = self.registry.faults.on_operation(request)
-        vm.planned_failure = (
-            (fault.code or "DeleteFailed", fault.message or "Deleting the VM failed.")
-            if fault
-            else None
-        )
-        operation = self.registry.start_operation(
-            PROVIDER, vm.location, "delete", vm.id, lab.subscription
-        )
-        vm.operation_id = operation.id
-        return operation
+        seconds = self.registry.scenario.durations.vm_delete
+        return self._begin_delete(lab, vm, f"virtual machine '{vm.name}'", seconds, request)
 
     def power(self, lab: LabState, vm: LabVm, action: str, request: RequestKind) -> Operation:
         """DevTest Labs' `start` (start the compute VM) or `stop` (deallocate it)."""
@@ -501,15 +495,8 @@ class DevTestLabsBackend:
         durations = self.registry.scenario.durations
         move: PowerAction = "start" if action == "start" else "deallocate"
         now = self.registry.now()
-        operation = self.registry.start_operation(
-            PROVIDER, vm.location, action, vm.id, lab.subscription
-        )
-        vm.operation_id = operation.id
-        fault = self.registry.faults.on_operation(request)
-        vm.planned_failure = (
-            (fault.code or "OperationFailed", fault.message or f"The {action} failed.")
-            if fault
-            else None
+        operation = self._begin(
+            lab, vm, action, request, ("OperationFailed", f"The {action} failed.")
         )
         if vm.power.settled_in(move):
             # Already there: the operation ends at once (a fault still fails it).
@@ -521,7 +508,7 @@ class DevTestLabsBackend:
 
     def _finish_power(self, vm: LabVm, at: dt.datetime) -> None:
         """End a start or stop: the machine reaches its target (or reverts on a fault)."""
-        operation = self.registry.world.operations.get(vm.operation_id or "")
+        operation = self._operation_of(vm)
         if vm.power is None:
             return
         if vm.planned_failure is not None:
@@ -544,33 +531,16 @@ class DevTestLabsBackend:
             return
         self._finish_power(vm, vm.power.until or now)
 
-    def _cancel_running(self, operation_id: str | None, now: dt.datetime, what: str) -> None:
-        operation = self.registry.world.operations.get(operation_id or "")
-        if operation is not None and not operation.done:
-            operation.cancel(
-                now, f"The operation was canceled because the {what} is being deleted."
-            )
-
     def _start_artifact(self, vm: LabVm, at: dt.datetime) -> None:
         run = vm.artifacts[vm.current_artifact]
         run.status = "Installing"
         vm.phase_until = at + dt.timedelta(seconds=run.duration)
 
     def _finish_vm(self, vm: LabVm, at: dt.datetime) -> None:
-        operation = self.registry.world.operations.get(vm.operation_id or "")
-        if vm.planned_failure is not None:
-            code, message = vm.planned_failure
-            vm.provisioning_state = "Failed"
-            vm.phase = "failed"
-            if operation:
-                operation.fail(at, code, message)
-        else:
+        if not self._fail_as_planned(vm, at):
             vm.provisioning_state = "Succeeded"
             vm.phase = "ready"
-            if operation:
-                operation.succeed(at)
-        vm.phase_until = None
-        vm.planned_failure = None
+            self._succeed(vm, at)
 
     def _step_vm(self, lab: LabState, vm: LabVm, now: dt.datetime) -> None:
         while vm.phase_until is not None and vm.phase_until <= now:
@@ -585,53 +555,128 @@ class DevTestLabsBackend:
                 else:
                     self._finish_vm(vm, at)
             elif vm.phase == "artifacts":
-                run = vm.artifacts[vm.current_artifact]
-                run.install_time = at
-                if run.fails_with is not None:
-                    run.status = "Failed"
-                    run.message = run.fails_with
-                    for later in vm.artifacts[vm.current_artifact + 1 :]:
-                        later.status = "Skipped"
-                    vm.planned_failure = (
-                        "VMExtensionProvisioningError",
-                        f"The artifact '{run.name}' failed on virtual machine '{vm.name}': "
-                        f"{run.fails_with}",
-                    )
-                    self._finish_vm(vm, at)
-                    continue
-                run.status = "Succeeded"
-                run.message = "Artifact applied."
-                # Sysprep and deprovision end with a guest shutdown: the compute VM stops
-                # but stays allocated (only a deallocation frees its disk for export).
-                if run.effect in GENERALIZING_EFFECTS:
-                    vm.generalized = "sysprep" if vm.os_type == "Windows" else "deprovision"
-                    if vm.power is not None:
-                        vm.power.set("stopped")
-                elif run.effect == "power_off" and vm.power is not None:
-                    vm.power.set("stopped")
-                vm.current_artifact += 1
-                if vm.current_artifact < len(vm.artifacts):
-                    self._start_artifact(vm, at)
-                else:
-                    self._finish_vm(vm, at)
+                self._end_artifact(vm, at)
             elif vm.phase == "deleting":
-                operation = self.registry.world.operations.get(vm.operation_id or "")
-                if vm.planned_failure is not None:
-                    code, message = vm.planned_failure
-                    vm.provisioning_state = "Failed"
-                    vm.phase = "failed"
-                    vm.phase_until = None
-                    vm.planned_failure = None
-                    if operation:
-                        operation.fail(at, code, message)
+                if self._fail_as_planned(vm, at):
                     continue
                 self.compute.on_vm_removed(vm)
                 lab.vms.pop(vm.name.lower(), None)
-                if operation:
-                    operation.succeed(at)
+                self._succeed(vm, at)
                 return
             else:
                 vm.phase_until = None
+
+    def _end_artifact(self, vm: LabVm, at: dt.datetime) -> None:
+        """The artifact being installed is done: the next one starts, or the VM is ready; a
+        failing artifact skips those after it and fails the VM."""
+        run = vm.artifacts[vm.current_artifact]
+        run.install_time = at
+        if run.fails_with is not None:
+            run.status = "Failed"
+            run.message = run.fails_with
+            for later in vm.artifacts[vm.current_artifact + 1 :]:
+                later.status = "Skipped"
+            vm.planned_failure = (
+                "VMExtensionProvisioningError",
+                f"The artifact '{run.name}' failed on virtual machine '{vm.name}': "
+                f"{run.fails_with}",
+            )
+            self._finish_vm(vm, at)
+            return
+        run.status = "Succeeded"
+        run.message = "Artifact applied."
+        # Sysprep and deprovision end with a guest shutdown: the compute VM stops
+        # but stays allocated (only a deallocation frees its disk for export).
+        if run.effect in GENERALIZING_EFFECTS:
+            vm.generalized = "sysprep" if vm.os_type == "Windows" else "deprovision"
+            if vm.power is not None:
+                vm.power.set("stopped")
+        elif run.effect == "power_off" and vm.power is not None:
+            vm.power.set("stopped")
+        vm.current_artifact += 1
+        if vm.current_artifact < len(vm.artifacts):
+            self._start_artifact(vm, at)
+        else:
+            self._finish_vm(vm, at)
+
+    # ----- what VMs and images share ----------------------------------------------------
+    def _due(self, now: dt.datetime, seconds: float, request: RequestKind) -> dt.datetime:
+        """When work of `seconds` started now ends (a slow-down fault stretches it)."""
+        return now + dt.timedelta(seconds=seconds * self.registry.faults.slow_factor(request))
+
+    def _begin(
+        self,
+        lab: LabState,
+        resource: LabVm | CustomImage,
+        action: str,
+        request: RequestKind,
+        failure: tuple[str, str],
+    ) -> Operation:
+        """Start the resource's operation; a fault rule may plan its failure (default code
+        and message in `failure`)."""
+        fault = self.registry.faults.on_operation(request)
+        resource.planned_failure = (
+            (fault.code or failure[0], fault.message or failure[1]) if fault else None
+        )
+        operation = self.registry.start_operation(
+            PROVIDER, resource.location, action, resource.id, lab.subscription
+        )
+        resource.operation_id = operation.id
+        return operation
+
+    def _begin_delete(
+        self,
+        lab: LabState,
+        resource: LabVm | CustomImage,
+        what: str,
+        seconds: float,
+        request: RequestKind,
+    ) -> Operation:
+        """Delete a VM or an image: a second delete answers with the first one's operation."""
+        now = self.registry.now()
+        if resource.phase == "deleting" and resource.operation_id:
+            existing = self.registry.world.operations.get(resource.operation_id)
+            if existing is not None:
+                return existing
+        self._cancel_running(resource.operation_id, now, what)
+        resource.phase = "deleting"
+        resource.provisioning_state = "Deleting"
+        resource.phase_until = self._due(now, seconds, request)
+        noun = "VM" if isinstance(resource, LabVm) else "image"
+        return self._begin(
+            lab, resource, "delete", request, ("DeleteFailed", f"Deleting the {noun} failed.")
+        )
+
+    def _operation_of(self, resource: LabVm | CustomImage) -> Operation | None:
+        return self.registry.world.operations.get(resource.operation_id or "")
+
+    def _fail_as_planned(self, resource: LabVm | CustomImage, at: dt.datetime) -> bool:
+        """End the operation in flight as a fault planned it, if one did: the resource is
+        then Failed. True when it failed."""
+        if resource.planned_failure is None:
+            return False
+        code, message = resource.planned_failure
+        resource.planned_failure = None
+        resource.provisioning_state = "Failed"
+        resource.phase = "failed"
+        resource.phase_until = None
+        operation = self._operation_of(resource)
+        if operation:
+            operation.fail(at, code, message)
+        return True
+
+    def _succeed(self, resource: LabVm | CustomImage, at: dt.datetime) -> None:
+        resource.phase_until = None
+        operation = self._operation_of(resource)
+        if operation:
+            operation.succeed(at)
+
+    def _cancel_running(self, operation_id: str | None, now: dt.datetime, what: str) -> None:
+        operation = self.registry.world.operations.get(operation_id or "")
+        if operation is not None and not operation.done:
+            operation.cancel(
+                now, f"The operation was canceled because the {what} is being deleted."
+            )
 
     # ----- custom images -------------------------------------------------------------------
     def create_image(
@@ -644,11 +689,8 @@ class DevTestLabsBackend:
             )
         existing = lab.images.get(name.lower())
         if existing is not None:
-            if existing.phase in ("creating", "deleting"):
-                raise dtl.OperationInProgress(
-                    f"The custom image '{name}' has an operation in progress; retry when it "
-                    "has finished."
-                )
+            if existing.busy:
+                raise dtl.OperationInProgress.on(f"custom image '{name}'")
             if "tags" in body:
                 existing.tags = dict(body.get("tags") or {})
             if "description" in props:
@@ -668,11 +710,10 @@ class DevTestLabsBackend:
         else:
             os_type, header, size_gb, extra = self._image_source_vhd(lab, vhd_props)
         seconds = durations.image_create + extra + durations.disk_copy_per_gb * size_gb
-        location = str(body.get("location") or lab.location)
         image = CustomImage(
             id=f"{lab.id}/customimages/{name}".lower(),
             name=name,
-            location=location,
+            location=str(body.get("location") or lab.location),
             tags=dict(body.get("tags") or {}),
             description=props.get("description"),
             author=props.get("author"),
@@ -685,16 +726,13 @@ class DevTestLabsBackend:
             source_header=header,
             phase_until=now + dt.timedelta(seconds=seconds * factor),
         )
-        fault = self.registry.faults.on_operation(request)
-        if fault:
-            image.planned_failure = (
-                fault.code or "ImageCreationFailed",
-                fault.message or f"Creating custom image '{name}' failed.",
-            )
-        operation = self.registry.start_operation(
-            PROVIDER, location, "create", image.id, lab.subscription
+        operation = self._begin(
+            lab,
+            image,
+            "create",
+            request,
+            ("ImageCreationFailed", f"Creating custom image '{name}' failed."),
         )
-        image.operation_id = operation.id
         lab.images[name.lower()] = image
         return image, operation
 
@@ -823,51 +861,21 @@ class DevTestLabsBackend:
         return os_type, header, size_gb, 0.0
 
     def delete_image(self, lab: LabState, image: CustomImage, request: RequestKind) -> Operation:
-        now = self.registry.now()
-        if image.phase == "deleting" and image.operation_id:
-            existing = self.registry.world.operations.get(image.operation_id)
-            if existing is not None:
-                return existing
-        self._cancel_running(image.operation_id, now, f"custom image '{image.name}'")
-        image.phase = "deleting"
-        image.provisioning_state = "Deleting"
-        factor = self.registry.faults.slow_factor(request)
-        image.phase_until = now + dt.timedelta(
-            seconds=self.registry.scenario.durations.image_delete * factor
-        )
-        fault = self.registry.faults.on_operation(request)
-        image.planned_failure = (
-            (fault.code or "DeleteFailed", fault.message or "Deleting the image failed.")
-            if fault
-            else None
-        )
-        operation = self.registry.start_operation(
-            PROVIDER, image.location, "delete", image.id, lab.subscription
-        )
-        image.operation_id = operation.id
-        return operation
+        seconds = self.registry.scenario.durations.image_delete
+        return self._begin_delete(lab, image, f"custom image '{image.name}'", seconds, request)
 
     def _step_image(self, lab: LabState, image: CustomImage, now: dt.datetime) -> None:
         if image.phase_until is None or image.phase_until > now:
             return
         at = image.phase_until
-        operation = self.registry.world.operations.get(image.operation_id or "")
-        image.phase_until = None
-        if image.planned_failure is not None:
-            code, message = image.planned_failure
-            image.planned_failure = None
-            image.provisioning_state = "Failed"
-            image.phase = "failed"
-            if operation:
-                operation.fail(at, code, message)
+        if self._fail_as_planned(image, at):
             return
         if image.phase == "creating":
             image.provisioning_state = "Succeeded"
             image.phase = "ready"
         elif image.phase == "deleting":
             lab.images.pop(image.name.lower(), None)
-        if operation:
-            operation.succeed(at)
+        self._succeed(image, at)
 
     # ----- time --------------------------------------------------------------------------
     def advance(self, now: dt.datetime) -> None:

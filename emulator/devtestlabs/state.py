@@ -29,13 +29,29 @@ class ArtifactRun(BaseModel):
     fails_with: str | None = None
 
 
-class LabVm(BaseModel):
-    """A DevTest Labs virtual machine and the compute VM and OS disk behind it."""
+class LabResource(BaseModel):
+    """What a lab VM and a custom image share: who they are, and their operation in flight.
+
+    Each moves through phases on simulated time: `phase_until` is when the current one ends;
+    `planned_failure` (code, message) is how the operation in flight will end, when a fault
+    rule decided so as it was asked for.
+    """
 
     id: str
     name: str
     location: str
     tags: dict[str, str] = {}
+    created: dt.datetime
+    unique_identifier: str
+    provisioning_state: str = "Creating"
+    phase_until: dt.datetime | None = None
+    operation_id: str | None = None
+    planned_failure: tuple[str, str] | None = None
+
+
+class LabVm(LabResource):
+    """A DevTest Labs virtual machine and the compute VM and OS disk behind it."""
+
     notes: str | None = None
     size: str
     vcpus: int
@@ -53,23 +69,17 @@ class LabVm(BaseModel):
     storage_type: str = "Standard"
     expiration_date: str | None = None
     owner_object_id: str | None = None
-    created: dt.datetime
-    unique_identifier: str
     compute_resource_group: str
     compute_name: str
     os_disk_name: str
     disk_size_gb: int
     compute_exists: bool = False
-    provisioning_state: str = "Creating"
     # The compute VM's power state; None until the VM deployment created the compute VM.
     power: PowerStateMachine | None = None
     generalized: str | None = None
     artifacts: list[ArtifactRun] = []
     phase: Literal["creating", "artifacts", "ready", "deleting", "failed"] = "creating"
-    phase_until: dt.datetime | None = None
     current_artifact: int = 0
-    operation_id: str | None = None
-    planned_failure: tuple[str, str] | None = None
     disk_grant_blob: str | None = None
 
     @property
@@ -146,27 +156,21 @@ def _render_parameters(parameters: list[dict[str, Any]]) -> str:
     return f"({inner})"
 
 
-class CustomImage(BaseModel):
+class CustomImage(LabResource):
     """A lab's custom image, from a lab VM or from a VHD in the lab's storage."""
 
-    id: str
-    name: str
-    location: str
-    tags: dict[str, str] = {}
     description: str | None = None
     author: str | None = None
     os_type: str
     vm: dict[str, Any] | None = None
     vhd: dict[str, Any] | None = None
-    created: dt.datetime
-    unique_identifier: str
     size_gb: int = 127
     source_header: str
-    provisioning_state: str = "Creating"
     phase: Literal["creating", "ready", "deleting", "failed"] = "creating"
-    phase_until: dt.datetime | None = None
-    operation_id: str | None = None
-    planned_failure: tuple[str, str] | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.phase in ("creating", "deleting")
 
 
 class LabState(BaseModel):
