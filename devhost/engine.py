@@ -274,7 +274,7 @@ class _Cached:
 
 
 @dataclass
-class _Step:
+class _Plan:
     """What one step writes, collected before the transaction."""
 
     new_events: list[dict[str, Any]] = field(default_factory=list)
@@ -284,6 +284,17 @@ class _Step:
     timers: list[tuple[int, datetime]] = field(default_factory=list)
     cancelled_timers: list[int] = field(default_factory=list)
     children: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class _Step:
+    """One step of one instance being worked out: what it reads, and its plan."""
+
+    instance: Instance
+    cached: _Cached
+    inbox_ids: list[int]
+    now: datetime
+    plan: _Plan = field(default_factory=_Plan)
 
 
 # An inbox row: its id, the execution it is for (None: whichever is current), the event.
@@ -751,20 +762,19 @@ class Engine:
         info = self.app.get(instance.name, "orchestrationTrigger")
         if info is None:
             message = f"The orchestrator function '{instance.name}' is not in this app."
-            self._fail(instance, ids, _Step(), message, "", None)
+            self._fail(instance, ids, _Plan(), message, "", None)
             return
-        cached = self._load(instance)
-        now = utcnow()
-        plan = _Step()
-        first_new_task = self._arrange_events(instance, cached, inbox, now, plan)
-        started = event(ORCHESTRATOR_STARTED, now)
-        replay = self._replay(instance, info, cached, [started, *plan.new_events])
+        step = _Step(instance, self._load(instance), ids, utcnow())
+        plan = step.plan
+        first_new_task = self._arrange_events(step, inbox)
+        started = event(ORCHESTRATOR_STARTED, step.now)
+        replay = self._replay(instance, info, step.cached, [started, *plan.new_events])
         custom_text = replay.custom_status()
         if replay.error is not None:
             message = f"Orchestrator function '{instance.name}' failed: {replay.error}"
             self._fail(instance, ids, plan, message, replay.details, custom_text, started)
             return
-        taken = self._take_actions(instance, cached, replay.state, first_new_task, now, plan)
+        taken = self._take_actions(step, replay.state, first_new_task)
         if taken.refused is not None:
             log.error("instance %s: %s", instance.instance_id, taken.refused)
             self._fail(instance, ids, plan, taken.refused, "", custom_text, started)
@@ -773,18 +783,11 @@ class Engine:
             message = f"Non-deterministic orchestrator '{instance.name}': {taken.problem}."
             self._fail(instance, ids, plan, message, "", custom_text, started)
             return
-        self._commit(instance, cached, ids, plan, started, now, replay, taken)
+        self._commit(step, started, replay, taken)
 
     # Events in, in the order the SDK numbers their tasks ---------------------------------
 
-    def _arrange_events(
-        self,
-        instance: Instance,
-        cached: _Cached,
-        inbox: list[InboxRow],
-        now: datetime,
-        plan: _Step,
-    ) -> int:
+    def _arrange_events(self, step: _Step, inbox: list[InboxRow]) -> int:
         """Put the step's events in `plan.new_events`; the first task number left for the
         orchestrator's new actions.
 
@@ -793,34 +796,27 @@ class Engine:
         the rest in the order they came. A result for an execution that ended
         (continue-as-new, restart) is dropped.
         """
-        next_task = cached.next_task_id
+        next_task = step.cached.next_task_id
         hidden_first: list[dict[str, Any]] = []
         rest: list[dict[str, Any]] = []
         for _, execution_id, ev in inbox:
-            if execution_id is not None and execution_id != instance.execution_id:
+            if execution_id is not None and execution_id != step.instance.execution_id:
                 continue
-            if self._add_hidden_task(instance, cached, ev, next_task, now, plan):
+            if self._add_hidden_task(step, ev, next_task):
                 next_task += 1
                 hidden_first.append(ev)
             else:
                 rest.append(ev)
         starts = [e for e in rest if e["EventType"] == EXECUTION_STARTED]
         rest = [e for e in rest if e["EventType"] != EXECUTION_STARTED]
-        plan.new_events = starts + hidden_first + rest
+        step.plan.new_events = starts + hidden_first + rest
         return next_task
 
-    def _add_hidden_task(
-        self,
-        instance: Instance,
-        cached: _Cached,
-        ev: dict[str, Any],
-        task_id: int,
-        now: datetime,
-        plan: _Step,
-    ) -> bool:
+    def _add_hidden_task(self, step: _Step, ev: dict[str, Any], task_id: int) -> bool:
         """Plan, as `task_id`, the task the SDK adds unseen when it replays `ev`, if it adds
         one: a retry timer after a failed call with retry; the next attempt when that timer
         fires and attempts are left."""
+        cached, now, plan = step.cached, step.now, step.plan
         kind = ev["EventType"]
         if kind in (TASK_FAILED, SUB_FAILED):
             task = cached.tasks.get(ev["TaskScheduledId"])
@@ -861,7 +857,7 @@ class Engine:
                 task.input,
             )
             plan.tasks.append(again)
-            self._schedule(instance, again, now, plan)
+            self._schedule(step.instance, again, now, plan)
             return True
         return False
 
@@ -897,29 +893,20 @@ class Engine:
 
     # Actions out: the recorded ones matched, the new ones planned ------------------------
 
-    def _take_actions(
-        self,
-        instance: Instance,
-        cached: _Cached,
-        state: dict[str, Any],
-        first_new_task: int,
-        now: datetime,
-        plan: _Step,
-    ) -> _Actions:
+    def _take_actions(self, step: _Step, state: dict[str, Any], first_new_task: int) -> _Actions:
         """Match the actions against the tasks the history holds, in order (a difference is
         non-determinism), and plan the actions beyond them."""
         actions = flatten_actions(state.get("actions") or [])
         consuming = [a for a in actions if a.get("actionType") != WAIT_FOR_EVENT]
-        recorded = [
-            t for t in sorted(cached.tasks.values(), key=lambda t: t.task_id) if not t.hidden
-        ]
+        tasks = step.cached.tasks.values()
+        recorded = [t for t in sorted(tasks, key=lambda t: t.task_id) if not t.hidden]
         taken = _Actions(next_task_id=first_new_task)
         for task, action in zip(recorded, consuming, strict=False):
-            taken.problem = self._match_recorded(task, action, taken, plan)
+            taken.problem = self._match_recorded(task, action, taken, step.plan)
             if taken.problem is not None:
                 return taken
         for action in consuming[len(recorded) :]:
-            self._plan_new(instance, action, taken, now, plan)
+            self._plan_new(step, action, taken)
             if taken.refused is not None or taken.problem is not None:
                 return taken
         if len(consuming) < len(recorded):
@@ -932,7 +919,7 @@ class Engine:
         return taken
 
     def _match_recorded(
-        self, task: TaskRow, action: dict[str, Any], taken: _Actions, plan: _Step
+        self, task: TaskRow, action: dict[str, Any], taken: _Actions, plan: _Plan
     ) -> str | None:
         """Where an action differs from the task it replays, if it does."""
         kind, name, with_retry = action_kind(action)
@@ -949,16 +936,10 @@ class Engine:
             taken.continue_with(action)
         return None
 
-    def _plan_new(
-        self,
-        instance: Instance,
-        action: dict[str, Any],
-        taken: _Actions,
-        now: datetime,
-        plan: _Step,
-    ) -> None:
+    def _plan_new(self, step: _Step, action: dict[str, Any], taken: _Actions) -> None:
         """Plan an action the history does not hold yet under the next task number, or say
         in `taken` why it cannot run."""
+        instance, now, plan = step.instance, step.now, step.plan
         kind, name, with_retry = action_kind(action)
         action_type = action.get("actionType")
         if action_type in UNSUPPORTED_ACTIONS:
@@ -1071,7 +1052,7 @@ class Engine:
         instance: Instance,
         task: TaskRow,
         now: datetime,
-        plan: _Step,
+        plan: _Plan,
         child_id: str | None = None,
     ) -> None:
         if task.kind == "activity":
@@ -1110,18 +1091,11 @@ class Engine:
         return texts
 
     def _commit(
-        self,
-        instance: Instance,
-        cached: _Cached,
-        inbox_ids: list[int],
-        plan: _Step,
-        started: dict[str, Any],
-        now: datetime,
-        replay: _Replay,
-        taken: _Actions,
+        self, step: _Step, started: dict[str, Any], replay: _Replay, taken: _Actions
     ) -> None:
         """Write the step in one transaction: the history, the work it starts, and the
         instance completed, continued as new or still running."""
+        instance, cached, plan, now = step.instance, step.cached, step.plan, step.now
         completed = bool(replay.state.get("isDone")) and not taken.continue_as_new
         output_text = json.dumps(replay.state.get("output")) if completed else None
         custom_text = replay.custom_status()
@@ -1136,7 +1110,7 @@ class Engine:
             current = self.store.instance(instance.instance_id, conn)
             if current is None or current.execution_id != instance.execution_id:
                 return  # purged or restarted while replaying: drop this step
-            self._delete_inbox(conn, inbox_ids)
+            self._delete_inbox(conn, step.inbox_ids)
             texts = self._append_history(conn, instance, len(cached.history), events)
             self._write_plan(conn, instance, plan)
             if completed:
@@ -1164,14 +1138,14 @@ class Engine:
             cached.next_task_id = taken.next_task_id
         self._after_write(plan)
 
-    def _after_write(self, plan: _Step) -> None:
+    def _after_write(self, plan: _Plan) -> None:
         if plan.activities:
             self._notify(self._activity_wake)
         if plan.timers:
             self._notify(self._timer_wake)
         self._notify(self._wake)
 
-    def _write_plan(self, conn: Any, instance: Instance, plan: _Step) -> None:
+    def _write_plan(self, conn: Any, instance: Instance, plan: _Plan) -> None:
         key = (instance.instance_id, instance.execution_id)
         conn.executemany(
             "INSERT INTO tasks(instance_id, execution_id, task_id, kind, name, hidden, retry, "
@@ -1326,7 +1300,7 @@ class Engine:
         self,
         instance: Instance,
         inbox_ids: list[int],
-        plan: _Step,
+        plan: _Plan,
         message: str,
         details: str,
         custom_text: str | None,
