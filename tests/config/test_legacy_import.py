@@ -9,7 +9,7 @@ from shared.config.loading import load_directory
 from shared.planning.inventory import Inventory
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan
-from tests.unit.factories import NOW
+from tests.factories import NOW
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
 

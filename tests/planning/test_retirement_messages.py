@@ -15,7 +15,7 @@ from shared.azure.retirement import InvalidMessage, parse_request, retire
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan, retention_policy, retirement_requests
 from shared.run.payloads import RetirementRequest, StepResult
-from tests.unit.factories import (
+from tests.factories import (
     FACTORY_ID,
     FACTORY_LAB,
     NOW,
@@ -25,7 +25,7 @@ from tests.unit.factories import (
     image,
     lab_id,
 )
-from tests.unit.factories import inventory as make_inventory
+from tests.factories import inventory as make_inventory
 
 QA = lab_id("qa")
 

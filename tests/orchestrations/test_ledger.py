@@ -10,7 +10,7 @@ from shared.model import tags
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan as make_plan
 from shared.run.payloads import Pace, StepResult
-from tests.unit import factories as f
+from tests import factories as f
 
 CONFIG = f.factory(
     {

@@ -20,7 +20,7 @@ from shared.config import models
 from shared.config.loading import ConfigInvalid, load_directory, load_files
 from shared.config.models import Model
 from shared.model import naming, tags
-from tests.unit.test_config_hostile import _example_files
+from tests.config.test_config_hostile import _example_files
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "factory"
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from shared.model import tags
 from shared.planning.inventory import LabInventory, LabVm
 from shared.planning.plan import BuildReason, Trigger
 from shared.planning.planner import plan
-from tests.unit.factories import (
+from tests.factories import (
     FACTORY_ID,
     FACTORY_LAB,
     NOW,

@@ -17,7 +17,7 @@ from shared.planning.inventory import CatalogEntry, LabImage
 from shared.planning.plan import Trigger
 from shared.planning.planner import newest_entry, plan
 from shared.planning.retention import CLOCK_SKEW, RetentionPolicy, retention
-from tests.unit.factories import (
+from tests.factories import (
     FACTORY_ID,
     NOW,
     built,

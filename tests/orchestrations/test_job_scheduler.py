@@ -29,7 +29,7 @@ from shared.planning import catalog
 from shared.planning.inventory import CatalogEntry
 from shared.planning.plan import Build, BuildReason, Trigger
 from shared.planning.planner import plan as make_plan
-from tests.unit import factories as f
+from tests import factories as f
 
 GROUPS = ["sub-a", "sub-b", "sub-c"]
 
