@@ -5,6 +5,8 @@ Large data travels by reference (a lab id, a blob name), never a secret or a SAS
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import ConfigDict, Field, field_validator
 
 from shared.config.models import FAMILY_PATTERN, Artifact, Factory, OsType
@@ -12,6 +14,7 @@ from shared.model import tags
 from shared.model.arm_ids import ArmIdError, parse_lab_id
 from shared.planning.inventory import CatalogEntry, LabInventory
 from shared.planning.plan import Build, Distribution, Plan, Record
+from shared.run.timeline import StepSpan
 
 
 class Pace(Record):
@@ -215,6 +218,7 @@ class StepResult(Record):
     warnings: list[str] = Field(
         default_factory=list, description="left to the sweeper or a later run"
     )
+    spans: list[StepSpan] = Field(default_factory=list, description="the timeline of its steps")
 
 
 class VmDeletion(Record):
@@ -285,6 +289,8 @@ class RetirementBatch(Record):
 
 class RunReport(Record):
     instance_id: str = ""
+    started: datetime | None = None
+    ended: datetime | None = None
     commit: str | None = None
     trigger: str = ""
     dry_run: bool = False
