@@ -423,8 +423,7 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
         for condition in (self._wake, self._activity_wake, self._timer_wake):
-            with condition:
-                condition.notify_all()
+            self._notify(condition)
         for thread in self._threads:
             thread.join(timeout=10)
         self._pool.shutdown(wait=True, cancel_futures=True)

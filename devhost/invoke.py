@@ -23,8 +23,13 @@ from devhost.loader import FunctionInfo
 CallFunction = Callable[[FunctionInfo, dict[str, Any]], Any]
 
 
+def _read_only(attribute: str) -> Any:
+    """A property that reads one attribute (func.Context declares its members as properties)."""
+    return property(lambda self: getattr(self, attribute))
+
+
 class InvocationContext(func.Context):
-    """The `context` argument a function may declare."""
+    """The `context` argument a function may declare (no tracing or retry context)."""
 
     def __init__(self, function_name: str, function_directory: str) -> None:
         self._invocation_id = str(uuid.uuid4())
@@ -33,29 +38,12 @@ class InvocationContext(func.Context):
         self._tls = threading.local()
         self._tls.invocation_id = self._invocation_id
 
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def thread_local_storage(self) -> Any:
-        return self._tls
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> Any:
-        return None
-
-    @property
-    def retry_context(self) -> Any:
-        return None
+    invocation_id = _read_only("_invocation_id")
+    thread_local_storage = _read_only("_tls")
+    function_name = _read_only("_function_name")
+    function_directory = _read_only("_function_directory")
+    # devhost traces nothing and retries no trigger: both contexts are None.
+    trace_context = retry_context = property(lambda self: None)
 
 
 class OutValue(func.Out[Any]):
