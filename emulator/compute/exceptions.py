@@ -5,12 +5,8 @@ from __future__ import annotations
 from emulator.exceptions import ArmError
 
 
-class AccessNotPermitted(ArmError):
+class AccessNotPermitted(ArmError, status=409, code="Conflict"):
     """Disk access asked for while the disk's VM is not deallocated."""
 
-    status = 409
-    code = "Conflict"
 
-
-class InvalidAccessLevel(ArmError):
-    code = "InvalidParameter"
+class InvalidAccessLevel(ArmError, code="InvalidParameter"): ...

@@ -51,10 +51,7 @@ class ComputeBackend:
                 and vm.compute_name.lower() == name.lower()
             ):
                 return vm
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.Compute/virtualMachines/{name}' under resource group "
-            f"'{resource_group}' was not found."
-        )
+        raise ResourceNotFound.under(f"Microsoft.Compute/virtualMachines/{name}", resource_group)
 
     def disk(self, subscription: str, resource_group: str, name: str) -> LabVm:
         for vm in self._vms(subscription):
@@ -63,10 +60,7 @@ class ComputeBackend:
                 and vm.os_disk_name.lower() == name.lower()
             ):
                 return vm
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.Compute/disks/{name}' under resource group "
-            f"'{resource_group}' was not found."
-        )
+        raise ResourceNotFound.under(f"Microsoft.Compute/disks/{name}", resource_group)
 
     def grant_access(
         self, subscription: str, vm: LabVm, body: dict[str, Any], request: RequestKind

@@ -106,9 +106,9 @@ class EnvironmentsBackend:
         for spec in templates:
             if spec.name.lower() == name.lower():
                 return spec
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{source_name}"
-            f"/armtemplates/{name}' under resource group '{lab.resource_group}' was not found."
+        raise ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{source_name}/armtemplates/{name}",
+            lab.resource_group,
         )
 
     def _template_by_id(self, lab: LabState, template_id: str) -> tuple[str, ArmTemplateSpec]:
@@ -132,17 +132,16 @@ class EnvironmentsBackend:
             or (allow_all and user.lower() == "@all")
         ):
             return
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/users/{user}' under resource "
-            f"group '{lab.resource_group}' was not found."
+        raise ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{lab.name}/users/{user}", lab.resource_group
         )
 
     def environment(self, lab: LabState, name: str) -> Environment:
         found = self.find(lab, name)
         if found is None:
-            raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/users/@me/environments/"
-                f"{name}' under resource group '{lab.resource_group}' was not found."
+            raise ResourceNotFound.under(
+                f"Microsoft.DevTestLab/labs/{lab.name}/users/@me/environments/{name}",
+                lab.resource_group,
             )
         return found
 

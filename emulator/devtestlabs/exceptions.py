@@ -5,53 +5,38 @@ from __future__ import annotations
 from emulator.exceptions import ArmError
 
 
-class InvalidGalleryImageReference(ArmError):
-    code = "InvalidGalleryImageReference"
+class InvalidGalleryImageReference(ArmError): ...
 
 
-class MissingRequiredProperties(ArmError):
-    code = "MissingRequiredProperties"
+class MissingRequiredProperties(ArmError): ...
 
 
-class InvalidArtifact(ArmError):
-    code = "InvalidArtifact"
+class InvalidArtifact(ArmError): ...
 
 
-class InvalidVmSize(ArmError):
-    code = "InvalidVmSize"
+class InvalidVmSize(ArmError): ...
 
 
-class CustomImageNotReady(ArmError):
-    code = "CustomImageNotReady"
+class CustomImageNotReady(ArmError): ...
 
 
-class VhdNotFound(ArmError):
-    code = "InvalidVhd"
+class VhdNotFound(ArmError, code="InvalidVhd"): ...
 
 
-class PolicyViolation(ArmError):
-    status = 409
-    code = "PolicyViolation"
+class PolicyViolation(ArmError, status=409): ...
 
 
-class OperationInProgress(ArmError):
-    status = 409
-    code = "Conflict"
-
+class OperationInProgress(ArmError, status=409, code="Conflict"):
     @classmethod
     def on(cls, what: str) -> OperationInProgress:
         """`what` names the resource: "virtual machine 'vm1'"."""
         return cls(f"The {what} has an operation in progress; retry when it has finished.")
 
 
-class VmNotRunning(ArmError):
-    status = 409
-    code = "VmNotRunning"
+class VmNotRunning(ArmError, status=409): ...
 
 
-class InvalidFilter(ArmError):
-    code = "InvalidFilter"
+class InvalidFilter(ArmError): ...
 
 
-class RequiredPropertyNullOrEmpty(ArmError):
-    code = "RequiredPropertyNullOrEmpty"
+class RequiredPropertyNullOrEmpty(ArmError): ...

@@ -162,10 +162,7 @@ class DevTestLabsBackend:
         group = self.registry.resource_group(subscription, resource_group)
         lab = group.labs.get(name.lower())
         if lab is None:
-            raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{name}' under resource group "
-                f"'{resource_group}' was not found."
-            )
+            raise ResourceNotFound.under(f"Microsoft.DevTestLab/labs/{name}", resource_group)
         return lab
 
     def labs_in_subscription(self, subscription: str) -> list[LabState]:
@@ -175,18 +172,16 @@ class DevTestLabsBackend:
     def vm(self, lab: LabState, name: str) -> LabVm:
         vm = lab.vms.get(name.lower())
         if vm is None:
-            raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualMachines/{name}' "
-                f"under resource group '{lab.resource_group}' was not found."
+            raise ResourceNotFound.under(
+                f"Microsoft.DevTestLab/labs/{lab.name}/virtualMachines/{name}", lab.resource_group
             )
         return vm
 
     def image(self, lab: LabState, name: str) -> CustomImage:
         image = lab.images.get(name.lower())
         if image is None:
-            raise ResourceNotFound(
-                f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/customImages/{name}' "
-                f"under resource group '{lab.resource_group}' was not found."
+            raise ResourceNotFound.under(
+                f"Microsoft.DevTestLab/labs/{lab.name}/customImages/{name}", lab.resource_group
             )
         return image
 
@@ -197,9 +192,8 @@ class DevTestLabsBackend:
         for source in self.registry.scenario.artifact_sources:
             if source.name.lower() == name.lower() and source.name in lab.artifact_sources:
                 return source
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{name}' "
-            f"under resource group '{lab.resource_group}' was not found."
+        raise ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{name}", lab.resource_group
         )
 
     def artifact(self, lab: LabState, source_name: str, name: str) -> ArtifactSpec:
@@ -207,9 +201,9 @@ class DevTestLabsBackend:
         for artifact in source.artifacts:
             if artifact.name.lower() == name.lower():
                 return artifact
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{source_name}"
-            f"/artifacts/{name}' under resource group '{lab.resource_group}' was not found."
+        raise ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{source_name}/artifacts/{name}",
+            lab.resource_group,
         )
 
     # ----- artifacts ---------------------------------------------------------------------

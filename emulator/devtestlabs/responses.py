@@ -589,9 +589,9 @@ def list_networks(request: ArmRequest) -> ArmResponse:
 def get_network(request: ArmRequest) -> ArmResponse:
     lab = _lab(request)
     if request.params["name"].lower() != lab.virtual_network_name.lower():
-        raise ResourceNotFound(
-            f"The Resource 'Microsoft.DevTestLab/labs/{lab.name}/virtualNetworks/"
-            f"{request.params['name']}' under resource group '{lab.resource_group}' was not found."
+        raise ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{lab.name}/virtualNetworks/{request.params['name']}",
+            lab.resource_group,
         )
     return ArmResponse(200, network_body(lab))
 

@@ -5,19 +5,13 @@ from __future__ import annotations
 from emulator.exceptions import ArmError
 
 
-class InvalidTemplate(ArmError):
-    code = "InvalidTemplate"
+class InvalidTemplate(ArmError): ...
 
 
-class DeploymentNotFound(ArmError):
-    status = 404
-    code = "DeploymentNotFound"
+class DeploymentNotFound(ArmError, status=404): ...
 
 
-class DeploymentActive(ArmError):
-    status = 409
-    code = "DeploymentActive"
+class DeploymentActive(ArmError, status=409): ...
 
 
-class InvalidDeploymentMode(ArmError):
-    code = "InvalidDeploymentMode"
+class InvalidDeploymentMode(ArmError): ...

@@ -45,7 +45,6 @@ def get_account(request: ArmRequest) -> ArmResponse:
         names = {lab.storage_account, lab.premium_storage_account, lab.artifacts_storage_account}
         if name in names:
             return ArmResponse(200, account_body(request, name, lab.location))
-    raise ResourceNotFound(
-        f"The Resource 'Microsoft.Storage/storageAccounts/{p['name']}' under resource group "
-        f"'{p['resourceGroup']}' was not found."
+    raise ResourceNotFound.under(
+        f"Microsoft.Storage/storageAccounts/{p['name']}", p["resourceGroup"]
     )
