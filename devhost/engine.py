@@ -1365,16 +1365,7 @@ class Engine:
             claimed: list[Any] = []
             if free > 0:
                 try:
-                    with self.store.transaction() as conn:
-                        claimed = conn.execute(
-                            "SELECT id, instance_id, execution_id, task_id, name, input FROM work "
-                            "WHERE kind = 'activity' AND state = 'ready' ORDER BY id LIMIT ?",
-                            (free,),
-                        ).fetchall()
-                        conn.executemany(
-                            "UPDATE work SET state = 'running' WHERE id = ?",
-                            [(row["id"],) for row in claimed],
-                        )
+                    claimed = self.store.claim_activities(free)
                 except Exception:
                     log.exception("claiming activities failed")
                     claimed = []
@@ -1393,12 +1384,7 @@ class Engine:
             if self._stop.is_set():
                 return
             with self.store.transaction() as conn:
-                gone = conn.execute("DELETE FROM work WHERE id = ?", (item["id"],)).rowcount == 0
-                if not gone:
-                    conn.execute(
-                        "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
-                        (item["instance_id"], item["execution_id"], json.dumps(outcome)),
-                    )
+                self.store.deliver(conn, item, json.dumps(outcome))
             self.stats.activities_run += 1
         except Exception:
             log.exception("recording the result of activity %s failed", item.get("name"))
@@ -1464,19 +1450,11 @@ class Engine:
     def _fire_due_timers(self) -> None:
         now = time.time()
         with self.store.transaction() as conn:
-            due = conn.execute(
-                "SELECT id, instance_id, execution_id, task_id, fire_at FROM work "
-                "WHERE kind = 'timer' AND state = 'ready' AND fire_at <= ? ORDER BY fire_at",
-                (now,),
-            ).fetchall()
+            due = self.store.due_timers(conn, now)
             for row in due:
                 fire_at = datetime.fromtimestamp(row["fire_at"], UTC)
                 fired = event(TIMER_FIRED, utcnow(), TimerId=row["task_id"], FireAt=iso(fire_at))
-                conn.execute("DELETE FROM work WHERE id = ?", (row["id"],))
-                conn.execute(
-                    "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
-                    (row["instance_id"], row["execution_id"], json.dumps(fired)),
-                )
+                self.store.deliver(conn, row, json.dumps(fired))
         if due:
             self._notify(self._wake)
 

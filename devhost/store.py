@@ -300,6 +300,41 @@ class Store:
         )
         return float(row[0]) if row and row[0] is not None else None
 
+    # Work items -----------------------------------------------------------------------------
+
+    def claim_activities(self, limit: int) -> list[sqlite3.Row]:
+        """Up to `limit` ready activities, oldest first, marked running."""
+        with self.transaction() as conn:
+            claimed = conn.execute(
+                "SELECT id, instance_id, execution_id, task_id, name, input FROM work "
+                "WHERE kind = 'activity' AND state = 'ready' ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE work SET state = 'running' WHERE id = ?", [(row["id"],) for row in claimed]
+            )
+        return claimed
+
+    @staticmethod
+    def due_timers(conn: sqlite3.Connection, now: float) -> list[sqlite3.Row]:
+        return conn.execute(
+            "SELECT id, instance_id, execution_id, task_id, fire_at FROM work "
+            "WHERE kind = 'timer' AND state = 'ready' AND fire_at <= ? ORDER BY fire_at",
+            (now,),
+        ).fetchall()
+
+    @staticmethod
+    def deliver(conn: sqlite3.Connection, work: sqlite3.Row | dict[str, Any], event: str) -> bool:
+        """A work item done: its event goes to its instance's inbox in its place. False when
+        the item is gone (its instance was purged or restarted meanwhile)."""
+        if conn.execute("DELETE FROM work WHERE id = ?", (work["id"],)).rowcount == 0:
+            return False
+        conn.execute(
+            "INSERT INTO inbox(instance_id, execution_id, event) VALUES (?, ?, ?)",
+            (work["instance_id"], work["execution_id"], event),
+        )
+        return True
+
     # Writes used outside the engine's steps -----------------------------------------------
 
     def reset_running_work(self) -> int:
