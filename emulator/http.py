@@ -63,9 +63,20 @@ class ArmRequest:
     def absolute(self, path: str) -> str:
         return f"{self.base_url}{path}?api-version={self.api_version}"
 
-    def async_headers(self, operation: Operation, location: bool) -> dict[str, str]:
-        """The operation's polling headers (no `Retry-After`: the recorded ones carry none)."""
-        return operation.headers(self.base_url, self.api_version, location)
+    # The polling headers carry no `Retry-After`: the recorded ones have none.
+    def put_reply(self, body: dict[str, Any], operation: Operation | None) -> ArmResponse:
+        """A PUT's reply: 200 when it changed a resource in place, 201 with
+        `Azure-AsyncOperation` when it started the resource's operation."""
+        if operation is None:
+            return ArmResponse(200, body)
+        headers = operation.headers(self.base_url, self.api_version, location=False)
+        return ArmResponse(201, body, headers)
+
+    def accepted(self, operation: Operation) -> ArmResponse:
+        """A DELETE's or POST action's reply: 202, polled at `Azure-AsyncOperation` or
+        `Location`."""
+        headers = operation.headers(self.base_url, self.api_version, location=True)
+        return ArmResponse(202, None, headers)
 
 
 Handler = Callable[[ArmRequest], ArmResponse]

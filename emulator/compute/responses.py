@@ -128,14 +128,14 @@ def grant_access(request: ArmRequest) -> ArmResponse:
     subscription, group, name = _ids(request)
     vm = request.core.compute.disk(subscription, group, name)
     operation = request.core.compute.grant_access(subscription, vm, request.json(), request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(operation)
 
 
 def revoke_access(request: ArmRequest) -> ArmResponse:
     subscription, group, name = _ids(request)
     vm = request.core.compute.disk(subscription, group, name)
     operation = request.core.compute.revoke_access(subscription, vm, request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(operation)
 
 
 def _gallery(request: ArmRequest) -> Any:

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.devtestlabs.responses import apply_query, page, parse_tags
+from emulator.devtestlabs.responses import apply_query, check_tags_of, lab_of, page
 from emulator.devtestlabs.state import Environment, LabState
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
 from emulator.scenario import ArmTemplateSpec, ArtifactSourceSpec
-
-
-def _lab(request: ArmRequest) -> LabState:
-    p = request.params
-    return request.core.devtestlabs.lab(p["subscription"], p["resourceGroup"], p["lab"])
 
 
 def template_body(
@@ -69,13 +64,13 @@ def environment_body(environment: Environment) -> dict[str, Any]:
 
 # ----- ARM templates ---------------------------------------------------------------------
 def list_templates(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     source, templates = request.core.environments.templates(lab, request.params["source"])
     return page(apply_query([template_body(lab, source, t) for t in templates], request))
 
 
 def get_template(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     p = request.params
     source, _ = request.core.environments.templates(lab, p["source"])
     spec = request.core.environments.template(lab, p["source"], p["name"])
@@ -84,40 +79,35 @@ def get_template(request: ArmRequest) -> ArmResponse:
 
 # ----- environments -----------------------------------------------------------------------
 def list_environments(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     request.core.environments.check_user(lab, request.params["user"], allow_all=True)
     items = [environment_body(e) for e in request.core.environments.of_lab(lab)]
     return page(apply_query(items, request))
 
 
 def get_environment(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     request.core.environments.check_user(lab, request.params["user"])
     environment = request.core.environments.environment(lab, request.params["name"])
     return ArmResponse(200, environment_body(environment))
 
 
 def put_environment(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     request.core.environments.check_user(lab, request.params["user"])
     body = request.json()
-    if "tags" in body:
-        parse_tags(body["tags"])
+    check_tags_of(body)
     environment, operation = request.core.environments.create(
         lab, request.params["name"], body, request.kind
     )
-    if operation is None:
-        return ArmResponse(200, environment_body(environment))
-    return ArmResponse(
-        201, environment_body(environment), request.async_headers(operation, location=False)
-    )
+    return request.put_reply(environment_body(environment), operation)
 
 
 def delete_environment(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     request.core.environments.check_user(lab, request.params["user"])
     environment = request.core.environments.find(lab, request.params["name"])
     if environment is None:
         return ArmResponse(204)
     operation = request.core.environments.delete(lab, environment)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(operation)

@@ -367,12 +367,18 @@ def parse_tags(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def check_tags_of(body: dict[str, Any]) -> None:
+    """A body's tags, when it has some, are what ARM accepts."""
+    if "tags" in body:
+        parse_tags(body["tags"])
+
+
 def page(items: list[dict[str, Any]]) -> ArmResponse:
     return ArmResponse(200, {"value": items})
 
 
 # ----- labs ---------------------------------------------------------------------------------
-def _lab(request: ArmRequest) -> LabState:
+def lab_of(request: ArmRequest) -> LabState:
     p = request.params
     return request.core.devtestlabs.lab(p["subscription"], p["resourceGroup"], p["lab"])
 
@@ -389,11 +395,11 @@ def list_labs_by_resource_group(request: ArmRequest) -> ArmResponse:
 
 
 def get_lab(request: ArmRequest) -> ArmResponse:
-    return ArmResponse(200, lab_body(_lab(request)))
+    return ArmResponse(200, lab_body(lab_of(request)))
 
 
 def generate_upload_uri(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     body = request.json_or_empty()
     blob_name = body.get("blobName")
     if blob_name is not None and (
@@ -407,20 +413,20 @@ def generate_upload_uri(request: ArmRequest) -> ArmResponse:
 
 
 def list_vhds(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     return page([{"id": uri} for uri in request.core.devtestlabs.list_vhds(lab)])
 
 
 # ----- virtual machines -----------------------------------------------------------------
 def list_vms(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     expand = request.query.get("$expand", "")
     items = [vm_body(vm, expand) for vm in lab.vms.values()]
     return page(apply_query(items, request))
 
 
 def get_vm(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     return ArmResponse(200, vm_body(vm, request.query.get("$expand", "")))
 
@@ -441,21 +447,18 @@ def _vm_os_type(lab: LabState, body: dict[str, Any]) -> str | None:
 
 
 def put_vm(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     body = request.json()
     check_vm_name(request.params["name"], _vm_os_type(lab, body))
-    if "tags" in body:
-        parse_tags(body["tags"])
+    check_tags_of(body)
     vm, operation = request.core.devtestlabs.create_vm(
         lab, request.params["name"], body, request.kind
     )
-    if operation is None:
-        return ArmResponse(200, vm_body(vm))
-    return ArmResponse(201, vm_body(vm), request.async_headers(operation, location=False))
+    return request.put_reply(vm_body(vm), operation)
 
 
 def patch_vm(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     body = request.json()
     if "tags" in body:
@@ -467,19 +470,18 @@ def patch_vm(request: ArmRequest) -> ArmResponse:
 
 
 def delete_vm(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     vm = lab.vms.get(request.params["name"].lower())
     if vm is None:
         return ArmResponse(204)
-    operation = request.core.devtestlabs.delete_vm(lab, vm, request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(request.core.devtestlabs.delete_vm(lab, vm, request.kind))
 
 
 def apply_artifacts(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     operation = request.core.devtestlabs.apply_artifacts(lab, vm, request.json(), request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(operation)
 
 
 def start_vm(request: ArmRequest) -> ArmResponse:
@@ -491,39 +493,36 @@ def stop_vm(request: ArmRequest) -> ArmResponse:
 
 
 def _power(request: ArmRequest, action: str) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     operation = request.core.devtestlabs.power(lab, vm, action, request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(operation)
 
 
 # ----- custom images ----------------------------------------------------------------------
 def list_images(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     return page(apply_query([image_body(i) for i in lab.images.values()], request))
 
 
 def get_image(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     return ArmResponse(200, image_body(request.core.devtestlabs.image(lab, request.params["name"])))
 
 
 def put_image(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     body = request.json()
     check_resource_name(request.params["name"], "custom image")
-    if "tags" in body:
-        parse_tags(body["tags"])
+    check_tags_of(body)
     image, operation = request.core.devtestlabs.create_image(
         lab, request.params["name"], body, request.kind
     )
-    if operation is None:
-        return ArmResponse(200, image_body(image))
-    return ArmResponse(201, image_body(image), request.async_headers(operation, location=False))
+    return request.put_reply(image_body(image), operation)
 
 
 def patch_image(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     image = request.core.devtestlabs.image(lab, request.params["name"])
     body = request.json()
     if "tags" in body:
@@ -532,12 +531,11 @@ def patch_image(request: ArmRequest) -> ArmResponse:
 
 
 def delete_image(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     image = lab.images.get(request.params["name"].lower())
     if image is None:
         return ArmResponse(204)
-    operation = request.core.devtestlabs.delete_image(lab, image, request.kind)
-    return ArmResponse(202, None, request.async_headers(operation, location=True))
+    return request.accepted(request.core.devtestlabs.delete_image(lab, image, request.kind))
 
 
 # ----- virtual networks, policies ------------------------------------------------------------
@@ -583,11 +581,11 @@ def network_body(lab: LabState) -> dict[str, Any]:
 
 
 def list_networks(request: ArmRequest) -> ArmResponse:
-    return page(apply_query([network_body(_lab(request))], request))
+    return page(apply_query([network_body(lab_of(request))], request))
 
 
 def get_network(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     if request.params["name"].lower() != lab.virtual_network_name.lower():
         raise ResourceNotFound.under(
             f"Microsoft.DevTestLab/labs/{lab.name}/virtualNetworks/{request.params['name']}",
@@ -620,7 +618,7 @@ def _policies(lab: LabState) -> list[dict[str, Any]]:
 
 
 def list_policies(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     if request.params["policySet"].lower() != "default":
         raise ResourceNotFound(f"The policy set '{request.params['policySet']}' was not found.")
     return page(apply_query(_policies(lab), request))
@@ -628,13 +626,13 @@ def list_policies(request: ArmRequest) -> ArmResponse:
 
 # ----- gallery images, artifact sources, artifacts ---------------------------------------
 def list_gallery_images(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     items = [gallery_body(lab, image) for image in request.core.scenario.gallery_images]
     return page(apply_query(items, request))
 
 
 def list_sources(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     items = [
         source_body(lab, s)
         for s in request.core.scenario.artifact_sources
@@ -644,20 +642,20 @@ def list_sources(request: ArmRequest) -> ArmResponse:
 
 
 def get_source(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
     return ArmResponse(200, source_body(lab, source))
 
 
 def list_artifacts(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
     items = [artifact_body(lab, source, a) for a in source.artifacts]
     return page(apply_query(items, request))
 
 
 def get_artifact(request: ArmRequest) -> ArmResponse:
-    lab = _lab(request)
+    lab = lab_of(request)
     source = request.core.devtestlabs.artifact_source(lab, request.params["source"])
     art = request.core.devtestlabs.artifact(lab, request.params["source"], request.params["name"])
     return ArmResponse(200, artifact_body(lab, source, art))
