@@ -86,3 +86,10 @@ def wait_status(devhost: DevHost, instance_id: str, timeout: float = 60.0) -> di
         assert response.status_code == 202, response.text
         assert time.monotonic() < deadline, f"{instance_id} still {response.json()}"
         time.sleep(0.05)
+
+
+def failure(devhost: DevHost, instance_id: str) -> str:
+    """What an instance that must fail failed with (its output)."""
+    status = wait_status(devhost, instance_id)
+    assert status["runtimeStatus"] == "Failed", status
+    return str(status["output"])

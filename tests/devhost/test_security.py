@@ -66,6 +66,13 @@ def exchange(url: str, raw: bytes) -> tuple[int, dict[str, str], dict[str, str]]
     return status, headers, json.loads(body)
 
 
+def start_request(rest: str) -> bytes:
+    """A start of `chaining` with the function key: the request line, Host, then `rest`
+    (more headers, the blank line, the body) as it stands."""
+    head = f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: devhost\r\n"
+    return (head + rest).encode("latin-1")
+
+
 def closed_within(sock: socket.socket, seconds: float) -> bool:
     """True when the server closes the connection (after any answer) within `seconds`."""
     deadline = time.monotonic() + seconds
@@ -221,10 +228,7 @@ def test_a_chunked_body_with_extensions_and_trailers(devhost: DevHost) -> None:
 
 
 def test_a_content_length_of_a_terabyte_is_413(devhost: DevHost) -> None:
-    raw = (
-        f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: devhost\r\n"
-        "Content-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n"
-    ).encode()
+    raw = start_request("Content-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n")
     status, headers, payload = exchange(devhost.base_url, raw)
     assert status == 413
     assert headers["content-type"].startswith("application/json")
@@ -252,16 +256,12 @@ def test_a_content_length_of_a_terabyte_is_413(devhost: DevHost) -> None:
     ],
 )
 def test_a_malformed_body_framing_is_400(devhost: DevHost, header: str, message: str) -> None:
-    raw = f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: d\r\n{header}\r\n\r\n"
-    status, _, payload = exchange(devhost.base_url, raw.encode("latin-1"))
+    status, _, payload = exchange(devhost.base_url, start_request(f"{header}\r\n\r\n"))
     assert (status, payload["Message"]) == (400, message)
 
 
 def test_bad_chunk_framing_is_400(devhost: DevHost) -> None:
-    raw = (
-        f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: d\r\n"
-        "Transfer-Encoding: chunked\r\n\r\nzz\r\n"
-    ).encode()
+    raw = start_request("Transfer-Encoding: chunked\r\n\r\nzz\r\n")
     status, _, payload = exchange(devhost.base_url, raw)
     assert (status, payload["Message"]) == (400, "Bad chunk size in the chunked request body.")
 
@@ -339,10 +339,7 @@ def test_slow_headers_are_answered_408_and_dropped(strict: DevHost) -> None:
 def test_a_slow_body_is_answered_408_and_dropped(strict: DevHost) -> None:
     started = time.monotonic()
     with connect(strict.base_url) as sock:
-        sock.sendall(
-            f"POST /api/start/chaining?code={FUNCTION_KEY} HTTP/1.1\r\nHost: d\r\n"
-            'Content-Length: 100\r\n\r\n"only a little'.encode()
-        )
+        sock.sendall(start_request('Content-Length: 100\r\n\r\n"only a little'))
         status, _, body = read_response(sock)
         elapsed = time.monotonic() - started
         assert status == 408

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from devhost.host import DevHost
-from tests.devhost.conftest import Start, wait_status
+from tests.devhost.conftest import Start, failure, wait_status
 
 
 def rpc(devhost: DevHost) -> str:
@@ -318,21 +318,18 @@ def test_a_timer_beyond_six_days_is_a_chain_of_three_day_timers(
 # What devhost does not do, it says ----------------------------------------------------------
 
 
-def test_entities_in_an_orchestrator_are_refused_clearly(devhost: DevHost, start: Start) -> None:
-    status = wait_status(devhost, start("uses_entity"))
-    assert status["runtimeStatus"] == "Failed"
-    assert status["output"] == (
-        "Orchestrator function 'uses_entity' failed: devhost does not support durable entities "
-        "(call_entity)."
-    )
-
-
-def test_call_http_is_refused_clearly(devhost: DevHost, start: Start) -> None:
-    status = wait_status(devhost, start("uses_http"))
-    assert status["runtimeStatus"] == "Failed"
-    assert status["output"] == (
-        "Orchestrator function 'uses_http' failed: devhost does not support durable HTTP calls "
-        "(call_http)."
+@pytest.mark.parametrize(
+    ("orchestrator", "what"),
+    [
+        ("uses_entity", "durable entities (call_entity)"),
+        ("uses_http", "durable HTTP calls (call_http)"),
+    ],
+)
+def test_actions_devhost_does_not_run_are_refused_clearly(
+    devhost: DevHost, start: Start, orchestrator: str, what: str
+) -> None:
+    assert failure(devhost, start(orchestrator)) == (
+        f"Orchestrator function '{orchestrator}' failed: devhost does not support {what}."
     )
 
 
