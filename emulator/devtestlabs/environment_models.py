@@ -29,7 +29,6 @@ from emulator.exceptions import (
     ArmError,
     InvalidParameter,
     MissingRequiredProperty,
-    ResourceNotFound,
 )
 from emulator.faults import RequestKind
 from emulator.lro import Operation
@@ -106,10 +105,7 @@ class EnvironmentsBackend:
         for spec in templates:
             if spec.name.lower() == name.lower():
                 return spec
-        raise ResourceNotFound.under(
-            f"Microsoft.DevTestLab/labs/{lab.name}/artifactsources/{source_name}/armtemplates/{name}",
-            lab.resource_group,
-        )
+        raise lab.not_found(f"artifactsources/{source_name}/armtemplates/{name}")
 
     def _template_by_id(self, lab: LabState, template_id: str) -> tuple[str, ArmTemplateSpec]:
         parts = template_id.strip("/").split("/")
@@ -132,17 +128,12 @@ class EnvironmentsBackend:
             or (allow_all and user.lower() == "@all")
         ):
             return
-        raise ResourceNotFound.under(
-            f"Microsoft.DevTestLab/labs/{lab.name}/users/{user}", lab.resource_group
-        )
+        raise lab.not_found(f"users/{user}")
 
     def environment(self, lab: LabState, name: str) -> Environment:
         found = self.find(lab, name)
         if found is None:
-            raise ResourceNotFound.under(
-                f"Microsoft.DevTestLab/labs/{lab.name}/users/@me/environments/{name}",
-                lab.resource_group,
-            )
+            raise lab.not_found(f"users/@me/environments/{name}")
         return found
 
     def create(
@@ -150,9 +141,7 @@ class EnvironmentsBackend:
     ) -> tuple[Environment, Operation | None]:
         props = body.get("properties")
         if not isinstance(props, dict):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties'."
-            )
+            raise MissingRequiredProperty.of_body("properties")
         existing = self.find(lab, name)
         if existing is not None:
             if existing.busy:
@@ -165,10 +154,7 @@ class EnvironmentsBackend:
             deployment = {}
         template_id = deployment.get("armTemplateId")
         if not template_id:
-            raise MissingRequiredProperty(
-                "The request body is missing the required property "
-                "'properties.deploymentProperties.armTemplateId'."
-            )
+            raise MissingRequiredProperty.of_body("properties.deploymentProperties.armTemplateId")
         source_name, spec = self._template_by_id(lab, str(template_id))
         given = deployment.get("parameters") or []
         if not isinstance(given, list) or not all(

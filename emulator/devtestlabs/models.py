@@ -119,10 +119,7 @@ def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[Ga
     """The gallery image a reference names and its concrete version (`latest` resolved)."""
     for field in ("publisher", "offer", "sku", "osType", "version"):
         if not ref.get(field):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property "
-                f"'properties.galleryImageReference.{field}'."
-            )
+            raise MissingRequiredProperty.of_body(f"properties.galleryImageReference.{field}")
     for image in images:
         if (
             image.publisher.lower() == str(ref["publisher"]).lower()
@@ -172,17 +169,13 @@ class DevTestLabsBackend:
     def vm(self, lab: LabState, name: str) -> LabVm:
         vm = lab.vms.get(name.lower())
         if vm is None:
-            raise ResourceNotFound.under(
-                f"Microsoft.DevTestLab/labs/{lab.name}/virtualMachines/{name}", lab.resource_group
-            )
+            raise lab.not_found(f"virtualMachines/{name}")
         return vm
 
     def image(self, lab: LabState, name: str) -> CustomImage:
         image = lab.images.get(name.lower())
         if image is None:
-            raise ResourceNotFound.under(
-                f"Microsoft.DevTestLab/labs/{lab.name}/customImages/{name}", lab.resource_group
-            )
+            raise lab.not_found(f"customImages/{name}")
         return image
 
     def artifact_sources(self, lab: LabState) -> list[str]:
@@ -192,19 +185,14 @@ class DevTestLabsBackend:
         for source in self.registry.scenario.artifact_sources:
             if source.name.lower() == name.lower() and source.name in lab.artifact_sources:
                 return source
-        raise ResourceNotFound.under(
-            f"Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{name}", lab.resource_group
-        )
+        raise lab.not_found(f"artifactSources/{name}")
 
     def artifact(self, lab: LabState, source_name: str, name: str) -> ArtifactSpec:
         source = self.artifact_source(lab, source_name)
         for artifact in source.artifacts:
             if artifact.name.lower() == name.lower():
                 return artifact
-        raise ResourceNotFound.under(
-            f"Microsoft.DevTestLab/labs/{lab.name}/artifactSources/{source_name}/artifacts/{name}",
-            lab.resource_group,
-        )
+        raise lab.not_found(f"artifactSources/{source_name}/artifacts/{name}")
 
     # ----- artifacts ---------------------------------------------------------------------
     def _artifact_runs(
@@ -282,9 +270,7 @@ class DevTestLabsBackend:
         existing = lab.vms.get(name.lower())
         props = body.get("properties")
         if not isinstance(props, dict):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties'."
-            )
+            raise MissingRequiredProperty.of_body("properties")
         if existing is not None:
             if existing.busy:
                 raise dtl.OperationInProgress.on(f"virtual machine '{name}'")
@@ -455,9 +441,7 @@ class DevTestLabsBackend:
             )
         items = body.get("artifacts")
         if not items:
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'artifacts'."
-            )
+            raise MissingRequiredProperty.of_body("artifacts")
         runs = self._artifact_runs(lab, vm.os_type, items, request)
         now = self.registry.now()
         start = len(vm.artifacts)
@@ -678,9 +662,7 @@ class DevTestLabsBackend:
     ) -> tuple[CustomImage, Operation | None]:
         props = body.get("properties")
         if not isinstance(props, dict):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties'."
-            )
+            raise MissingRequiredProperty.of_body("properties")
         existing = lab.images.get(name.lower())
         if existing is not None:
             if existing.busy:
@@ -732,9 +714,7 @@ class DevTestLabsBackend:
 
     def _image_source_vm(self, lab: LabState, vm_props: Any) -> tuple[str, str, int, float]:
         if not isinstance(vm_props, dict) or not vm_props.get("sourceVmId"):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties.vm.sourceVmId'."
-            )
+            raise MissingRequiredProperty.of_body("properties.vm.sourceVmId")
         source_id = str(vm_props["sourceVmId"])
         parts = source_id.strip("/").split("/")
         if len(parts) != 10 or parts[-2].lower() != "virtualmachines":
@@ -815,9 +795,7 @@ class DevTestLabsBackend:
 
     def _image_source_vhd(self, lab: LabState, vhd_props: Any) -> tuple[str, str, int, float]:
         if not isinstance(vhd_props, dict) or not vhd_props.get("imageName"):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties.vhd.imageName'."
-            )
+            raise MissingRequiredProperty.of_body("properties.vhd.imageName")
         # Real clients send "Windows"/"Linux"; the team's quick-start template defaults to
         # "windows", so the OS type is read without regard to case.
         os_types = {"windows": "Windows", "linux": "Linux"}

@@ -587,10 +587,7 @@ def list_networks(request: ArmRequest) -> ArmResponse:
 def get_network(request: ArmRequest) -> ArmResponse:
     lab = lab_of(request)
     if request.params["name"].lower() != lab.virtual_network_name.lower():
-        raise ResourceNotFound.under(
-            f"Microsoft.DevTestLab/labs/{lab.name}/virtualNetworks/{request.params['name']}",
-            lab.resource_group,
-        )
+        raise lab.not_found(f"virtualNetworks/{request.params['name']}")
     return ArmResponse(200, network_body(lab))
 
 

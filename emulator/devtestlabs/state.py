@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from emulator import vhd
 from emulator.compute.power import PowerStateMachine
+from emulator.exceptions import ResourceNotFound
 
 
 class ArtifactRun(BaseModel):
@@ -198,6 +199,12 @@ class LabState(BaseModel):
             f"/subscriptions/{self.subscription}/resourcegroups/{self.resource_group}"
             f"/providers/microsoft.storage/storageaccounts/{name}"
         ).lower()
+
+    def not_found(self, child: str) -> ResourceNotFound:
+        """ARM's 404 for something of this lab, `child` like `virtualMachines/vm1`."""
+        return ResourceNotFound.under(
+            f"Microsoft.DevTestLab/labs/{self.name}/{child}", self.resource_group
+        )
 
     def compute_resource_group(self) -> str:
         """Where DevTest Labs puts the lab's compute VMs: `<lab><13 digits>` (as recorded)."""

@@ -191,9 +191,7 @@ class ResourcesBackend:
     ) -> tuple[Deployment, Operation]:
         props = body.get("properties")
         if not isinstance(props, dict):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties'."
-            )
+            raise MissingRequiredProperty.of_body("properties")
         existing = group.deployments.get(name.lower())
         if existing is not None and existing.running:
             raise rx.DeploymentActive(
@@ -212,9 +210,7 @@ class ResourcesBackend:
             )
         template = props.get("template")
         if not isinstance(template, dict):
-            raise MissingRequiredProperty(
-                "The request body is missing the required property 'properties.template'."
-            )
+            raise MissingRequiredProperty.of_body("properties.template")
         given = self._given_parameters(props.get("parameters"))
         values = resolve_parameters(template, given)
         scope = Scope(
