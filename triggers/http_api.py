@@ -24,6 +24,7 @@ from pydantic.alias_generators import to_camel
 from shared.azure import clients, run_queue
 from shared.azure.run_queue import REMEMBER, RunQueueError
 from shared.config.loading import ConfigInvalid
+from shared.config.messages import unknown_images
 from shared.git.config_source import load_config
 from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
@@ -195,16 +196,8 @@ def _check_images(images: list[str], source: ConfigSourceRef) -> func.HttpRespon
         return error(409, "ConfigurationInvalid", message)
     except GitSourceError as exc:
         return error(503, "ConfigurationUnavailable", _clause(str(exc)))
-    unknown = sorted(set(images) - set(defined))
-    if not unknown:
-        return None
-    names = ", ".join(f"'{name}'" for name in unknown)
-    return error(
-        400,
-        "UnknownImages",
-        f"images: {names} {'is' if len(unknown) == 1 else 'are'} not an image definition; "
-        f"expected names of: {', '.join(sorted(defined))}",
-    )
+    refused = unknown_images(images, defined)
+    return None if refused is None else error(400, "UnknownImages", f"images: {refused}")
 
 
 def _iso(value: Any) -> str | None:

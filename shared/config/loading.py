@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from shared.config.messages import ConfigInvalid, Problem, validate
 from shared.config.models import Factory, FactorySettings, ImageDefinition, LabTarget
-from shared.config.rules import ImageFacts, LabFacts, check_images, check_labs
+from shared.config.rules import ImageFacts, LabFacts, check_images, check_labs, lab_warnings
 from shared.config.yaml_lines import LoadedYaml, YamlSyntaxError, parse_yaml
 
 FACTORY_FILE = "factory.yaml"
@@ -161,4 +161,5 @@ def load_files(
         image_files=image_files,
         lab_files=lab_files,
         commit=commit,
+        warnings=[str(w) for w in sorted(lab_warnings(lab_facts, image_facts))],
     )

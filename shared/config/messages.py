@@ -133,3 +133,17 @@ _EXPECTED = {
     "too_short": "at least {min_length} item(s)",
     "too_long": "at most {max_length} items",
 }
+
+
+def unknown_images(names: Iterable[str], defined: Iterable[str]) -> str | None:
+    """Why a request naming these images is refused (one clause), or None: all are defined."""
+    known = sorted(defined)
+    unknown = sorted(set(names) - set(known))
+    if not unknown:
+        return None
+    listed = ", ".join(f"'{name}'{did_you_mean(name, known)}" for name in unknown)
+    verb = "is" if len(unknown) == 1 else "are"
+    return (
+        f"{listed} {verb} not an image definition; "
+        f"expected names of: {', '.join(known) or 'none defined'}"
+    )

@@ -345,3 +345,8 @@ class Factory(BaseModel):
     image_files: dict[str, str] = Field(default_factory=dict)
     lab_files: dict[str, str] = Field(default_factory=dict)
     commit: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What is valid but likely a mistake (file:line: field: sentence), such as "
+        "a glob that matches no image; `imagefactory validate` prints them.",
+    )

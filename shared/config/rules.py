@@ -159,8 +159,25 @@ def _check_cycles(by_name: dict[str, ImageFacts]) -> list[Problem]:
     return problems
 
 
+def is_glob(pattern: str) -> bool:
+    """Whether a lab's image entry is a glob (`*`, `?`, `[...]`) rather than an exact name."""
+    return any(c in pattern for c in "*?[")
+
+
 def check_labs(labs: list[LabFacts], images: list[ImageFacts]) -> list[Problem]:
+    """The errors of the labs' files (see `lab_warnings` for what only deserves a look)."""
+    return _labs(labs, images)[0]
+
+
+def lab_warnings(labs: list[LabFacts], images: list[ImageFacts]) -> list[Problem]:
+    """What is allowed but likely a mistake: a glob that matches no image definition, in a
+    lab that selects other images (a lab that selects nothing at all is an error)."""
+    return _labs(labs, images)[1]
+
+
+def _labs(labs: list[LabFacts], images: list[ImageFacts]) -> tuple[list[Problem], list[Problem]]:
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     names = {f.name for f in images if f.name is not None}
     seen: dict[str, str] = {}
     for fact in sorted(labs, key=lambda f: f.path):
@@ -178,7 +195,20 @@ def check_labs(labs: list[LabFacts], images: list[ImageFacts]) -> list[Problem]:
         if fact.patterns is None:
             continue
         selected = select_images(fact.patterns, names)
-        if fact.patterns and not selected:
+        unknown = _unknown_names(fact, names)
+        problems += unknown
+        for i, pattern in _patterns(fact):
+            if is_glob(pattern) and selected and not select_images([pattern], names):
+                warnings.append(
+                    at(
+                        fact.path,
+                        fact.doc,
+                        ("images", i),
+                        f"the glob '{pattern}' matches no image definition; this lab selects "
+                        f"only {', '.join(selected)}",
+                    )
+                )
+        if fact.patterns and not selected and not unknown:
             problems.append(
                 at(
                     fact.path,
@@ -213,4 +243,27 @@ def check_labs(labs: list[LabFacts], images: list[ImageFacts]) -> list[Problem]:
                             "a version; expected the form 20261124120000-ab12cd34",
                         )
                     )
-    return problems
+    return problems, warnings
+
+
+def _patterns(fact: LabFacts) -> list[tuple[int, str]]:
+    """The lab's image entries that are text, with their index in the file's list."""
+    entries = fact.doc.data.get("images")
+    if not isinstance(entries, list):
+        return []
+    return [(i, p) for i, p in enumerate(entries) if isinstance(p, str)]
+
+
+def _unknown_names(fact: LabFacts, names: set[str]) -> list[Problem]:
+    """An exact name (no glob) that is no image definition is a typo until proven otherwise."""
+    return [
+        at(
+            fact.path,
+            fact.doc,
+            ("images", i),
+            f"'{pattern}' is not an image definition{did_you_mean(pattern, names)}; expected "
+            f"the name (or a glob) of one of: {', '.join(sorted(names)) or 'none defined'}",
+        )
+        for i, pattern in _patterns(fact)
+        if not is_glob(pattern) and pattern not in names
+    ]

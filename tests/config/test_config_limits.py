@@ -185,6 +185,7 @@ def test_the_longest_accepted_names_fit_devtest_labs() -> None:
     )
     files = _with(files, "images/win2022-devtools.yaml", "image: win2022-base", f"image: {family}")
     files = {k: v.replace('"win2022-*"', '"*"') for k, v in files.items()}
+    files = {k: v.replace("- win2022-base", f"- {family}") for k, v in files.items()}
     factory = load_files({k: v for k, v in files.items() if "pinned" not in v})
     image = factory.images[family]
     name = naming.build_vm_name(image, naming.build_id(family, version))
