@@ -35,30 +35,22 @@ def test_a_plain_page_makes_no_request_but_its_own_and_fits_a_phone(tmp_path: Pa
     assert shot.read_bytes().startswith(b"\x89PNG")
 
 
-def test_an_external_asset_is_seen_and_blocked(tmp_path: Path) -> None:
-    page = _write(tmp_path, '<img src="https://example.invalid/logo.png" alt="">')
+def test_an_external_asset_a_wide_element_and_a_script_error_are_seen(tmp_path: Path) -> None:
+    page = _write(
+        tmp_path,
+        '<img src="https://example.invalid/logo.png" alt="">'
+        '<div style="width: 800px">wide</div><script>undefinedFunction()</script>',
+    )
 
     seen = open_page(page)
 
     assert "https://example.invalid/logo.png" in seen.requests
-
-
-def test_a_page_wider_than_a_phone_overflows(tmp_path: Path) -> None:
-    page = _write(tmp_path, '<div style="width: 800px">wide</div>')
-
-    seen = open_page(page)
-
     assert seen.phone.overflowing
     assert seen.phone.scroll_width > PHONE_WIDTH
+    assert any("undefinedFunction" in error for error in seen.errors)
 
 
 def test_a_page_without_a_viewport_tag_overflows_on_a_phone(tmp_path: Path) -> None:
     page = _write(tmp_path, "<p>short</p>", head='<meta charset="utf-8">')
 
     assert open_page(page).phone.overflowing
-
-
-def test_a_script_error_is_reported(tmp_path: Path) -> None:
-    page = _write(tmp_path, "<script>undefinedFunction()</script>")
-
-    assert any("undefinedFunction" in error for error in open_page(page).errors)

@@ -1,0 +1,150 @@
+"""The fleet report page, without a browser: the matrix marks labs behind the newest, and
+everything that comes from users is escaped."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+from shared.cli.report_page import CellState, cell_state, fleet, render_page
+from shared.model import tags
+from shared.planning.inventory import LabImage, LabInventory
+from shared.run.payloads import RunReport, StepResult
+from tests.factories import (
+    FACTORY_LAB,
+    NOW,
+    built,
+    factory,
+    gallery,
+    image,
+    inventory,
+    lab_id,
+    layered,
+)
+
+DAY = timedelta(days=1)
+
+
+def _config():
+    return factory(
+        {"base": gallery(), "app": layered("base"), "other": gallery("sku2")},
+        {"qa": "images: [base, app]\n", "dev": "images: ['*']\n"},
+    )
+
+
+def test_cell_state_compares_the_labs_newest_with_the_familys_newest() -> None:
+    assert cell_state(True, ["v2", "v1"], "v2") is CellState.CURRENT
+    assert cell_state(True, ["v1"], "v2") is CellState.BEHIND
+    assert cell_state(True, [], "v2") is CellState.MISSING
+    assert cell_state(False, ["v1"], "v2") is CellState.UNSELECTED
+    assert cell_state(False, [], "v2") is CellState.NONE
+
+
+def test_a_lab_that_holds_an_older_version_only_is_behind() -> None:
+    config = _config()
+    old, new = built(config, "base", NOW - 10 * DAY), built(config, "base", NOW - DAY)
+    app = built(config, "app", NOW - 9 * DAY, parent_version=old.version)
+    inv = inventory(
+        [old, new, app],
+        {
+            lab_id("qa"): [image("base", old.version), image("app", app.version)],
+            lab_id("dev"): [image("base", old.version), image("base", new.version)],
+            FACTORY_LAB: [image("base", old.version)],
+        },
+    )
+
+    view = fleet(config, inv, NOW)
+
+    states = {(row.name, c.family): (c.state, c.version) for row in view.labs for c in row.cells}
+    assert states[("qa", "base")] == (CellState.BEHIND, old.version)
+    assert states[("qa", "app")] == (CellState.CURRENT, app.version)
+    assert states[("qa", "other")] == (CellState.NONE, None)
+    assert states[("dev", "base")] == (CellState.CURRENT, new.version)
+    assert states[("dev", "other")] == (CellState.MISSING, None)
+    assert states[("factory", "base")] == (CellState.BEHIND, old.version)
+    base = next(f for f in view.families if f.name == "base")
+    assert base.newest == new.version
+    assert [v.version for v in base.versions] == [new.version, old.version]
+    assert [v.labs for v in base.versions] == [1, 3]
+
+
+def test_images_of_other_owners_and_failed_images_are_not_held() -> None:
+    config = _config()
+    entry = built(config, "base", NOW - DAY)
+    inv = inventory(
+        [entry],
+        {
+            lab_id("qa"): [
+                image("base", entry.version, owner="someone-else"),
+                image("base", entry.version, state="Failed"),
+            ]
+        },
+    )
+
+    cells = {(r.name, c.family): c for r in fleet(config, inv, NOW).labs for c in r.cells}
+
+    assert cells[("qa", "base")].state is CellState.MISSING
+
+
+def test_a_lab_that_could_not_be_read_is_unknown_not_missing() -> None:
+    config = _config()
+    inv = inventory([built(config, "base", NOW - DAY)])
+    inv = inv.model_copy(update={"labs": [LabInventory(lab=lab_id("qa"), error="403 Forbidden")]})
+
+    row = next(r for r in fleet(config, inv, NOW).labs if r.name == "qa")
+
+    assert row.error == "403 Forbidden"
+    assert {c.state for c in row.cells} == {CellState.UNKNOWN}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def test_everything_from_users_is_escaped() -> None:
+    evil = '<script>alert("x")</script>'
+    config = factory(
+        {
+            "base": gallery() + f"description: '{evil}'\nartifacts:\n"
+            f"  - name: '{evil}'\n    parameters: {{'{evil}': '\"><img src=x onerror=alert(1)>'}}\n"
+        },
+        {"qa": "images: [base]\n"},
+    )
+    entry = built(config, "base", NOW - DAY)
+    hostile = LabImage(
+        name="x",
+        tags={
+            tags.FACTORY: "test-factory",
+            tags.FAMILY: evil,
+            tags.VERSION: "20261120020000-abcdef12",
+        },
+    )
+    inv = inventory([entry], {lab_id("qa"): [image("base", entry.version), hostile]})
+    run = RunReport(
+        instance_id=evil,
+        trigger="manual",
+        failed=[StepResult(family="base", version=entry.version, ok=False, step=evil, reason=evil)],
+    )
+
+    page = render_page(config, inv, [run], NOW)
+
+    parser = _Tags()
+    parser.feed(page)
+    assert "script" not in parser.tags and "img" not in parser.tags
+    assert evil not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_the_page_is_self_contained() -> None:
+    config = _config()
+    page = render_page(config, inventory([built(config, "base", NOW - DAY)]), [], NOW)
+
+    assert not re.search(r"""(src|href)=["'](?!#)""", page)
+    assert "<script" not in page
+    assert "@import" not in page and "url(" not in page
