@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -138,9 +138,8 @@ def _env_delete(args: argparse.Namespace, ctx: Context) -> Result:
     return delete_env(args.lab, args.name, ctx)
 
 
-def add_lab_parser(sub: Any) -> None:
-    """Register `lab vm|image|env ...` under the top-level subcommands."""
-    lab = sub.add_parser("lab", help="single-step lab tasks: VMs, custom images, environments")
+def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
+    """The `lab vm|image|env ...` subcommands, under the `lab` command's parser."""
     kinds = lab.add_subparsers(dest="lab_kind", required=True, metavar="KIND")
 
     vm = kinds.add_parser("vm", help="lab virtual machines").add_subparsers(
