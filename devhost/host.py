@@ -80,6 +80,9 @@ class DevHost:
         for name, reason in self.app.unsupported.items():
             log.warning("function %s is not run: %s", name, reason)
         self.keys: Keys = self.settings.keys(self.state_dir)
+        self.function_key = self.keys.function_key
+        self.master_key = self.keys.master_key
+        self.system_key = self.keys.system_key  # the Durable extension's (durabletask_extension)
         self.store = Store(self.state_dir / DB_FILE)
         self.invoker = shared_invoker(str(self.app_dir))
         guard_setting = (self.settings.get("DEVHOST_ORCHESTRATOR_GUARD") or "on").lower()
@@ -178,19 +181,6 @@ class DevHost:
         os.replace(partial, self.state_dir / RUNTIME_FILE)  # readers never see half a file
 
     # Keys and URLs ------------------------------------------------------------------------
-
-    @property
-    def function_key(self) -> str:
-        return self.keys.function_key
-
-    @property
-    def master_key(self) -> str:
-        return self.keys.master_key
-
-    @property
-    def system_key(self) -> str:
-        """The Durable extension's system key (`durabletask_extension`)."""
-        return self.keys.system_key
 
     @property
     def keys_file(self) -> Path:
