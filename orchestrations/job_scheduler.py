@@ -5,7 +5,11 @@ lab is one of them, and a layered child's build needs it). A job is ready when e
 it needs has released a good result: a child's build right after its parent's image is in
 the factory lab, F's distributions right after F is captured, gated and labelled. Ready
 jobs start in critical-path order (the longest chain of estimated minutes still ahead
-first), within the run's limits: builds, copies, and copies per subscription.
+first), within the run's limits: builds, copies, and copies per subscription, and what
+Azure allows the factory lab: the VMs its MaxVmsAllowedPerLab policy leaves room for and
+the vCPUs its region's quota leaves free (each build counts its VMs and their vCPUs).
+A build that needs more than Azure leaves at all starts alone, when no other build holds
+a VM: Azure then refuses or allows it, and a refusal is waited out, not a failure.
 
 A build has two events. *Released*: its image is ready (or its failure is known), so its
 dependents may start or are blocked. *Finished*: its build VM is confirmed gone, so its
@@ -66,6 +70,8 @@ class JobSpec:
     group: str = ""  # copies: the target's subscription, for the per-subscription limit
     minutes: float = 0.0  # the job's estimated duration
     width: int = 1  # the most slots it can use at once (a batch: one per lab)
+    vms: int = 0  # a build: the lab VMs it holds at once (its build VM, a test VM)
+    vcpus: int = 0  # a build: their vCPUs
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,16 @@ class Limits:
     builds: int
     copies: int
     copies_per_subscription: int
+    vms: int | None = None  # lab VMs the factory lab's policy leaves room for; None: no policy
+    vcpus: int | None = None  # vCPUs the region's quota leaves free; None: unknown
 
     def __post_init__(self) -> None:
         if min(self.builds, self.copies, self.copies_per_subscription) < 1:
             raise ValueError("every limit must allow at least one job")
+
+    def fits(self, vms: int, vcpus: int) -> bool:
+        """Whether builds holding this many VMs and vCPUs stay within Azure's limits."""
+        return (self.vms is None or vms <= self.vms) and (self.vcpus is None or vcpus <= self.vcpus)
 
 
 @dataclass(frozen=True)
@@ -107,8 +119,22 @@ class Estimates:
         )
 
 
-def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) -> list[JobSpec]:
-    """The plan's builds and distributions as jobs with their dependencies.
+@dataclass(frozen=True)
+class Demand:
+    """What one build holds in the factory lab while it runs: its VMs and their vCPUs."""
+
+    vms: int = 1
+    vcpus: int = 0
+
+
+def jobs_of(
+    plan: Plan,
+    factory_lab: str,
+    estimates: Estimates | None = None,
+    demands: Mapping[str, Demand] | None = None,
+) -> list[JobSpec]:
+    """The plan's builds and distributions as jobs with their dependencies (and each
+    build's demand on the factory lab, by family).
 
     A copy into the factory lab is a job of its own: a layered child needs its parent's
     base version there (else the parent's build, when the plan builds it and copies
@@ -116,6 +142,7 @@ def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) ->
     no single history holds every copy. A distribution of a version this run builds needs
     that build."""
     estimates = estimates or Estimates()
+    demands = demands or {}
     builds = {b.family: JobId(Kind.BUILD, b.family, b.version) for b in plan.builds}
     feeds: dict[tuple[str, str], JobId] = {}
     batches: dict[JobId, list[Distribution]] = {}
@@ -144,8 +171,16 @@ def jobs_of(plan: Plan, factory_lab: str, estimates: Estimates | None = None) ->
                 needs = (feed,)
             elif b.parent in builds:
                 needs = (builds[b.parent],)
+        demand = demands.get(b.family, Demand())
         specs.append(
-            JobSpec(builds[b.family], Pool.BUILDS, needs, minutes=estimates.of_build(b.family))
+            JobSpec(
+                builds[b.family],
+                Pool.BUILDS,
+                needs,
+                minutes=estimates.of_build(b.family),
+                vms=demand.vms,
+                vcpus=demand.vcpus,
+            )
         )
     return sorted(specs, key=lambda s: s.id)
 
@@ -198,11 +233,13 @@ class Scheduler:
         each with the slots it was granted (`slots`): as many as it can use and are free."""
         in_pool: Counter[Pool] = Counter()
         in_group: Counter[str] = Counter()
+        vms = vcpus = 0
         for job in self._running:
             spec = self._specs[job]
             in_pool[spec.pool] += self._slots[job]
             if spec.pool is Pool.COPIES:
                 in_group[spec.group] += self._slots[job]
+            vms, vcpus = vms + spec.vms, vcpus + spec.vcpus
         started: list[JobId] = []
         for entry in list(self._ready):
             if all(in_pool[pool] >= self._limit(pool) for pool in Pool):
@@ -215,6 +252,11 @@ class Scheduler:
             slots = min(free, max(spec.width, 1))
             if slots < 1:
                 continue
+            if spec.pool is Pool.BUILDS:
+                alone = in_pool[Pool.BUILDS] == 0
+                if not alone and not self._limits.fits(vms + spec.vms, vcpus + spec.vcpus):
+                    continue
+                vms, vcpus = vms + spec.vms, vcpus + spec.vcpus
             if spec.pool is Pool.COPIES:
                 in_group[spec.group] += slots
             in_pool[spec.pool] += slots

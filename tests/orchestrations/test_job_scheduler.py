@@ -48,7 +48,9 @@ def graphs(draw: st.DrawFn) -> list[JobSpec]:
         group = draw(st.sampled_from(GROUPS)) if pool is Pool.COPIES else ""
         minutes = draw(st.floats(min_value=0, max_value=300, allow_nan=False))
         width = draw(st.integers(min_value=1, max_value=4)) if pool is Pool.COPIES else 1
-        specs.append(JobSpec(job, pool, tuple(needs), group, minutes, width))
+        vms = draw(st.integers(min_value=1, max_value=2)) if pool is Pool.BUILDS else 0
+        vcpus = vms * draw(st.sampled_from([2, 4, 8, 16])) if pool is Pool.BUILDS else 0
+        specs.append(JobSpec(job, pool, tuple(needs), group, minutes, width, vms, vcpus))
     return specs
 
 
@@ -57,6 +59,8 @@ limits = st.builds(
     builds=st.integers(min_value=1, max_value=4),
     copies=st.integers(min_value=1, max_value=6),
     copies_per_subscription=st.integers(min_value=1, max_value=4),
+    vms=st.none() | st.integers(min_value=-1, max_value=6),
+    vcpus=st.none() | st.integers(min_value=0, max_value=40),
 )
 
 
@@ -118,6 +122,11 @@ def _assert_within(limit: Limits, running: list[tuple[JobSpec, int]]) -> None:
     assert pools[Pool.BUILDS] <= limit.builds
     assert pools[Pool.COPIES] <= limit.copies
     assert all(n <= limit.copies_per_subscription for n in groups.values()), groups
+    # Azure's limits: never over the lab's VM room nor the region's free vCPUs, except one
+    # build alone that needs more than Azure leaves at all (Azure then decides).
+    builds = [spec for spec, _ in running if spec.pool is Pool.BUILDS]
+    vms, vcpus = sum(s.vms for s in builds), sum(s.vcpus for s in builds)
+    assert limit.fits(vms, vcpus) or len(builds) <= 1, (vms, vcpus, limit)
 
 
 def _assert_no_idle_slot(
@@ -144,8 +153,16 @@ def _assert_no_idle_slot(
         group_full = (
             spec.pool is Pool.COPIES and groups[spec.group] >= limit.copies_per_subscription
         )
-        assert full or group_full, f"{job} is ready and a slot is free"
-        if not group_full:
+        held = [by_id[j] for j in running if by_id[j].pool is Pool.BUILDS]
+        no_room = (
+            spec.pool is Pool.BUILDS
+            and bool(held)
+            and not limit.fits(
+                sum(s.vms for s in held) + spec.vms, sum(s.vcpus for s in held) + spec.vcpus
+            )
+        )
+        assert full or group_full or no_room, f"{job} is ready and a slot is free"
+        if not group_full and not no_room:
             for other in last:
                 if by_id[other].pool is spec.pool:
                     assert scheduler.remaining_minutes(other) >= scheduler.remaining_minutes(job)

@@ -1,0 +1,43 @@
+"""The run's limits: the configured concurrency and what Azure allows the factory lab. Pure.
+
+`concurrency.builds`, `concurrency.copies` and `copiesPerSubscription` come from
+factory.yaml; the room for VMs (MaxVmsAllowedPerLab less the lab's other VMs) and for
+vCPUs (the region's quota less its usage) from the inventory. A build holds one VM, two
+with a test gate (the test VM is made while the build VM is still being deleted), each
+of its definition's size.
+"""
+
+from __future__ import annotations
+
+from orchestrations.job_scheduler import Demand, Limits
+from shared.config.models import Factory
+from shared.planning.capacity import Capacity
+from shared.planning.inventory import Inventory
+from shared.planning.plan import Plan
+
+
+def run_limits(factory: Factory, capacity: Capacity, inventory: Inventory, run_id: str) -> Limits:
+    concurrency = factory.settings.concurrency
+    lab = inventory.lab(factory.settings.factory_lab)
+    return Limits(
+        builds=concurrency.builds,
+        copies=concurrency.copies,
+        copies_per_subscription=concurrency.copies_per_subscription,
+        vms=capacity.vm_room(lab.vms if lab else [], run_id),
+        vcpus=capacity.vcpu_room(),
+    )
+
+
+def build_demands(factory: Factory, plan: Plan, capacity: Capacity) -> dict[str, Demand]:
+    """Each planned build's VMs and vCPUs, by family."""
+    demands: dict[str, Demand] = {}
+    for build in plan.builds:
+        image = factory.images[build.family]
+        vms = 2 if image.test_artifacts else 1
+        demands[build.family] = Demand(vms=vms, vcpus=vms * capacity.vcpus_of(image.vm_size))
+    return demands
+
+
+def vm_sizes(factory: Factory) -> list[str]:
+    """The sizes whose vCPUs the inventory reads: every definition's (read before the plan)."""
+    return sorted({image.vm_size for image in factory.images.values()})

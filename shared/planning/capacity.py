@@ -1,0 +1,55 @@
+"""What Azure lets the factory lab hold while a run builds: its lab VM policy and the vCPU
+quota of its region, as the inventory read them. Pure.
+
+The scheduler treats them as limits on the builds it starts (each build counts its VMs and
+their vCPUs); Azure's own refusal, should another user take the room meanwhile, is waited
+out by the build, not a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import Field
+
+from shared.model import tags
+from shared.planning.inventory import LabVm
+from shared.planning.plan import Record
+
+LAB_VM_COUNT = "LabVmCount"  # the DevTest Labs policy fact behind MaxVmsAllowedPerLab
+CORES = "cores"  # the Compute usage counter "Total Regional vCPUs"
+
+
+class Capacity(Record):
+    """The factory lab's limits: None where Azure sets none, or where it could not be read."""
+
+    max_vms: int | None = Field(
+        default=None, description="MaxVmsAllowedPerLab, when the lab's policy is enabled"
+    )
+    vcpu_limit: int | None = Field(default=None, description="the region's vCPU quota")
+    vcpus_used: int = Field(default=0, description="vCPUs of the region in use")
+    vcpus_by_size: dict[str, int] = Field(
+        default_factory=dict, description="vCPUs of each build VM size, by its name"
+    )
+    error: str | None = Field(default=None, description="why a limit could not be read")
+
+    def vcpus_of(self, size: str) -> int:
+        """A size's vCPUs (sizes are compared without case); 0 when unknown."""
+        if size in self.vcpus_by_size:
+            return self.vcpus_by_size[size]
+        lowered = {k.lower(): v for k, v in self.vcpus_by_size.items()}
+        return lowered.get(size.lower(), 0)
+
+    def vm_room(self, vms: Iterable[LabVm], run_id: str) -> int | None:
+        """How many more VMs the lab's policy allows: its VMs now count, except this run's
+        own (a resumed run adopts them, so they are counted as the builds they belong to)."""
+        if self.max_vms is None:
+            return None
+        others = sum(1 for vm in vms if tags.get(vm.tags, tags.RUN) != run_id)
+        return self.max_vms - others
+
+    def vcpu_room(self) -> int | None:
+        """How many vCPUs the region's quota leaves free."""
+        if self.vcpu_limit is None:
+            return None
+        return self.vcpu_limit - self.vcpus_used
