@@ -12,7 +12,7 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceNotFoundError
 
 from activities._scope import run_scoped
-from shared.azure import labs
+from shared.azure import blobs, disks, operations, vms
 from shared.function_names import (
     CAPTURE_STATUS,
     DELETE_BLOB,
@@ -37,11 +37,11 @@ from shared.run.payloads import (
 bp = df.Blueprint()
 
 
-def _at(ref: BlobRef) -> labs.BlobAt:
-    return labs.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
+def _at(ref: BlobRef) -> blobs.BlobAt:
+    return blobs.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
 
 
-def _status(state: labs.CopyState) -> dict[str, Any]:
+def _status(state: blobs.CopyState) -> dict[str, Any]:
     return CopyStatus(state=state.state, progress=state.progress, detail=state.detail).model_dump(
         mode="json"
     )
@@ -53,8 +53,8 @@ def _status(state: labs.CopyState) -> dict[str, Any]:
 def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the read grant on the (deallocated) build VM's OS disk; its operation follows."""
     request = CaptureRequest.model_validate(payload)
-    disk = labs.os_disk(request.lab, request.vm)
-    url = labs.begin_disk_read(disk, request.grant_seconds)
+    disk = vms.os_disk(request.lab, request.vm)
+    url = disks.begin_disk_read(disk, request.grant_seconds)
     return OperationRef(subscription=disk.subscription, url=url).model_dump()
 
 
@@ -66,16 +66,16 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     (read here, used here, never returned)."""
     watch = CaptureWatch.model_validate(payload)
     blob = _at(watch.blob)
-    state = labs.copy_state(blob)
+    state = blobs.copy_state(blob)
     if state.state != "missing":
         return _status(state)
-    grant = labs.operation_state(watch.grant.subscription, watch.grant.url)
+    grant = operations.operation_state(watch.grant.subscription, watch.grant.url)
     if grant.state == "running":
         return CopyStatus(state="granting", detail="disk access is being granted").model_dump()
     if grant.state == "failed":
         return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}").model_dump()
-    source = labs.disk_read_url(watch.grant.subscription, watch.grant.url)
-    return CopyStatus(state=labs.start_copy(source, blob, metadata={})).model_dump()
+    source = disks.disk_read_url(watch.grant.subscription, watch.grant.url)
+    return CopyStatus(state=blobs.start_copy(source, blob, metadata={})).model_dump()
 
 
 @bp.function_name(FINISH_CAPTURE)
@@ -85,10 +85,10 @@ def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Start revoking the disk's read SAS. None: the VM is gone (and its grant with it)."""
     request = CaptureRequest.model_validate(payload)
     try:
-        disk = labs.os_disk(request.lab, request.vm)
+        disk = vms.os_disk(request.lab, request.vm)
     except ResourceNotFoundError:
         return None
-    url = labs.begin_disk_revoke(disk)
+    url = disks.begin_disk_revoke(disk)
     return OperationRef(subscription=disk.subscription, url=url).model_dump()
 
 
@@ -97,7 +97,7 @@ def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
 @run_scoped
 def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = OperationRef.model_validate(payload)
-    state = labs.operation_state(ref.subscription, ref.url)
+    state = operations.operation_state(ref.subscription, ref.url)
     return OperationStatus(state=state.state, detail=state.detail).model_dump()
 
 
@@ -107,7 +107,7 @@ def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
 def label_catalog(payload: dict[str, Any]) -> bool:
     """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
     request = LabelRequest.model_validate(payload)
-    labs.set_blob_metadata(_at(request.blob), request.metadata)
+    blobs.set_blob_metadata(_at(request.blob), request.metadata)
     return True
 
 
@@ -117,19 +117,19 @@ def label_catalog(payload: dict[str, Any]) -> bool:
 def start_lab_copy(payload: dict[str, Any]) -> str:
     """Copy a catalog VHD into a lab's uploads, server-side (any region/subscription)."""
     request = LabCopyRequest.model_validate(payload)
-    source = labs.catalog_read_url(_at(request.source), request.read_seconds)
-    return labs.start_copy(source, _at(request.destination), metadata={})
+    source = blobs.catalog_read_url(_at(request.source), request.read_seconds)
+    return blobs.start_copy(source, _at(request.destination), metadata={})
 
 
 @bp.function_name(LAB_COPY_STATUS)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
-    return _status(labs.copy_state(_at(BlobRef.model_validate(payload))))
+    return _status(blobs.copy_state(_at(BlobRef.model_validate(payload))))
 
 
 @bp.function_name(DELETE_BLOB)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def delete_blob(payload: dict[str, Any]) -> bool:
-    return labs.delete_blob(_at(BlobRef.model_validate(payload)))
+    return blobs.delete_blob(_at(BlobRef.model_validate(payload)))

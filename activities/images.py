@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared.azure import labs
+from shared.azure import blobs, images
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
 from shared.run.payloads import ImageRef, ImageRequest
 
@@ -19,11 +19,11 @@ bp = df.Blueprint()
 @run_scoped
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
-    return labs.begin_create_image_from_vhd(
-        labs.ImageSpec(
+    return images.begin_create_image_from_vhd(
+        images.ImageSpec(
             lab=request.lab,
             name=request.name,
-            vhd=labs.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
+            vhd=blobs.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
             os=request.os,
             generalized=request.generalized,
             tags=request.tags,
@@ -37,7 +37,7 @@ def create_custom_image(payload: dict[str, Any]) -> str:
 @run_scoped
 def custom_image_status(payload: dict[str, Any]) -> str:
     ref = ImageRef.model_validate(payload)
-    return labs.image_state(ref.lab, ref.name)
+    return images.image_state(ref.lab, ref.name)
 
 
 @bp.function_name(DELETE_IMAGE)
@@ -45,4 +45,4 @@ def custom_image_status(payload: dict[str, Any]) -> str:
 @run_scoped
 def delete_image(payload: dict[str, Any]) -> bool:
     ref = ImageRef.model_validate(payload)
-    return labs.begin_delete_image(ref.lab, ref.name, ref.factory_id)
+    return images.begin_delete_image(ref.lab, ref.name, ref.factory_id)

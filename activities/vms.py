@@ -8,7 +8,7 @@ import azure.durable_functions as df
 from azure.mgmt.devtestlabs.models import GalleryImageReference
 
 from activities._scope import run_scoped
-from shared.azure import labs
+from shared.azure import vms
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
 from shared.model.arm_ids import parse_lab_id
 from shared.run.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef, VmStatus
@@ -27,8 +27,8 @@ def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
         if request.gallery
         else None
     )
-    started = labs.begin_create_vm(
-        labs.VmSpec(
+    started = vms.begin_create_vm(
+        vms.VmSpec(
             lab=request.lab,
             name=request.name,
             os=request.os,
@@ -53,7 +53,7 @@ def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
 @run_scoped
 def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = VmRef.model_validate(payload)
-    state = labs.vm_state(ref.lab, ref.name)
+    state = vms.vm_state(ref.lab, ref.name)
     return VmStatus(
         state=state.state,
         detail=state.detail,
@@ -71,7 +71,7 @@ def delete_vm(payload: dict[str, Any]) -> bool:
     """Start deleting the VM this run made for this build; False once it is gone (or if it
     is not ours: then it is not ours to delete)."""
     ref = VmRef.model_validate(payload)
-    return labs.begin_delete_vm(ref.lab, ref.name, ref.owner_tags())
+    return vms.begin_delete_vm(ref.lab, ref.name, ref.owner_tags())
 
 
 @bp.function_name(STOP_VM)
@@ -80,7 +80,7 @@ def delete_vm(payload: dict[str, Any]) -> bool:
 def stop_vm(payload: dict[str, Any]) -> bool:
     """Start stopping a VM this run made (a capture needs it stopped)."""
     ref = VmRef.model_validate(payload)
-    labs.begin_stop_vm(ref.lab, ref.name)
+    vms.begin_stop_vm(ref.lab, ref.name)
     return True
 
 
@@ -90,4 +90,4 @@ def stop_vm(payload: dict[str, Any]) -> bool:
 def delete_expired_vm(payload: dict[str, Any]) -> bool:
     """Start deleting an expired VM of this factory (never one without its id tag)."""
     ref = VmRef.model_validate(payload)
-    return labs.begin_delete_owned_vm(ref.lab, ref.name, ref.factory_id)
+    return vms.begin_delete_owned_vm(ref.lab, ref.name, ref.factory_id)

@@ -10,7 +10,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.azure import clients
-from shared.azure.retirement import sweep
+from shared.azure.sweep import sweep
 from shared.git.config_source import load_config
 
 bp = df.Blueprint()

@@ -1,1 +1,2 @@
-"""Adapters to Azure: clients, credential, labs, disks, blobs, catalog, retirement."""
+"""Adapters to Azure: clients, credential, labs, VMs, images, disks, operations, blobs, catalog,
+retirement, sweep, errors, the run queue."""

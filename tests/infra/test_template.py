@@ -2,7 +2,7 @@
 settings the code reads, each role assignment with its role and scope, no keys, no secrets.
 
 Expectations are derived from the code where they can be (shared.settings, the triggers'
-bindings, the SDK calls in shared/azure/labs.py), so the template cannot drift from it.
+bindings, the SDK calls in shared/azure/), so the template cannot drift from it.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ BROAD_ROLES = {
 STORAGE_DATA_ROLES = {BLOB_DATA_OWNER, BLOB_DATA_CONTRIBUTOR, QUEUE_DATA_CONTRIBUTOR}
 STORAGE_DATA_ROLES |= {TABLE_DATA_CONTRIBUTOR}
 
-# Every Azure SDK operation shared/azure/labs.py calls -> the RBAC action it needs.
+# Every Azure SDK operation shared/azure/ calls -> the RBAC action it needs.
 OPERATION_ACTIONS = {
     "labs.get": "Microsoft.DevTestLab/labs/read",
     "labs.generate_upload_uri": "Microsoft.DevTestLab/labs/GenerateUploadUri/action",

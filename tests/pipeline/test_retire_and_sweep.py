@@ -15,7 +15,8 @@ from azure.mgmt.devtestlabs.models import (
 )
 
 from shared.azure import catalog, clients
-from shared.azure.retirement import retire, sweep
+from shared.azure.retirement import retire
+from shared.azure.sweep import sweep
 from shared.config.loading import load_directory
 from shared.model import naming, tags
 from shared.model.arm_ids import parse_lab_id
