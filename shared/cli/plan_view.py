@@ -57,6 +57,9 @@ def render_plan(plan: Plan, console: Console) -> None:
     _changes(console, "Clean up:", "-", "red", [
         (f"VM {c.vm_name} in {lab_label(c.lab)}", c.reason) for c in plan.cleanups
     ])  # fmt: skip
+    _changes(console, "Prune from the catalog (the orphan sweep deletes):", "-", "red", [
+        (f"VHD {p.blob_name}", p.reason) for p in plan.prunes
+    ])  # fmt: skip
     if plan.skips:
         console.print(Text("Unchanged:", style="bold"))
         for skip in plan.skips:
@@ -70,7 +73,8 @@ def render_plan(plan: Plan, console: Console) -> None:
     console.print(
         Text(
             f"Plan: {len(plan.builds)} to build, {len(plan.distributions)} to distribute, "
-            f"{len(plan.retirements)} to retire, {len(plan.cleanups)} to clean up.",
+            f"{len(plan.retirements)} to retire, {len(plan.cleanups)} to clean up"
+            + (f", {len(plan.prunes)} to prune from the catalog." if plan.prunes else "."),
             style="bold",
         )
     )

@@ -64,6 +64,15 @@ class Retirement(Record):
     reason: str
 
 
+class CatalogPrune(Record):
+    """A catalog VHD no lab holds any more, beyond what the factory keeps: the sweep deletes it."""
+
+    family: str
+    version: str
+    blob_name: str
+    reason: str
+
+
 class Cleanup(Record):
     lab: str
     vm_name: str
@@ -88,6 +97,9 @@ class Plan(Record):
     distributions: list[Distribution] = Field(default_factory=list)
     retirements: list[Retirement] = Field(default_factory=list)
     cleanups: list[Cleanup] = Field(default_factory=list)
+    prunes: list[CatalogPrune] = Field(
+        default_factory=list, description="Catalog VHDs to delete (by the orphan sweep)."
+    )
     skips: list[Skip] = Field(default_factory=list)
     warnings: list[str] = Field(
         default_factory=list,
@@ -102,4 +114,6 @@ class Plan(Record):
 
     @property
     def is_empty(self) -> bool:
-        return not (self.builds or self.distributions or self.retirements or self.cleanups)
+        return not (
+            self.builds or self.distributions or self.retirements or self.cleanups or self.prunes
+        )

@@ -14,6 +14,7 @@ from shared.planning.inventory import CatalogEntry, Inventory, LabImage, LabInve
 from shared.planning.plan import (
     Build,
     BuildReason,
+    CatalogPrune,
     Cleanup,
     Distribution,
     Plan,
@@ -21,6 +22,7 @@ from shared.planning.plan import (
     Skip,
     Trigger,
 )
+from shared.planning.pruning import PruningPolicy, Version, catalog_pruning, pinned_versions
 from shared.planning.retention import RetentionPolicy, retention, version_key, version_problem
 from shared.planning.selection import select_images
 from shared.run.payloads import RetirementRequest, StepResult
@@ -31,6 +33,8 @@ def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger
     targets = lab_targets(factory, builds)
     distributions, dist_skips = _plan_distributions(targets, inventory, builds, versions)
     retirements, ignored = _plan_retirements(factory, targets, inventory, distributions, now)
+    held = held_versions(factory, inventory.labs, targets, retirements, distributions)
+    prunes = catalog_pruning(inventory.catalog, held, pruning_policy(factory, now))
     return Plan(
         factory_id=factory.settings.factory_id,
         now=now,
@@ -40,6 +44,15 @@ def plan(factory: Factory, inventory: Inventory, now: datetime, trigger: Trigger
         distributions=distributions,
         retirements=retirements,
         cleanups=_plan_cleanups(factory, inventory, now),
+        prunes=[
+            CatalogPrune(
+                family=p.family,
+                version=p.version,
+                blob_name=naming.catalog_blob_name(p.family, p.version),
+                reason=p.reason,
+            )
+            for p in prunes
+        ],
         skips=skips + dist_skips,
         warnings=[*catalog_warnings(factory, inventory, now), *ignored],
     )
@@ -403,6 +416,51 @@ def retirement_requests(
         if d.ok and d.lab:
             pairs.setdefault((d.lab.lower(), d.family), d.lab)
     return [RetirementRequest(lab=lab, family=family) for (_, family), lab in sorted(pairs.items())]
+
+
+def pruning_policy(factory: Factory, now: datetime) -> PruningPolicy:
+    """What the catalog keeps: each family's newest `keep` (the image's own retention, else
+    the factory's) and every version any lab pins."""
+    return PruningPolicy(
+        now=now,
+        keep={
+            n: i.retention.keep
+            for n, i in factory.images.items()
+            if i.retention and i.retention.keep
+        },
+        default_keep=factory.settings.retention.keep,
+        pinned=pinned_versions(lab.pinned for lab in factory.labs.values()),
+    )
+
+
+def held_versions(
+    factory: Factory,
+    labs: Iterable[LabInventory],
+    targets: Iterable[_Target] | None = None,
+    retirements: Iterable[Retirement] = (),
+    distributions: Iterable[Distribution] = (),
+) -> set[Version] | None:
+    """Every (family, version) of this factory that a lab holds once this run's
+    distributions and retirements are done; None when a lab the configuration names (or
+    the factory lab) was not read or could not be read: what it holds is unknown."""
+    read = {lab.lab.lower(): lab for lab in labs}
+    for target in lab_targets(factory) if targets is None else targets:
+        lab = read.get(target.lab.lower())
+        if lab is None or lab.error:
+            return None
+    retired = {(r.lab.lower(), r.image_name) for r in retirements}
+    held: set[Version] = set()
+    for lab in read.values():
+        if lab.error:
+            return None
+        for image in lab.images:
+            family, version = image.family(), image.version()
+            if not (family and version and tags.owned_by(image.tags, factory.settings.factory_id)):
+                continue
+            if (lab.lab.lower(), image.name) not in retired:
+                held.add((family, version))
+    held |= {(d.family, d.version) for d in distributions}
+    return held
 
 
 def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> list[Cleanup]:
