@@ -42,7 +42,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="the last runs, newest first: run reports or `GET /api/runs/<id>` answers",
     )
     parser.add_argument(
-        "--now", type=utc_time, default=datetime.now(UTC), help="count ages from this UTC time"
+        "--now",
+        type=utc_time,
+        default=datetime.now(UTC),
+        metavar="TIME",
+        help="count ages from this UTC time",
     )
     parser.add_argument("--out", required=True, metavar="FILE.html", help="where to write it")
 
