@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from devhost.settings import AppSettings, state_dir_for
+from devhost.settings import SETTINGS_FILE, AppSettings, state_dir_for, write_settings
 
 
 def free_port() -> int:
@@ -28,7 +28,11 @@ def free_port() -> int:
 
 
 class DevHostProcess:
-    """`python -m devhost start` in a child process, ready when its admin API answers."""
+    """`python -m devhost start` in a child process, ready when its admin API answers.
+
+    The app's settings come from `settings_file` (default: the app's local.settings.json)
+    or from `values`, which are written as the state directory's local.settings.json.
+    """
 
     def __init__(
         self,
@@ -37,6 +41,7 @@ class DevHostProcess:
         port: int | None = None,
         state_dir: Path | str | None = None,
         settings_file: Path | str | None = None,
+        values: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
         log_file: Path | str | None = None,
@@ -45,6 +50,10 @@ class DevHostProcess:
         self.app_dir = Path(app_dir).resolve()
         self.port = port or free_port()
         self.state_dir = state_dir_for(self.app_dir, state_dir)
+        if values is not None:
+            if settings_file is not None:
+                raise ValueError("DevHostProcess takes a settings file or values, not both.")
+            settings_file = write_settings(self.state_dir / SETTINGS_FILE, values)
         self.settings_file = Path(settings_file).resolve() if settings_file else None
         self.extra_args = extra_args or []
         # This process's environment, less variables starting with a `drop_env` prefix

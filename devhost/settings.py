@@ -258,6 +258,18 @@ class AppSettings:
         return expand_development_storage(value)
 
 
+def write_settings(path: Path, values: Mapping[str, str], *, port: int = 0) -> Path:
+    """A local.settings.json in the Core Tools format, readable by its owner only (it holds
+    keys and secrets): `values` (a Python app unless they say otherwise) and the port."""
+    settings = {
+        "IsEncrypted": False,
+        "Values": {"FUNCTIONS_WORKER_RUNTIME": "python", **values},
+        "Host": {"LocalHttpPort": port},
+    }
+    write_private(path, json.dumps(settings, indent=2))
+    return path
+
+
 def write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (keys), replacing it whole."""
     path.parent.mkdir(parents=True, exist_ok=True)

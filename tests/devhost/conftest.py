@@ -13,34 +13,28 @@ import pytest
 import requests
 
 from devhost.host import DevHost
+from devhost.settings import SETTINGS_FILE, write_settings
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 FUNCTION_KEY = "test-function-key"
 MASTER_KEY = "test-master-key"
 
 
-def write_settings(path: Path, **values: str) -> Path:
-    """A local.settings.json in the Functions format with the test keys and `values`."""
-    settings = {
-        "IsEncrypted": False,
-        "Values": {
-            "FUNCTIONS_WORKER_RUNTIME": "python",
-            "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
-            "DEVHOST_MASTER_KEY": MASTER_KEY,
-            "TEST_TIMER_SCHEDULE": "0 0 * * * *",
-            "TEST_QUEUE": "devhost-test",
-            **values,
-        },
-        "Host": {"LocalHttpPort": 0},
+def write_test_settings(path: Path, **values: str) -> Path:
+    """A local.settings.json with the test keys, the test app's settings and `values`."""
+    test_values = {
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "DEVHOST_MASTER_KEY": MASTER_KEY,
+        "TEST_TIMER_SCHEDULE": "0 0 * * * *",
+        "TEST_QUEUE": "devhost-test",
     }
-    path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
-    return path
+    return write_settings(path, {**test_values, **values})
 
 
 def copy_app(target: Path, host_json: dict[str, Any] | None = None, **values: str) -> Path:
     """A copy of the test app with its own local.settings.json (and host.json)."""
     shutil.copytree(APP_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    write_settings(target / "local.settings.json", **values)
+    write_test_settings(target / SETTINGS_FILE, **values)
     if host_json is not None:
         (target / "host.json").write_text(json.dumps(host_json), encoding="utf-8")
     return target
@@ -50,7 +44,7 @@ def copy_app(target: Path, host_json: dict[str, Any] | None = None, **values: st
 def devhost(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevHost]:
     """The test app running in this process on a free port (queues off)."""
     root = tmp_path_factory.mktemp("devhost")
-    settings = write_settings(root / "local.settings.json")
+    settings = write_test_settings(root / SETTINGS_FILE)
     with DevHost(
         APP_DIR, port=0, state_dir=root / "state", settings_file=settings, queues=False
     ) as host:

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from devhost.host import DevHost
-from devhost.settings import AppSettings, SettingsError, expand_development_storage, parse_timespan
-from tests.devhost.conftest import copy_app
+from devhost.process import DevHostProcess
+from devhost.settings import (
+    AppSettings,
+    SettingsError,
+    expand_development_storage,
+    parse_timespan,
+)
+from tests.devhost.conftest import APP_DIR, copy_app
 
 
 def test_development_storage_means_azurite_defaults() -> None:
@@ -86,3 +92,17 @@ def test_host_exports_values_and_takes_them_back(tmp_path: Path) -> None:
     with DevHost(app_dir, port=0, queues=False, timers=False, values={"DEVHOST_TEST_MARKER": "on"}):
         assert os.environ["DEVHOST_TEST_MARKER"] == "on"
     assert "DEVHOST_TEST_MARKER" not in os.environ
+
+
+def test_a_child_process_given_values_reads_them_from_a_private_settings_file(
+    tmp_path: Path,
+) -> None:
+    values = {"DEVHOST_FUNCTION_KEY": "from-values", "TEST_QUEUE": "q"}
+    running = DevHostProcess(APP_DIR, state_dir=tmp_path / "state", values=values)
+    assert running.settings_file == (tmp_path / "state" / "local.settings.json").resolve()
+    assert running.settings_file.stat().st_mode & 0o777 == 0o600
+    written = json.loads(running.settings_file.read_text(encoding="utf-8"))
+    assert written["Values"] == {"FUNCTIONS_WORKER_RUNTIME": "python", **values}
+    assert running.function_key == "from-values"
+    with pytest.raises(ValueError, match="a settings file or values, not both"):
+        DevHostProcess(APP_DIR, settings_file=running.settings_file, values=values)
