@@ -122,61 +122,22 @@ class Replayer:
 
 
 # ----- worlds: what a recording had in place before its first interaction ----------------
-def _linux_vm(replay: Replayer) -> None:
+# The gallery images the recordings' VMs start from.
+_UBUNTU = {"offer": "{ubuntuOffer}", "publisher": "{ubuntuPublisher}", "sku": "{ubuntuSku}",
+           "osType": "Linux"}  # fmt: skip
+_WINDOWS_2022 = {"offer": "WindowsServer", "publisher": "MicrosoftWindowsServer",
+                 "sku": "2022-datacenter", "osType": "Windows"}  # fmt: skip
+
+
+def _put_vm(replay: Replayer, image: dict[str, str], extra: dict[str, object]) -> None:
+    """The recording's VM from the latest version of `image`; `extra` adds properties."""
     replay.call(
         "PUT",
         "{labPath}/virtualmachines/{vm}",
         {
             "location": "{location}",
             "properties": {
-                "galleryImageReference": {
-                    "offer": "{ubuntuOffer}",
-                    "publisher": "{ubuntuPublisher}",
-                    "sku": "{ubuntuSku}",
-                    "osType": "Linux",
-                    "version": "latest",
-                },
-                "size": "{size}",
-                "userName": "builder",
-                "password": "{password}",
-                "isAuthenticationWithSshKey": False,
-                "labSubnetName": "{subnet}",
-                "labVirtualNetworkId": "{networkId}",
-                "disallowPublicIpAddress": True,
-                "allowClaim": False,
-                "ownerObjectId": "{owner}",
-            },
-        },
-    )
-    replay.advance()
-    vm = replay.call("GET", "{labPath}/virtualmachines/{vm}")
-    assert vm["properties"]["provisioningState"] == "Succeeded", vm
-
-
-def _windows_vm(replay: Replayer) -> None:
-    _put_windows_vm(replay, {"ownerObjectId": "{owner}"})
-
-
-def _windows_claimable_vm(replay: Replayer) -> None:
-    """A VM anyone in the lab may claim: no owner, `allowClaim` (as `az lab vm create
-    --allow-claim` makes it)."""
-    _put_windows_vm(replay, {"allowClaim": True})
-
-
-def _put_windows_vm(replay: Replayer, extra: dict[str, object]) -> None:
-    replay.call(
-        "PUT",
-        "{labPath}/virtualmachines/{vm}",
-        {
-            "location": "{location}",
-            "properties": {
-                "galleryImageReference": {
-                    "offer": "WindowsServer",
-                    "publisher": "MicrosoftWindowsServer",
-                    "sku": "2022-datacenter",
-                    "osType": "Windows",
-                    "version": "latest",
-                },
+                "galleryImageReference": {**image, "version": "latest"},
                 "size": "{size}",
                 "userName": "builder",
                 "password": "{password}",
@@ -188,6 +149,23 @@ def _put_windows_vm(replay: Replayer, extra: dict[str, object]) -> None:
         },
     )
     replay.advance()
+
+
+def _linux_vm(replay: Replayer) -> None:
+    owned = {"isAuthenticationWithSshKey": False, "allowClaim": False, "ownerObjectId": "{owner}"}
+    _put_vm(replay, _UBUNTU, owned)
+    vm = replay.call("GET", "{labPath}/virtualmachines/{vm}")
+    assert vm["properties"]["provisioningState"] == "Succeeded", vm
+
+
+def _windows_vm(replay: Replayer) -> None:
+    _put_vm(replay, _WINDOWS_2022, {"ownerObjectId": "{owner}"})
+
+
+def _windows_claimable_vm(replay: Replayer) -> None:
+    """A VM anyone in the lab may claim: no owner, `allowClaim` (as `az lab vm create
+    --allow-claim` makes it)."""
+    _put_vm(replay, _WINDOWS_2022, {"allowClaim": True})
 
 
 def _stopped(replay: Replayer) -> None:

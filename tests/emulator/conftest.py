@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 SUB1 = "3f2a9c41-5b7e-4d08-9a61-2c4e8b7d1f05"
 SUB2 = "8c5d1e72-9f30-4a6b-b1d4-7e2f6a9c3b18"
-FACTORY_RG, FACTORY_LAB = "rg-imagefactory", "factory-lab"
-ALPHA_RG, ALPHA_LAB = "rg-devtest-weu", "team-alpha"
-BRAVO_RG, BRAVO_LAB = "rg-devtest-eus", "team-bravo"
-# (subscription, resource group, lab) of each lab in the default scenario.
-FACTORY = (SUB1, FACTORY_RG, FACTORY_LAB)
-ALPHA = (SUB1, ALPHA_RG, ALPHA_LAB)
-BRAVO = (SUB2, BRAVO_RG, BRAVO_LAB)
+
+
+class Lab(NamedTuple):
+    subscription: str
+    group: str
+    name: str
+
+
+# The labs of the default scenario.
+FACTORY = Lab(SUB1, "rg-imagefactory", "factory-lab")
+ALPHA = Lab(SUB1, "rg-devtest-weu", "team-alpha")
+BRAVO = Lab(SUB2, "rg-devtest-eus", "team-bravo")
 
 WINDOWS_2019 = {
     "publisher": "MicrosoftWindowsServer",
@@ -35,18 +42,15 @@ def lab_id(subscription: str, group: str, lab: str) -> str:
     )
 
 
-def artifact(
-    subscription: str, group: str, lab: str, name: str, **parameters: str
-) -> dict[str, object]:
+def artifact(lab: Lab, name: str, **parameters: str) -> dict[str, object]:
     """An artifact install entry for a VM body, from the lab's public repo."""
     return {
-        "artifactId": f"{lab_id(subscription, group, lab)}/artifactSources/public repo"
-        f"/artifacts/{name}",
+        "artifactId": f"{lab_id(*lab)}/artifactSources/public repo/artifacts/{name}",
         "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
     }
 
 
-def lab_network(lab: tuple[str, str, str]) -> dict[str, str]:
+def lab_network(lab: Lab) -> dict[str, str]:
     """The network properties a VM in `lab` names: the lab's network `Dtl<lab>` and subnet."""
     subscription, group, name = lab
     return {
@@ -56,7 +60,7 @@ def lab_network(lab: tuple[str, str, str]) -> dict[str, str]:
 
 
 def vm_body(
-    lab: tuple[str, str, str],
+    lab: Lab,
     image: dict[str, str] | None = None,
     artifacts: list[dict[str, object]] | None = None,
     custom_image_id: str | None = None,

@@ -7,18 +7,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from tests.emulator.conftest import (
-    ALPHA,
-    ALPHA_LAB,
-    ALPHA_RG,
-    FACTORY,
-    FACTORY_LAB,
-    FACTORY_RG,
-    SUB1,
-    UBUNTU_2204,
-    artifact,
-    vm_body,
-)
+from tests.emulator.conftest import ALPHA, FACTORY, SUB1, UBUNTU_2204, Lab, artifact, vm_body
 from tests.localworld import LocalWorldClient
 
 
@@ -35,7 +24,7 @@ def test_throttle_with_retry_after_is_retried_by_the_sdk(emulator: LocalWorldCli
          "retry_after": 1},
     )  # fmt: skip
     dtl: Any = emulator.devtestlabs(SUB1)
-    lab = dtl.labs.get(FACTORY_RG, FACTORY_LAB)
+    lab = dtl.labs.get(FACTORY.group, FACTORY.name)
     assert lab.name == "factory-lab"
     assert _statuses(emulator) == {"429": 1, "200": 1}
 
@@ -46,7 +35,9 @@ def test_server_errors_are_retried_by_the_sdk(emulator: LocalWorldClient, status
         "POST", "faults", {"kind": "error", "status": status, "method": "GET", "count": 2}
     )
     dtl: Any = emulator.devtestlabs(SUB1)
-    assert [s.name for s in dtl.artifact_sources.list(FACTORY_RG, FACTORY_LAB)] == ["public repo"]
+    assert [s.name for s in dtl.artifact_sources.list(FACTORY.group, FACTORY.name)] == [
+        "public repo"
+    ]
     assert _statuses(emulator) == {str(status): 2, "200": 1}
 
 
@@ -54,7 +45,7 @@ def test_server_error_without_retries_reaches_the_caller(emulator: LocalWorldCli
     emulator.admin("POST", "faults", {"kind": "error", "status": 503, "count": 1})
     dtl: Any = emulator.devtestlabs(SUB1, retry_total=0)
     with pytest.raises(HttpResponseError) as failed:
-        dtl.labs.get(FACTORY_RG, FACTORY_LAB)
+        dtl.labs.get(FACTORY.group, FACTORY.name)
     assert failed.value.status_code == 503
     assert failed.value.error is not None and failed.value.error.code == "ServiceUnavailable"
 
@@ -69,17 +60,17 @@ def test_failed_operation_raises_with_its_error_code(emulator: LocalWorldClient)
     )  # fmt: skip
     dtl: Any = emulator.devtestlabs(SUB1)
     poller = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "doomed", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "doomed", vm_body(ALPHA, image=UBUNTU_2204)
     )
     with pytest.raises(HttpResponseError) as failed:
         poller.result()
     assert failed.value.error is not None and failed.value.error.code == "AllocationFailed"
     assert "no capacity" in str(failed.value.error.message)
-    vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "doomed")
+    vm = dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "doomed")
     assert vm.provisioning_state == "Failed"
     # The fault fired once: the next create succeeds.
     again = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "fine", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "fine", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     assert again.provisioning_state == "Succeeded"
 
@@ -95,19 +86,19 @@ def test_artifact_failure_shows_per_artifact_status(emulator: LocalWorldClient) 
     body = vm_body(
         FACTORY,
         artifacts=[
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-7zip"),
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-git"),
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"),
+            artifact(FACTORY, "windows-7zip"),
+            artifact(FACTORY, "windows-git"),
+            artifact(FACTORY, "windows-sysprep"),
         ],
     )
-    poller = dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, "art", body)
+    poller = dtl.virtual_machines.begin_create_or_update(FACTORY.group, FACTORY.name, "art", body)
     with pytest.raises(HttpResponseError) as failed:
         poller.result()
     assert failed.value.error is not None
     assert failed.value.error.code == "VMExtensionProvisioningError"
     assert "windows-git" in str(failed.value.error.message)
     vm = dtl.virtual_machines.get(
-        FACTORY_RG, FACTORY_LAB, "art", expand="properties($expand=artifacts)"
+        FACTORY.group, FACTORY.name, "art", expand="properties($expand=artifacts)"
     )
     assert [a.status for a in vm.artifacts] == ["Succeeded", "Failed", "Skipped"]
     assert vm.artifacts[1].deployment_status_message == "The Git installer exited with code 1603."
@@ -116,31 +107,34 @@ def test_artifact_failure_shows_per_artifact_status(emulator: LocalWorldClient) 
     assert vm.last_known_power_state == "Running"
 
 
+def _refused_ubuntu_vm(emulator: LocalWorldClient, lab: Lab, name: str) -> HttpResponseError:
+    """The error that creating an Ubuntu VM in `lab` is refused with."""
+    dtl: Any = emulator.devtestlabs(lab.subscription)
+    with pytest.raises(HttpResponseError) as refused:
+        dtl.virtual_machines.begin_create_or_update(
+            lab.group, lab.name, name, vm_body(lab, image=UBUNTU_2204)
+        )
+    return refused.value
+
+
 def test_quota_exceeded_names_the_quota(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "quota", {"subscription": SUB1, "location": "westeurope", "vcpus": 2})
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "first", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "first", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
-    with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(
-            FACTORY_RG, FACTORY_LAB, "second", vm_body(FACTORY, image=UBUNTU_2204)
-        )
-    assert refused.value.status_code == 409
-    assert refused.value.error is not None and refused.value.error.code == "QuotaExceeded"
-    message = str(refused.value.error.message)
+    refused = _refused_ubuntu_vm(emulator, FACTORY, "second")
+    assert refused.status_code == 409
+    assert refused.error is not None and refused.error.code == "QuotaExceeded"
+    message = str(refused.error.message)
     assert "Total Regional vCPUs" in message and "Current Limit: 2" in message
 
 
 def test_quota_fault_on_demand(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "faults", {"kind": "quota", "count": 1})
-    dtl: Any = emulator.devtestlabs(SUB1)
-    with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "q", vm_body(ALPHA, image=UBUNTU_2204)
-        )
-    assert refused.value.status_code == 409
-    assert "vCPUs quota" in str(refused.value)
+    refused = _refused_ubuntu_vm(emulator, ALPHA, "q")
+    assert refused.status_code == 409
+    assert "vCPUs quota" in str(refused)
 
 
 def test_lab_policy_limits_vm_count(emulator: LocalWorldClient) -> None:
@@ -153,14 +147,14 @@ def test_lab_policy_limits_vm_count(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "quota", {"subscription": SUB1, "location": "westeurope", "vcpus": 999})
     for index in range(limit):
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, f"p{index}", vm_body(ALPHA, image=UBUNTU_2204, size="Standard_B2s")
+            ALPHA.group,
+            ALPHA.name,
+            f"p{index}",
+            vm_body(ALPHA, image=UBUNTU_2204, size="Standard_B2s"),
         )
-    with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "one-too-many", vm_body(ALPHA, image=UBUNTU_2204)
-        )
-    assert refused.value.status_code == 409
-    assert "MaxVmsAllowedPerLab" in str(refused.value)
+    refused = _refused_ubuntu_vm(emulator, ALPHA, "one-too-many")
+    assert refused.status_code == 409
+    assert "MaxVmsAllowedPerLab" in str(refused)
 
 
 def test_slow_operation_takes_longer_in_simulated_time(emulator: LocalWorldClient) -> None:
@@ -171,12 +165,14 @@ def test_slow_operation_takes_longer_in_simulated_time(emulator: LocalWorldClien
     )
     dtl: Any = emulator.devtestlabs(SUB1)
     slow = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "slow", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "slow", vm_body(ALPHA, image=UBUNTU_2204)
     )
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "quick", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "quick", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
-    assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "slow").provisioning_state == "Creating"
+    assert (
+        dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "slow").provisioning_state == "Creating"
+    )
     assert not slow.done()
     emulator.admin("POST", "clock", {"advance": 600 * 1000})
     assert slow.result().provisioning_state == "Succeeded"
@@ -192,13 +188,13 @@ def test_token_bucket_runs_dry_with_429_and_headers(emulator: LocalWorldClient) 
     dtl: Any = emulator.devtestlabs(SUB1, retry_total=0)
     remaining = []
     for _ in range(3):
-        response = dtl.labs.get(FACTORY_RG, FACTORY_LAB, cls=lambda r, d, h: r.http_response)
+        response = dtl.labs.get(FACTORY.group, FACTORY.name, cls=lambda r, d, h: r.http_response)
         remaining.append(
             int(response.headers["x-ms-ratelimit-remaining-subscription-global-reads"])
         )
     assert remaining == [2, 1, 0]
     with pytest.raises(HttpResponseError) as throttled:
-        dtl.labs.get(FACTORY_RG, FACTORY_LAB)
+        dtl.labs.get(FACTORY.group, FACTORY.name)
     assert throttled.value.status_code == 429
     assert throttled.value.response is not None
     refused: Any = throttled.value.response

@@ -11,14 +11,8 @@ from azure.mgmt.devtestlabs import models
 from emulator import vhd
 from tests.emulator.conftest import (
     ALPHA,
-    ALPHA_LAB,
-    ALPHA_RG,
     BRAVO,
-    BRAVO_LAB,
-    BRAVO_RG,
     FACTORY,
-    FACTORY_LAB,
-    FACTORY_RG,
     SUB1,
     SUB2,
     UBUNTU_2204,
@@ -35,14 +29,14 @@ def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
     body = vm_body(
         FACTORY,
         artifacts=[
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="git,7zip"),
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-vscode"),
-            artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"),
+            artifact(FACTORY, "windows-chocolatey", packages="git,7zip"),
+            artifact(FACTORY, "windows-vscode"),
+            artifact(FACTORY, "windows-sysprep"),
         ],
         tags={"factory": "test", "family": "win2019-dev"},
     )
-    poller = dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, name, body)
-    first = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, name)
+    poller = dtl.virtual_machines.begin_create_or_update(FACTORY.group, FACTORY.name, name, body)
+    first = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, name)
     assert first.provisioning_state in ("Creating", "Succeeded")
     vm = poller.result()
     assert vm.provisioning_state == "Succeeded"
@@ -51,7 +45,7 @@ def _build_windows_vm(emulator: LocalWorldClient, name: str) -> None:
 def test_build_vm_with_artifacts_ends_stopped_after_sysprep(emulator: LocalWorldClient) -> None:
     _build_windows_vm(emulator, "build-1")
     dtl: Any = emulator.devtestlabs(SUB1)
-    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-1", expand=EXPAND)
+    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, "build-1", expand=EXPAND)
     assert vm.last_known_power_state == "Stopped"
     status = vm.artifact_deployment_status
     assert (status.deployment_status, status.artifacts_applied, status.total_artifacts) == (
@@ -77,8 +71,8 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
     _build_windows_vm(emulator, "build-2")
     dtl: Any = emulator.devtestlabs(SUB1)
     # Sysprep shut the guest down; only DevTest Labs' stop deallocates it for the export.
-    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "build-2").result()
-    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-2")
+    dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "build-2").result()
+    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, "build-2")
     compute: Any = emulator.compute(SUB1)
     group = vm.compute_id.split("/")[4]
     compute_vm = compute.virtual_machines.get(group, vm.compute_id.split("/")[-1])
@@ -92,7 +86,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
     # Copy server-side into another subscription's lab, with a blob name of our choosing.
     target: Any = emulator.devtestlabs(SUB2)
     upload = target.labs.generate_upload_uri(
-        BRAVO_RG, BRAVO_LAB, blob_name="win2019-dev-1.vhd"
+        BRAVO.group, BRAVO.name, blob_name="win2019-dev-1.vhd"
     ).upload_uri
     destination = emulator.blob_from_url(upload)
     copy = destination.start_copy_from_url(access.access_sas, metadata={"family": "win2019-dev"})
@@ -106,12 +100,12 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
     assert destination.get_blob_properties().metadata == {"family": "win2019-dev"}
     assert any(
         v.id.endswith("/uploads/win2019-dev-1.vhd")
-        for v in target.labs.list_vhds(BRAVO_RG, BRAVO_LAB)
+        for v in target.labs.list_vhds(BRAVO.group, BRAVO.name)
     )
 
     image = target.custom_images.begin_create_or_update(
-        BRAVO_RG,
-        BRAVO_LAB,
+        BRAVO.group,
+        BRAVO.name,
         "win2019-dev-1",
         {
             "tags": {"family": "win2019-dev"},
@@ -134,7 +128,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         "uploads", "win2019-dev-1.vhd"
     ).delete_blob()
     new_vm = target.virtual_machines.begin_create_or_update(
-        BRAVO_RG, BRAVO_LAB, "from-image", vm_body(BRAVO, custom_image_id=image.id)
+        BRAVO.group, BRAVO.name, "from-image", vm_body(BRAVO, custom_image_id=image.id)
     ).result()
     assert new_vm.custom_image_id == image.id
     bravo_compute: Any = emulator.compute(SUB2)
@@ -154,13 +148,13 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
 def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-1", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "linux-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
-    vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "linux-1")
+    vm = dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "linux-1")
     assert vm.last_known_power_state == "Running"
     image = dtl.custom_images.begin_create_or_update(
-        ALPHA_RG,
-        ALPHA_LAB,
+        ALPHA.group,
+        ALPHA.name,
         "linux-golden",
         {
             "properties": {
@@ -173,15 +167,15 @@ def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> No
     ).result()
     assert image.provisioning_state == "Succeeded"
     assert image.vm.linux_os_info.linux_os_state == "DeprovisionRequested"
-    after = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "linux-1")
+    after = dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "linux-1")
     assert after.last_known_power_state == "Stopped"
 
     # A VM made from it has a disk that names the image and, under it, the first VM.
     child = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-2", vm_body(ALPHA, custom_image_id=image.id)
+        ALPHA.group, ALPHA.name, "linux-2", vm_body(ALPHA, custom_image_id=image.id)
     ).result()
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "linux-2-snap", vm_body(ALPHA, custom_image_id=image.id)
+        ALPHA.group, ALPHA.name, "linux-2-snap", vm_body(ALPHA, custom_image_id=image.id)
     ).result()
     state = emulator.admin("GET", "state")
     lab = state["world"]["subscriptions"][SUB1]["resource_groups"]["rg-devtest-weu"]["labs"][
@@ -194,11 +188,11 @@ def test_custom_image_from_vm_honours_os_state(emulator: LocalWorldClient) -> No
 def test_windows_image_refuses_linux_os_info(emulator: LocalWorldClient) -> None:
     _build_windows_vm(emulator, "build-3")
     dtl: Any = emulator.devtestlabs(SUB1)
-    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, "build-3")
+    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, "build-3")
     try:
         dtl.custom_images.begin_create_or_update(
-            FACTORY_RG,
-            FACTORY_LAB,
+            FACTORY.group,
+            FACTORY.name,
             "bad",
             {
                 "properties": {
@@ -222,8 +216,8 @@ def test_custom_image_from_missing_vhd_is_refused(emulator: LocalWorldClient) ->
     )
     with pytest.raises(HttpResponseError) as refused:
         dtl.custom_images.begin_create_or_update(
-            FACTORY_RG,
-            FACTORY_LAB,
+            FACTORY.group,
+            FACTORY.name,
             "ghost",
             {"properties": {"vhd": {"imageName": missing, "osType": "Windows"}}},
         )
@@ -235,27 +229,27 @@ def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> No
     dtl: Any = emulator.devtestlabs(SUB1)
     for index in range(3):
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG,
-            ALPHA_LAB,
+            ALPHA.group,
+            ALPHA.name,
             f"vm-{index}",
             vm_body(ALPHA, image=UBUNTU_2204, tags={"factory": "f1" if index < 2 else "other"}),
         ).result()
-    mine = list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, filter="tags/factory eq 'f1'"))
+    mine = list(dtl.virtual_machines.list(ALPHA.group, ALPHA.name, filter="tags/factory eq 'f1'"))
     assert sorted(v.name for v in mine) == ["vm-0", "vm-1"]
-    assert len(list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, top=1))) == 1
+    assert len(list(dtl.virtual_machines.list(ALPHA.group, ALPHA.name, top=1))) == 1
 
-    dtl.virtual_machines.update(ALPHA_RG, ALPHA_LAB, "vm-2", tags={"factory": "f1"})
-    mine = list(dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB, filter="tags/factory eq 'f1'"))
+    dtl.virtual_machines.update(ALPHA.group, ALPHA.name, "vm-2", tags={"factory": "f1"})
+    mine = list(dtl.virtual_machines.list(ALPHA.group, ALPHA.name, filter="tags/factory eq 'f1'"))
     assert len(mine) == 3
 
-    dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "vm-0").result()
+    dtl.virtual_machines.begin_delete(ALPHA.group, ALPHA.name, "vm-0").result()
     try:
-        dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "vm-0")
+        dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "vm-0")
     except ResourceNotFoundError as exc:
         assert exc.error is not None and exc.error.code == "ResourceNotFound"
     else:
         raise AssertionError("a deleted VM must be gone")
-    assert sorted(v.name for v in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)) == [
+    assert sorted(v.name for v in dtl.virtual_machines.list(ALPHA.group, ALPHA.name)) == [
         "vm-1",
         "vm-2",
     ]
@@ -264,23 +258,21 @@ def test_list_filter_top_patch_tags_and_delete(emulator: LocalWorldClient) -> No
 def test_apply_artifacts_to_running_vm(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "apply-1", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "apply-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
     dtl.virtual_machines.begin_apply_artifacts(
-        ALPHA_RG,
-        ALPHA_LAB,
+        ALPHA.group,
+        ALPHA.name,
         "apply-1",
         # This SDK takes the artifact list itself, as model objects (not dicts).
         artifacts=[
             models.ArtifactInstallProperties(
-                artifact_id=str(
-                    artifact(SUB1, ALPHA_RG, ALPHA_LAB, "linux-apt-package")["artifactId"]
-                ),
+                artifact_id=str(artifact(ALPHA, "linux-apt-package")["artifactId"]),
                 parameters=[models.ArtifactParameterProperties(name="packages", value="jq")],
             )
         ],
     ).result()
-    vm = dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "apply-1", expand=EXPAND)
+    vm = dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "apply-1", expand=EXPAND)
     assert [(a.artifact_title, a.status) for a in vm.artifacts] == [("APT packages", "Succeeded")]
     assert vm.artifact_deployment_status.artifacts_applied == 1
 
@@ -291,17 +283,19 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
         "factory-lab",
         "team-alpha",
     ]
-    assert [lab.name for lab in dtl.labs.list_by_resource_group(FACTORY_RG)] == ["factory-lab"]
-    lab = dtl.labs.get(FACTORY_RG, FACTORY_LAB)
+    assert [lab.name for lab in dtl.labs.list_by_resource_group(FACTORY.group)] == ["factory-lab"]
+    lab = dtl.labs.get(FACTORY.group, FACTORY.name)
     assert lab.default_storage_account.endswith("/storageaccounts/afactorylab01")
     assert lab.vm_creation_resource_group is None  # 2018-09-15 does not report it (recorded)
-    gallery = {g.name: g.image_reference for g in dtl.gallery_images.list(FACTORY_RG, FACTORY_LAB)}
+    gallery = {
+        g.name: g.image_reference for g in dtl.gallery_images.list(FACTORY.group, FACTORY.name)
+    }
     assert gallery["Windows Server 2022 Datacenter"].sku == "2022-datacenter"
-    sources = list(dtl.artifact_sources.list(FACTORY_RG, FACTORY_LAB))
+    sources = list(dtl.artifact_sources.list(FACTORY.group, FACTORY.name))
     assert [s.name for s in sources] == ["public repo"]
-    names = {a.name for a in dtl.artifacts.list(FACTORY_RG, FACTORY_LAB, "public repo")}
+    names = {a.name for a in dtl.artifacts.list(FACTORY.group, FACTORY.name, "public repo")}
     assert {"windows-sysprep", "linux-deprovision", "windows-chocolatey", "windows-git"} <= names
-    sysprep = dtl.artifacts.get(FACTORY_RG, FACTORY_LAB, "public repo", "windows-sysprep")
+    sysprep = dtl.artifacts.get(FACTORY.group, FACTORY.name, "public repo", "windows-sysprep")
     assert sysprep.target_os_type == "Windows"
     compute: Any = emulator.compute(SUB1)
     versions = compute.virtual_machine_images.list(
@@ -317,14 +311,14 @@ def test_labs_gallery_and_artifacts_listing(emulator: LocalWorldClient) -> None:
 def test_stop_and_start_a_lab_vm(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "power-1", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "power-1", vm_body(ALPHA, image=UBUNTU_2204)
     ).result()
-    dtl.virtual_machines.begin_stop(ALPHA_RG, ALPHA_LAB, "power-1").result()
-    assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
+    dtl.virtual_machines.begin_stop(ALPHA.group, ALPHA.name, "power-1").result()
+    assert dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "power-1").last_known_power_state == (
         "Stopped"
     )
-    dtl.virtual_machines.begin_start(ALPHA_RG, ALPHA_LAB, "power-1").result()
-    assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "power-1").last_known_power_state == (
+    dtl.virtual_machines.begin_start(ALPHA.group, ALPHA.name, "power-1").result()
+    assert dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "power-1").last_known_power_state == (
         "Running"
     )
 
@@ -334,7 +328,9 @@ def test_upload_uri_for_a_named_blob_allows_copy_and_metadata(
 ) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     # The SDK takes the blob name itself (a str), not a parameter object.
-    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="named.vhd").upload_uri
+    uri = dtl.labs.generate_upload_uri(
+        FACTORY.group, FACTORY.name, blob_name="named.vhd"
+    ).upload_uri
     assert uri.split("?")[0].endswith("/afactorylab01/uploads/named.vhd")
     blob = emulator.blob_from_url(uri)
     blob.upload_blob(vhd.render([("lab-vm", "synthetic")]), blob_type="PageBlob")
@@ -345,20 +341,22 @@ def test_upload_uri_for_a_named_blob_allows_copy_and_metadata(
 
 def test_lab_network_and_policy_are_readable_and_checked(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
-    networks = list(dtl.virtual_networks.list(ALPHA_RG, ALPHA_LAB))
+    networks = list(dtl.virtual_networks.list(ALPHA.group, ALPHA.name))
     assert [n.name for n in networks] == ["Dtlteam-alpha"]
     subnet = networks[0].subnet_overrides[0].lab_subnet_name
     body = vm_body(ALPHA, image=UBUNTU_2204)
     props: Any = body["properties"]
     props["labVirtualNetworkId"] = networks[0].id
     props["labSubnetName"] = subnet
-    vm = dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "net-1", body).result()
+    vm = dtl.virtual_machines.begin_create_or_update(
+        ALPHA.group, ALPHA.name, "net-1", body
+    ).result()
     assert vm.lab_virtual_network_id == networks[0].id
     props["labSubnetName"] = "elsewhere"
     with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "net-2", body)
+        dtl.virtual_machines.begin_create_or_update(ALPHA.group, ALPHA.name, "net-2", body)
     assert refused.value.status_code == 400 and "elsewhere" in str(refused.value)
-    policies = list(dtl.policies.list(ALPHA_RG, ALPHA_LAB, "default"))
+    policies = list(dtl.policies.list(ALPHA.group, ALPHA.name, "default"))
     assert [(p.fact_name, p.threshold) for p in policies] == [("LabVmCount", "20")]
 
 
@@ -366,25 +364,25 @@ def test_lab_to_lab_copy_with_upload_uris_and_page_blob_rule(emulator: LocalWorl
     source_lab: Any = emulator.devtestlabs(SUB1)
     target_lab: Any = emulator.devtestlabs(SUB2)
     source_uri = source_lab.labs.generate_upload_uri(
-        FACTORY_RG, FACTORY_LAB, blob_name="catalog-1.vhd"
+        FACTORY.group, FACTORY.name, blob_name="catalog-1.vhd"
     ).upload_uri
     content = vhd.render([("lab-vm", "catalog-source")])
     emulator.blob_from_url(source_uri).upload_blob(content, blob_type="PageBlob")
     target_uri = target_lab.labs.generate_upload_uri(
-        BRAVO_RG, BRAVO_LAB, blob_name="catalog-1.vhd"
+        BRAVO.group, BRAVO.name, blob_name="catalog-1.vhd"
     ).upload_uri
     target = emulator.blob_from_url(target_uri)
     assert target.start_copy_from_url(source_uri)["copy_status"] == "success"
     assert target.download_blob().readall() == content
 
     block_uri = target_lab.labs.generate_upload_uri(
-        BRAVO_RG, BRAVO_LAB, blob_name="block.vhd"
+        BRAVO.group, BRAVO.name, blob_name="block.vhd"
     ).upload_uri
     emulator.blob_from_url(block_uri).upload_blob(content)
     with pytest.raises(HttpResponseError) as refused:
         target_lab.custom_images.begin_create_or_update(
-            BRAVO_RG,
-            BRAVO_LAB,
+            BRAVO.group,
+            BRAVO.name,
             "from-block",
             {"properties": {"vhd": {"imageName": block_uri.split("?")[0], "osType": "Linux"}}},
         )
@@ -395,11 +393,11 @@ def test_deleting_a_vm_mid_build_cancels_its_creation(emulator: LocalWorldClient
     emulator.admin("POST", "faults", {"kind": "slow", "factor": 1000, "method": "PUT"})
     dtl: Any = emulator.devtestlabs(SUB1)
     creating = dtl.virtual_machines.begin_create_or_update(
-        ALPHA_RG, ALPHA_LAB, "abandoned", vm_body(ALPHA, image=UBUNTU_2204)
+        ALPHA.group, ALPHA.name, "abandoned", vm_body(ALPHA, image=UBUNTU_2204)
     )
-    deleting = dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "abandoned")
+    deleting = dtl.virtual_machines.begin_delete(ALPHA.group, ALPHA.name, "abandoned")
     with pytest.raises(HttpResponseError) as canceled:
         creating.result()
     assert canceled.value.error is not None and canceled.value.error.code == "Canceled"
     deleting.result()
-    assert [vm.name for vm in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)] == []
+    assert [vm.name for vm in dtl.virtual_machines.list(ALPHA.group, ALPHA.name)] == []

@@ -14,14 +14,7 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
 
-from tests.emulator.conftest import (
-    ALPHA,
-    SUB1,
-    UBUNTU_2204,
-    WINDOWS_2019,
-    lab_id,
-    vm_body,
-)
+from tests.emulator.conftest import ALPHA, SUB1, UBUNTU_2204, WINDOWS_2019, lab_id, vm_body
 from tests.localworld import LocalWorldClient
 
 LAB = lab_id(*ALPHA)

@@ -9,17 +9,7 @@ import pytest
 import requests
 
 from emulator.exceptions import ResourceNotFound
-from tests.emulator.conftest import (
-    ALPHA,
-    ALPHA_LAB,
-    ALPHA_RG,
-    FACTORY_LAB,
-    FACTORY_RG,
-    SUB1,
-    UBUNTU_2204,
-    lab_id,
-    vm_body,
-)
+from tests.emulator.conftest import ALPHA, FACTORY, SUB1, UBUNTU_2204, lab_id, vm_body
 from tests.localworld import LocalWorldClient
 
 API = "api-version=2018-09-15"
@@ -56,7 +46,7 @@ def _error(response: requests.Response) -> tuple[int, str, str]:
     return response.status_code, body["error"]["code"], message
 
 
-LAB = lab_id(SUB1, FACTORY_RG, FACTORY_LAB)
+LAB = lab_id(SUB1, FACTORY.group, FACTORY.name)
 
 
 def test_missing_token_is_401_with_challenge(emulator: LocalWorldClient) -> None:
@@ -87,10 +77,10 @@ def test_token_for_another_audience_is_401(emulator: LocalWorldClient) -> None:
          (400, "InvalidParameter")),
         ("POST", LAB + "/generateUploadUri", {"blobName": "{'blobName': 'x.vhd'}"}, API,
          (400, "InvalidParameter")),
-        ("GET", lab_id(SUB1, FACTORY_RG, "no-such-lab"), None, API, (404, "ResourceNotFound")),
-        ("GET", lab_id(SUB1, "no-such-rg", FACTORY_LAB), None, API,
+        ("GET", lab_id(SUB1, FACTORY.group, "no-such-lab"), None, API, (404, "ResourceNotFound")),
+        ("GET", lab_id(SUB1, "no-such-rg", FACTORY.name), None, API,
          (404, "ResourceGroupNotFound")),
-        ("GET", lab_id("0badc0de-0000-4000-8000-000000000000", FACTORY_RG, FACTORY_LAB), None,
+        ("GET", lab_id("0badc0de-0000-4000-8000-000000000000", FACTORY.group, FACTORY.name), None,
          API, (404, "SubscriptionNotFound")),
         ("GET", LAB + "/virtualmachines/ghost", None, API, (404, "ResourceNotFound")),
         ("GET", LAB + "/flyingsaucers/x/y/z", None, API, (404, "InvalidResourceType")),
@@ -136,7 +126,7 @@ def test_paths_match_case_insensitively_and_ids_are_lowercase(
 
 
 def test_long_running_put_and_delete_headers(emulator: LocalWorldClient) -> None:
-    path = lab_id(SUB1, ALPHA_RG, ALPHA_LAB) + "/virtualmachines/raw-vm"
+    path = lab_id(SUB1, ALPHA.group, ALPHA.name) + "/virtualmachines/raw-vm"
     emulator.admin("POST", "clock", {"scale": 1})  # real time: only admin jumps move it
     created = _call(emulator, "PUT", path, vm_body(ALPHA, image=UBUNTU_2204))
     assert created.status_code == 201
@@ -171,11 +161,11 @@ def _auth(emulator: LocalWorldClient) -> dict[str, str]:
 
 def test_request_counts_equal_the_calls_made(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
-    dtl.labs.get(FACTORY_RG, FACTORY_LAB)
-    dtl.labs.get(ALPHA_RG, ALPHA_LAB)
-    list(dtl.virtual_machines.list(FACTORY_RG, FACTORY_LAB))
-    list(dtl.custom_images.list(FACTORY_RG, FACTORY_LAB))
-    dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB)
+    dtl.labs.get(FACTORY.group, FACTORY.name)
+    dtl.labs.get(ALPHA.group, ALPHA.name)
+    list(dtl.virtual_machines.list(FACTORY.group, FACTORY.name))
+    list(dtl.custom_images.list(FACTORY.group, FACTORY.name))
+    dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name)
     compute: Any = emulator.compute(SUB1, retry_total=0)
     with pytest.raises(Exception, match="ResourceNotFound"):
         compute.disks.get("rg-imagefactory-vms", "no-disk")
@@ -195,7 +185,7 @@ def test_request_counts_equal_the_calls_made(emulator: LocalWorldClient) -> None
 
 def test_storage_account_points_at_azurite(emulator: LocalWorldClient) -> None:
     path = (
-        f"/subscriptions/{SUB1}/resourceGroups/{FACTORY_RG}/providers/Microsoft.Storage"
+        f"/subscriptions/{SUB1}/resourceGroups/{FACTORY.group}/providers/Microsoft.Storage"
         "/storageAccounts/afactorylab01"
     )
     response = _call(emulator, "GET", path, query="api-version=2023-05-01")

@@ -20,11 +20,7 @@ from azure.storage.blob import ContainerClient
 from emulator import vhd
 from tests.emulator.conftest import (
     ALPHA,
-    ALPHA_LAB,
-    ALPHA_RG,
     FACTORY,
-    FACTORY_LAB,
-    FACTORY_RG,
     SUB1,
     UBUNTU_2204,
     artifact,
@@ -40,13 +36,15 @@ def test_vm_as_az_lab_vm_create_sends_it_names_the_lab_network(
     emulator: LocalWorldClient,
 ) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
-    network = next(iter(dtl.virtual_networks.list(ALPHA_RG, ALPHA_LAB, top=1)))
+    network = next(iter(dtl.virtual_networks.list(ALPHA.group, ALPHA.name, top=1)))
     body = vm_body(ALPHA, image=UBUNTU_2204)
     props: Any = body["properties"]
     # az lab vm create sends the network id in lowercase and the subnet as listed.
     props["labVirtualNetworkId"] = network.id.lower()
     props["labSubnetName"] = network.allowed_subnets[0].lab_subnet_name
-    vm = dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "net-ok", body).result()
+    vm = dtl.virtual_machines.begin_create_or_update(
+        ALPHA.group, ALPHA.name, "net-ok", body
+    ).result()
     assert vm.lab_virtual_network_id == network.id.lower()
     assert vm.lab_subnet_name == "Dtlteam-alphaSubnet"
 
@@ -64,13 +62,13 @@ def test_vm_without_the_lab_network_is_refused(
     for key in missing:
         del props[key]
     with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "no-net", body)
+        dtl.virtual_machines.begin_create_or_update(ALPHA.group, ALPHA.name, "no-net", body)
     assert refused.value.status_code == 400
     assert refused.value.error is not None
     assert refused.value.error.code == "MissingRequiredProperties"
     for key in ("labVirtualNetworkId", "labSubnetName"):
         assert (f"properties.{key}" in str(refused.value.error.message)) == (key in missing)
-    assert [vm.name for vm in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)] == []
+    assert [vm.name for vm in dtl.virtual_machines.list(ALPHA.group, ALPHA.name)] == []
 
 
 def test_vm_naming_another_labs_network_is_refused(emulator: LocalWorldClient) -> None:
@@ -79,7 +77,7 @@ def test_vm_naming_another_labs_network_is_refused(emulator: LocalWorldClient) -
     props: Any = body["properties"]
     props.update(lab_network(FACTORY))
     with pytest.raises(HttpResponseError) as refused:
-        dtl.virtual_machines.begin_create_or_update(ALPHA_RG, ALPHA_LAB, "other-net", body)
+        dtl.virtual_machines.begin_create_or_update(ALPHA.group, ALPHA.name, "other-net", body)
     assert refused.value.status_code == 400
     assert refused.value.error is not None and refused.value.error.code == "InvalidParameter"
     assert lab_id(*FACTORY).lower() in str(refused.value.error.message).lower()
@@ -95,7 +93,7 @@ def test_upload_uri_is_a_read_create_write_sas_for_that_one_blob(
 ) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="one.vhd").upload_uri
+    uri = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name, blob_name="one.vhd").upload_uri
     after = dt.datetime.now(dt.UTC)
     assert urlsplit(uri).path.endswith("/afactorylab01/uploads/one.vhd")
     sas = _sas(uri)
@@ -117,11 +115,11 @@ def test_upload_sas_for_one_blob_cannot_touch_another_list_or_delete(
     emulator: LocalWorldClient,
 ) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
-    other = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="b.vhd").upload_uri
+    other = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name, blob_name="b.vhd").upload_uri
     emulator.blob_from_url(other).upload_blob(
         vhd.render([("lab-vm", "b")]), blob_type="PageBlob", overwrite=True
     )
-    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name="a.vhd").upload_uri
+    uri = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name, blob_name="a.vhd").upload_uri
     emulator.blob_from_url(uri).upload_blob(
         vhd.render([("lab-vm", "a")]), blob_type="PageBlob", overwrite=True
     )
@@ -155,8 +153,8 @@ def test_upload_sas_for_one_blob_cannot_touch_another_list_or_delete(
 
 def test_upload_uri_without_a_blob_name_is_still_one_blob(emulator: LocalWorldClient) -> None:
     dtl: Any = emulator.devtestlabs(SUB1)
-    first = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB).upload_uri
-    second = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB).upload_uri
+    first = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name).upload_uri
+    second = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name).upload_uri
     for uri in (first, second):
         path = urlsplit(uri).path
         assert path.rsplit("/", 2)[-2] == "uploads" and path.endswith(".vhd")
@@ -168,9 +166,9 @@ def test_upload_uri_without_a_blob_name_is_still_one_blob(emulator: LocalWorldCl
 def _sysprepped_vm(emulator: LocalWorldClient, name: str) -> tuple[Any, str, str]:
     """A Windows VM built with sysprep last; returns the lab VM, its compute group and disk."""
     dtl: Any = emulator.devtestlabs(SUB1)
-    body = vm_body(FACTORY, artifacts=[artifact(*FACTORY, "windows-sysprep")])
-    dtl.virtual_machines.begin_create_or_update(FACTORY_RG, FACTORY_LAB, name, body).result()
-    vm = dtl.virtual_machines.get(FACTORY_RG, FACTORY_LAB, name)
+    body = vm_body(FACTORY, artifacts=[artifact(FACTORY, "windows-sysprep")])
+    dtl.virtual_machines.begin_create_or_update(FACTORY.group, FACTORY.name, name, body).result()
+    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, name)
     compute: Any = emulator.compute(SUB1)
     group = vm.compute_id.split("/")[4]
     disk = compute.virtual_machines.get(group, name).storage_profile.os_disk.name
@@ -185,21 +183,21 @@ def _power_codes(emulator: LocalWorldClient, name: str, group: str) -> tuple[str
     assert len(power) == 1
     dtl: Any = emulator.devtestlabs(SUB1)
     vm = dtl.virtual_machines.get(
-        FACTORY_RG, FACTORY_LAB, name, expand="properties($expand=computeVm)"
+        FACTORY.group, FACTORY.name, name, expand="properties($expand=computeVm)"
     )
     dtl_power = [s for s in vm.compute_vm.statuses if s.code.startswith("PowerState/")]
     assert len(dtl_power) == 1 and dtl_power[0].display_status == power[0].display_status
     return power[0].code, power[0].display_status, dtl_power[0].code, vm.last_known_power_state
 
 
+def _agreed(state: str, last_known: str) -> tuple[str, str, str, str]:
+    """What `_power_codes` reads when Compute and DevTest Labs agree the VM is `state`."""
+    return f"PowerState/{state}", f"VM {state}", f"PowerState/{state}", last_known
+
+
 def test_sysprep_leaves_the_compute_vm_stopped_but_allocated(emulator: LocalWorldClient) -> None:
     _, group, disk = _sysprepped_vm(emulator, "sys-1")
-    assert _power_codes(emulator, "sys-1", group) == (
-        "PowerState/stopped",
-        "VM stopped",
-        "PowerState/stopped",
-        "Stopped",
-    )
+    assert _power_codes(emulator, "sys-1", group) == _agreed("stopped", "Stopped")
     compute: Any = emulator.compute(SUB1)
     assert compute.disks.get(group, disk).disk_state == "Attached"
     view = compute.virtual_machines.get(group, "sys-1", expand="instanceView").instance_view
@@ -228,24 +226,14 @@ def test_capture_of_an_allocated_vm_is_refused_and_allowed_after_devtest_labs_st
 
     # DevTest Labs' stop deallocates, taking the scenario's vm_stop of simulated time.
     emulator.admin("POST", "clock", {"scale": 1})
-    stopping = dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-2")
-    assert _power_codes(emulator, "sys-2", group) == (
-        "PowerState/deallocating",
-        "VM deallocating",
-        "PowerState/deallocating",
-        "Stopping",
-    )
+    stopping = dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "sys-2")
+    assert _power_codes(emulator, "sys-2", group) == _agreed("deallocating", "Stopping")
     with pytest.raises(HttpResponseError) as still_refused:
         compute.disks.begin_grant_access(group, disk, read)
     assert still_refused.value.status_code == 409
     emulator.admin("POST", "clock", {"advance": emulator.scenario.durations.vm_stop})
     stopping.result()
-    assert _power_codes(emulator, "sys-2", group) == (
-        "PowerState/deallocated",
-        "VM deallocated",
-        "PowerState/deallocated",
-        "Stopped",
-    )
+    assert _power_codes(emulator, "sys-2", group) == _agreed("deallocated", "Stopped")
     assert compute.disks.get(group, disk).disk_state == "Reserved"
     emulator.admin("POST", "clock", {"scale": 6000})
     access = compute.disks.begin_grant_access(group, disk, read).result()
@@ -260,16 +248,11 @@ def test_devtest_labs_start_runs_the_vm_again_and_stop_twice_is_harmless(
 ) -> None:
     _, group, disk = _sysprepped_vm(emulator, "sys-3")
     dtl: Any = emulator.devtestlabs(SUB1)
-    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-3").result()
-    dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-3").result()
+    dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "sys-3").result()
+    dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "sys-3").result()
     assert _power_codes(emulator, "sys-3", group)[0] == "PowerState/deallocated"
-    dtl.virtual_machines.begin_start(FACTORY_RG, FACTORY_LAB, "sys-3").result()
-    assert _power_codes(emulator, "sys-3", group) == (
-        "PowerState/running",
-        "VM running",
-        "PowerState/running",
-        "Running",
-    )
+    dtl.virtual_machines.begin_start(FACTORY.group, FACTORY.name, "sys-3").result()
+    assert _power_codes(emulator, "sys-3", group) == _agreed("running", "Running")
     compute: Any = emulator.compute(SUB1)
     with pytest.raises(HttpResponseError) as refused:
         compute.disks.begin_grant_access(group, disk, {"access": "Read", "durationInSeconds": 60})
@@ -286,7 +269,7 @@ def test_a_failed_stop_leaves_the_vm_where_it_was(emulator: LocalWorldClient) ->
     )  # fmt: skip
     dtl: Any = emulator.devtestlabs(SUB1)
     with pytest.raises(HttpResponseError) as failed:
-        dtl.virtual_machines.begin_stop(FACTORY_RG, FACTORY_LAB, "sys-4").result()
+        dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "sys-4").result()
     assert failed.value.error is not None and failed.value.error.code == "OperationFailed"
     assert _power_codes(emulator, "sys-4", group)[0] == "PowerState/stopped"
 
@@ -295,7 +278,7 @@ def test_a_failed_stop_leaves_the_vm_where_it_was(emulator: LocalWorldClient) ->
 def _uploaded(emulator: LocalWorldClient, name: str) -> str:
     """Upload a synthetic page-blob VHD to the factory lab; return its URI without the SAS."""
     dtl: Any = emulator.devtestlabs(SUB1)
-    uri = dtl.labs.generate_upload_uri(FACTORY_RG, FACTORY_LAB, blob_name=name).upload_uri
+    uri = dtl.labs.generate_upload_uri(FACTORY.group, FACTORY.name, blob_name=name).upload_uri
     emulator.blob_from_url(uri).upload_blob(
         vhd.render([("lab-vm", name)]), blob_type="PageBlob", overwrite=True
     )
@@ -305,13 +288,15 @@ def _uploaded(emulator: LocalWorldClient, name: str) -> str:
 def _image_from(emulator: LocalWorldClient, name: str, source: dict[str, Any]) -> Any:
     dtl: Any = emulator.devtestlabs(SUB1)
     return dtl.custom_images.begin_create_or_update(
-        FACTORY_RG, FACTORY_LAB, name, {"properties": {"vhd": source}}
+        FACTORY.group, FACTORY.name, name, {"properties": {"vhd": source}}
     ).result()
 
 
 def _source_header(emulator: LocalWorldClient, name: str) -> str:
     state = emulator.admin("GET", "state")
-    lab = state["world"]["subscriptions"][SUB1]["resource_groups"][FACTORY_RG]["labs"][FACTORY_LAB]
+    lab = state["world"]["subscriptions"][SUB1]["resource_groups"][FACTORY.group]["labs"][
+        FACTORY.name
+    ]
     return str(lab["images"][name]["source_header"])
 
 
@@ -345,7 +330,7 @@ def test_image_from_anything_but_the_lab_vhd_blob_uri_is_refused(
     names = {
         "bare name": "refused.vhd",
         "with its SAS": dtl.labs.generate_upload_uri(
-            FACTORY_RG, FACTORY_LAB, blob_name="refused.vhd"
+            FACTORY.group, FACTORY.name, blob_name="refused.vhd"
         ).upload_uri,
         "another lab's account": uri.replace("/afactorylab01/", "/ateamalpha01/"),
         "a blob that does not exist": uri.replace("refused.vhd", "absent.vhd"),
@@ -356,7 +341,7 @@ def test_image_from_anything_but_the_lab_vhd_blob_uri_is_refused(
     assert refused.value.error is not None and refused.value.error.code == "InvalidVhd"
     message = str(refused.value.error.message)
     assert ("not found" in message) == (how == "a blob that does not exist")
-    dtl_images = list(dtl.custom_images.list(FACTORY_RG, FACTORY_LAB))
+    dtl_images = list(dtl.custom_images.list(FACTORY.group, FACTORY.name))
     assert [i.name for i in dtl_images] == []
 
 

@@ -16,18 +16,7 @@ from emulator.clock import SimClock, parse_scale
 from emulator.runner import INFO_FILE, LocalWorld
 from emulator.scenario import ScenarioError, scenario_from_dict
 from emulator.tls import TlsFiles
-from tests.emulator.conftest import (
-    ALPHA,
-    ALPHA_LAB,
-    ALPHA_RG,
-    FACTORY,
-    FACTORY_LAB,
-    FACTORY_RG,
-    SUB1,
-    UBUNTU_2204,
-    artifact,
-    vm_body,
-)
+from tests.emulator.conftest import ALPHA, FACTORY, SUB1, UBUNTU_2204, artifact, vm_body
 from tests.localworld import LocalWorldClient, local_test_scenario
 
 
@@ -35,9 +24,9 @@ def _forty_minute_build() -> dict[str, object]:
     # vm_create 600 s + artifacts 180+420+180+180+180+180+180+300 = 2400 s = 40 minutes.
     names = ["windows-git", "windows-docker", "windows-vscode", "windows-7zip",
              "windows-notepadplusplus", "windows-dotnet-sdk"]  # fmt: skip
-    artifacts = [artifact(SUB1, FACTORY_RG, FACTORY_LAB, n) for n in names]
-    artifacts.append(artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-chocolatey", packages="jq"))
-    artifacts.append(artifact(SUB1, FACTORY_RG, FACTORY_LAB, "windows-sysprep"))
+    artifacts = [artifact(FACTORY, n) for n in names]
+    artifacts.append(artifact(FACTORY, "windows-chocolatey", packages="jq"))
+    artifacts.append(artifact(FACTORY, "windows-sysprep"))
     return vm_body(FACTORY, artifacts=artifacts)
 
 
@@ -45,13 +34,13 @@ def test_forty_minute_build_takes_seconds_at_test_scale(emulator: LocalWorldClie
     dtl: Any = emulator.devtestlabs(SUB1)
     started = time.monotonic()
     vm = dtl.virtual_machines.begin_create_or_update(
-        FACTORY_RG, FACTORY_LAB, "forty", _forty_minute_build()
+        FACTORY.group, FACTORY.name, "forty", _forty_minute_build()
     ).result()
     wall = time.monotonic() - started
     assert vm.provisioning_state == "Succeeded"
     assert wall < 10, f"a 40-minute simulated build took {wall:.1f} s of wall time"
     vm = dtl.virtual_machines.get(
-        FACTORY_RG, FACTORY_LAB, "forty", expand="properties($expand=artifacts)"
+        FACTORY.group, FACTORY.name, "forty", expand="properties($expand=artifacts)"
     )
     simulated = vm.artifacts[-1].install_time - vm.created_date
     assert simulated >= dt.timedelta(minutes=40)
@@ -94,12 +83,12 @@ def test_restart_keeps_state_with_persistence(
     try:
         dtl: Any = client.devtestlabs(SUB1)
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "kept", vm_body(ALPHA, image=UBUNTU_2204)
+            ALPHA.group, ALPHA.name, "kept", vm_body(ALPHA, image=UBUNTU_2204)
         ).result()
         # Leave an operation running across the restart.
         client.admin("POST", "clock", {"scale": 1})
         dtl.virtual_machines.begin_create_or_update(
-            ALPHA_RG, ALPHA_LAB, "in-flight", vm_body(ALPHA, image=UBUNTU_2204)
+            ALPHA.group, ALPHA.name, "in-flight", vm_body(ALPHA, image=UBUNTU_2204)
         )
         first_port = client.info.port
     finally:
@@ -111,21 +100,21 @@ def test_restart_keeps_state_with_persistence(
     world, client = start(1)
     try:
         dtl = client.devtestlabs(SUB1)
-        assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "kept").provisioning_state == (
+        assert dtl.virtual_machines.get(ALPHA.group, ALPHA.name, "kept").provisioning_state == (
             "Succeeded"
         )
-        assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "in-flight").provisioning_state == (
-            "Creating"
-        )
+        assert dtl.virtual_machines.get(
+            ALPHA.group, ALPHA.name, "in-flight"
+        ).provisioning_state == ("Creating")
         client.admin("POST", "clock", {"advance": 3600})
-        assert dtl.virtual_machines.get(ALPHA_RG, ALPHA_LAB, "in-flight").provisioning_state == (
-            "Succeeded"
-        )
+        assert dtl.virtual_machines.get(
+            ALPHA.group, ALPHA.name, "in-flight"
+        ).provisioning_state == ("Succeeded")
         # The same on demand, without stopping the process.
-        dtl.virtual_machines.begin_delete(ALPHA_RG, ALPHA_LAB, "kept")
+        dtl.virtual_machines.begin_delete(ALPHA.group, ALPHA.name, "kept")
         assert client.admin("POST", "restart") == {"restarted": True}
         client.admin("POST", "clock", {"advance": 3600})
-        names = [vm.name for vm in dtl.virtual_machines.list(ALPHA_RG, ALPHA_LAB)]
+        names = [vm.name for vm in dtl.virtual_machines.list(ALPHA.group, ALPHA.name)]
         assert names == ["in-flight"]
     finally:
         world.stop()
