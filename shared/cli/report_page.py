@@ -1,8 +1,8 @@
 """The fleet report: one self-contained HTML page of what the factory made and where it is.
 
 `fleet(factory, inventory, now)` says, per family, which versions exist and, per lab, which
-version it holds and whether it is behind the newest; `render_page(...)` turns that and the
-last run reports into one HTML document: inline CSS, no script, no external asset (it works
+version it holds and whether it is behind the newest; `render_page(view, runs)` turns that
+and the last run reports into one HTML document: inline CSS, no script, no external asset (it works
 offline and from a file), readable on a phone. Everything from users (image, lab, artifact
 and parameter names, failure reasons) is escaped. Tests read the matrix by its data-*
 attributes: each cell is `td[data-lab][data-family]` with `data-state` and `data-version`.
@@ -91,6 +91,9 @@ class Fleet:
     def family_names(self) -> list[str]:
         return [f.name for f in self.families]
 
+    def count(self, state: CellState) -> int:
+        return sum(cell.state is state for row in self.labs for cell in row.cells)
+
 
 def _lab_name(lab_id: str) -> tuple[str, str]:
     try:
@@ -123,12 +126,15 @@ def _family_version(image: LabImage, factory_id: str) -> tuple[str | None, str |
 
 
 def cell_state(selected: bool, held: Sequence[str], newest: str | None) -> CellState:
-    """A lab's state for one family: `held` newest first, `newest` the family's newest."""
+    """A lab's state for one family: `held` its valid versions newest first, `newest` the
+    family's newest (a lab holding a version the catalog no longer has is not behind)."""
     if not held:
         return CellState.MISSING if selected else CellState.NONE
     if not selected:
         return CellState.UNSELECTED
-    return CellState.CURRENT if newest is None or held[0] == newest else CellState.BEHIND
+    if newest is not None and version_key(held[0]) < version_key(newest):
+        return CellState.BEHIND
+    return CellState.CURRENT
 
 
 @dataclass(frozen=True)
@@ -619,18 +625,15 @@ def _timeline(report: RunReport | None, names: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def render_page(
-    factory: Factory, inventory: Inventory, runs: Sequence[RunReport], now: datetime
-) -> str:
-    """The whole page as of `now`. `runs` newest first; the timeline is the first run's."""
-    view = fleet(factory, inventory, now)
+def render_page(view: Fleet, runs: Sequence[RunReport]) -> str:
+    """The whole page of `fleet(...)`'s view. `runs` newest first; the timeline is the
+    first run's."""
+    now = view.now
     names = {row.lab.lower(): row.name for row in view.labs}
-    cells = [cell for row in view.labs for cell in row.cells]
-    behind = sum(1 for c in cells if c.state is CellState.BEHIND)
-    missing = sum(1 for c in cells if c.state is CellState.MISSING)
     summary = (
         f"As of {_minute(now)} UTC: {len(view.families)} image families in "
-        f"{len(view.labs)} labs; {behind} behind the newest, {missing} missing."
+        f"{len(view.labs)} labs; {view.count(CellState.BEHIND)} behind the newest, "
+        f"{view.count(CellState.MISSING)} missing."
     )
     families = "".join(_family(f, now) for f in view.families)
     body = [

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.cli.report_page import render_page
+from shared.cli.report_page import fleet, render_page
 from shared.config.loading import load_directory
 from shared.config.models import Factory
 from shared.model import naming, tags
@@ -197,7 +197,7 @@ def rendered() -> Rendered:
     inventory = _after_the_run(factory)
     runs = _runs(factory)
     PAGE.parent.mkdir(parents=True, exist_ok=True)
-    PAGE.write_text(render_page(factory, inventory, runs, NOW), encoding="utf-8")
+    PAGE.write_text(render_page(fleet(factory, inventory, NOW), runs), encoding="utf-8")
     seen = open_page(
         PAGE,
         select=[CELLS, BARS, RUNS, FAILURES],

@@ -33,12 +33,16 @@ def _config():
     )
 
 
+V1, V2, V3 = "20261101020000-aaaaaaaa", "20261110020000-bbbbbbbb", "20261120020000-cccccccc"
+
+
 def test_cell_state_compares_the_labs_newest_with_the_familys_newest() -> None:
-    assert cell_state(True, ["v2", "v1"], "v2") is CellState.CURRENT
-    assert cell_state(True, ["v1"], "v2") is CellState.BEHIND
-    assert cell_state(True, [], "v2") is CellState.MISSING
-    assert cell_state(False, ["v1"], "v2") is CellState.UNSELECTED
-    assert cell_state(False, [], "v2") is CellState.NONE
+    assert cell_state(True, [V2, V1], V2) is CellState.CURRENT
+    assert cell_state(True, [V1], V2) is CellState.BEHIND
+    assert cell_state(True, [V3], V2) is CellState.CURRENT  # newer than the catalog's newest
+    assert cell_state(True, [], V2) is CellState.MISSING
+    assert cell_state(False, [V1], V2) is CellState.UNSELECTED
+    assert cell_state(False, [], V2) is CellState.NONE
 
 
 def test_a_lab_that_holds_an_older_version_only_is_behind() -> None:
@@ -132,7 +136,7 @@ def test_everything_from_users_is_escaped() -> None:
         failed=[StepResult(family="base", version=entry.version, ok=False, step=evil, reason=evil)],
     )
 
-    page = render_page(config, inv, [run], NOW)
+    page = render_page(fleet(config, inv, NOW), [run])
 
     parser = _Tags()
     parser.feed(page)
@@ -143,7 +147,7 @@ def test_everything_from_users_is_escaped() -> None:
 
 def test_the_page_is_self_contained() -> None:
     config = _config()
-    page = render_page(config, inventory([built(config, "base", NOW - DAY)]), [], NOW)
+    page = render_page(fleet(config, inventory([built(config, "base", NOW - DAY)]), NOW), [])
 
     assert not re.search(r"""(src|href)=["'](?!#)""", page)
     assert "<script" not in page

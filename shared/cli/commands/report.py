@@ -85,17 +85,14 @@ def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     factory = load_directory(config_dir(args.config))
     inventory = _inventory(args)
     runs = read_runs(args.runs) if args.runs else []
-    page = render_page(factory, inventory, runs, args.now)
-    target = Path(args.out)
+    view = fleet(factory, inventory, args.now)
     try:
-        target.write_text(page, encoding="utf-8")
+        Path(args.out).write_text(render_page(view, runs), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the report to {args.out}: {exc.strerror}") from exc
-    view = fleet(factory, inventory, args.now)
-    behind = sum(c.state is CellState.BEHIND for row in view.labs for c in row.cells)
     out.print(
         f"wrote {args.out}: {len(view.families)} image families in {len(view.labs)} labs, "
-        f"{behind} behind the newest; {len(runs)} run(s).",
+        f"{view.count(CellState.BEHIND)} behind the newest; {len(runs)} run(s).",
         highlight=False,
         markup=False,
     )
