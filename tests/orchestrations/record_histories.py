@@ -19,7 +19,7 @@ from typing import Any
 
 from devhost.host import DB_FILE
 from devhost.store import Store
-from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
+from scripts.local_settings import storage_connection
 from tests.pipeline.world import FactoryHost, start_world
 
 HERE = Path(__file__).resolve().parent / "histories"
@@ -32,24 +32,10 @@ ORCHESTRATORS = (
 )
 
 
-def _queue_connection(info: Any) -> str:
-    endpoints = AzuriteEndpoints(
-        blob_port=info.blob_port,
-        queue_port=info.queue_port,
-        table_port=info.table_port,
-        ca_file=Path(info.ca_file),
-        accounts=tuple(info.storage_accounts),
-    )
-    account = (
-        DEFAULT_ACCOUNT if DEFAULT_ACCOUNT in info.storage_accounts else info.storage_accounts[0]
-    )
-    return endpoints.connection_string(account)
-
-
 def record(work: Path) -> dict[str, dict[str, Any]]:
     runner, info = start_world(work / "world")
     try:
-        host = FactoryHost(info, _queue_connection(info), work / "host").start()
+        host = FactoryHost(info, storage_connection(info), work / "host").start()
         try:
             status = host.wait_run(host.start_run(), timeout=600)
             assert status["status"] == "Completed", status
