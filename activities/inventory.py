@@ -7,10 +7,11 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared.azure import catalog, clients, labs
+from shared.azure import catalog, clients, labs, limits
 from shared.config.loading import ConfigInvalid
 from shared.config.models import GalleryImage
 from shared.function_names import (
+    INVENTORY_CAPACITY,
     INVENTORY_CATALOG,
     INVENTORY_LAB,
     LOAD_CONFIG,
@@ -21,6 +22,7 @@ from shared.git.config_source import load_config as read_config
 from shared.git.source import GitSourceError
 from shared.run.payloads import (
     ActiveRuns,
+    CapacityRequest,
     CatalogListing,
     CatalogRequest,
     GalleryRequest,
@@ -65,6 +67,15 @@ def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
     request = CatalogRequest.model_validate(payload)
     entries = catalog.list_entries(request.factory_lab, request.factory_id)
     return CatalogListing(entries=entries).model_dump(mode="json")
+
+
+@bp.function_name(INVENTORY_CAPACITY)
+@bp.activity_trigger(input_name="payload")
+@run_scoped
+def inventory_capacity(payload: dict[str, Any]) -> dict[str, Any]:
+    """The factory lab's VM policy, its region's vCPU quota and the build sizes' vCPUs."""
+    request = CapacityRequest.model_validate(payload)
+    return limits.read_capacity(request.factory_lab, request.vm_sizes).model_dump(mode="json")
 
 
 @bp.function_name(RESOLVE_GALLERY)

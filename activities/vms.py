@@ -5,15 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import azure.durable_functions as df
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.devtestlabs.models import GalleryImageReference
 
 from activities._scope import run_scoped
 from shared.azure import vms
+from shared.azure.errors import reason
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
 from shared.model.arm_ids import parse_lab_id
 from shared.run.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef, VmStatus
 
 bp = df.Blueprint()
+
+# Refusals that pass when room is made (another VM goes, a quota is raised): the build
+# waits and asks again rather than failing.
+REFUSED_FOR_ROOM = {"quotaexceeded", "policyviolation", "operationnotallowed"}
 
 
 @bp.function_name(CREATE_BUILD_VM)
@@ -27,19 +33,25 @@ def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
         if request.gallery
         else None
     )
-    started = vms.begin_create_vm(
-        vms.VmSpec(
-            lab=request.lab,
-            name=request.name,
-            os=request.os,
-            size=request.size,
-            artifacts=request.artifacts,
-            tags=request.tags,
-            gallery=gallery,
-            custom_image=request.custom_image,
-            notes=request.notes,
+    try:
+        started = vms.begin_create_vm(
+            vms.VmSpec(
+                lab=request.lab,
+                name=request.name,
+                os=request.os,
+                size=request.size,
+                artifacts=request.artifacts,
+                tags=request.tags,
+                gallery=gallery,
+                custom_image=request.custom_image,
+                notes=request.notes,
+            )
         )
-    )
+    except HttpResponseError as exc:
+        code = str(exc.error.code if exc.error else "").lower()
+        if exc.status_code == 409 and code in REFUSED_FOR_ROOM:
+            return CreatedVm(outcome="refused", detail=reason(exc)).model_dump()
+        raise
     operation = (
         OperationRef(subscription=parse_lab_id(request.lab).subscription, url=started.operation)
         if started.operation

@@ -238,9 +238,9 @@ def _provision(
     )
     step = f"create {role} VM"
     try:
-        created = CreatedVm.model_validate(
-            (yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json")))
-        )
+        created = yield from _create_when_room(context, job, request)
+        if created.outcome == "refused":
+            return _failed(job, step, f"no room for the VM in time: {created.detail}")
         waited = yield from _watch(context, job, vm, lambda s: s["state"] in DONE_VM)
     except Exception as exc:
         return _failed(job, step, exc)
@@ -253,6 +253,22 @@ def _provision(
         cause = yield from _deployment_error(context, created)
         return _failed(job, step, cause or status.detail)
     return None
+
+
+def _create_when_room(
+    context: df.DurableOrchestrationContext, job: BuildInput, request: BuildVmRequest
+) -> Generator[Any, Any, CreatedVm]:
+    """Create the VM; while Azure refuses it for want of room (the lab's VM policy, the
+    region's vCPU quota), wait and ask again, up to the VM create timeout."""
+    deadline = context.current_utc_datetime + timedelta(seconds=job.timeouts.vm_create)
+    while True:
+        created = CreatedVm.model_validate(
+            (yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json")))
+        )
+        now = context.current_utc_datetime
+        if created.outcome != "refused" or now >= deadline:
+            return created
+        yield context.create_timer(min(deadline, now + timedelta(seconds=job.poll_seconds)))
 
 
 def _deployment_error(context: df.DurableOrchestrationContext, created: CreatedVm) -> Orchestration:

@@ -14,8 +14,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.job_inputs import JobInputs
-from orchestrations.job_scheduler import Estimates, JobId, Kind, Limits, Scheduler, jobs_of
+from orchestrations.job_scheduler import Estimates, JobId, Kind, Scheduler, jobs_of
 from orchestrations.ledger import Ledger
+from orchestrations.limits import build_demands, run_limits, vm_sizes
 from orchestrations.progress import Progress
 from orchestrations.steps import Orchestration, call
 from shared.config.models import Factory
@@ -27,12 +28,14 @@ from shared.function_names import (
     DISTRIBUTE_IMAGE,
     ENQUEUE_RETIREMENT,
     FACTORY_RUN,
+    INVENTORY_CAPACITY,
     INVENTORY_CATALOG,
     INVENTORY_LAB,
     LOAD_CONFIG,
     RESOLVE_GALLERY,
     RUN_STATUSES,
 )
+from shared.planning.capacity import Capacity
 from shared.planning.inventory import Inventory, LabInventory
 from shared.planning.plan import Distribution
 from shared.planning.planner import build_vm_runs, retirement_requests
@@ -40,6 +43,7 @@ from shared.planning.planner import plan as make_plan
 from shared.run.payloads import (
     ActiveRuns,
     BuildOutcome,
+    CapacityRequest,
     CatalogListing,
     CatalogRequest,
     GalleryRequest,
@@ -80,10 +84,11 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     factory, pace = loaded.factory, loaded.pace
     report = report.model_copy(update={"commit": factory.commit})
 
-    # 2. inventory, one activity per lab, plus the catalog and the gallery's versions
+    # 2. inventory, one activity per lab, plus the catalog, the gallery's versions and
+    # what Azure allows the factory lab (its VM policy, its region's vCPU quota)
     progress.phase("inventory")
     try:
-        inventory = yield from _inventory(context, factory)
+        inventory, capacity = yield from _inventory(context, factory)
     except Exception as exc:  # without the catalog nothing can be planned safely
         warning = f"the inventory could not be read, nothing was done: {exc}".splitlines()[0]
         return progress.finish(report.model_copy(update={"warnings": [warning]}))
@@ -100,7 +105,13 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     # 4. schedule: every build and copy starts the moment what it needs is released
     inputs = JobInputs(factory, pace, plan, context.instance_id)
     estimates = Estimates.learned(inventory.catalog, pace.time_scale)
-    ledger = yield from _run_jobs(context, inputs, estimates, progress)
+    scheduler = Scheduler(
+        jobs_of(
+            plan, factory.settings.factory_lab, estimates, build_demands(factory, plan, capacity)
+        ),
+        run_limits(factory, capacity, inventory, run_id_of(context.instance_id)),
+    )
+    ledger = yield from _run_jobs(context, inputs, scheduler, progress)
 
     # 5. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
     # Neither fails the run: what is not done now is done by the next run or the sweeper.
@@ -159,6 +170,15 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
     tasks.append(
         call(
             context,
+            INVENTORY_CAPACITY,
+            CapacityRequest(
+                factory_lab=settings.factory_lab, vm_sizes=vm_sizes(factory)
+            ).model_dump(),
+        )
+    )
+    tasks.append(
+        call(
+            context,
             RESOLVE_GALLERY,
             GalleryRequest(lab=settings.factory_lab, images=list(galleries.values())).model_dump(),
         )
@@ -172,28 +192,24 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
         request = RunStatusRequest(run_ids=sorted(owners))
         found = yield call(context, RUN_STATUSES, request.model_dump())
         active = ActiveRuns.model_validate(found).run_ids
-    return Inventory(
+    inventory = Inventory(
         labs=labs,
-        catalog=CatalogListing.model_validate(results[-2]).entries,
+        catalog=CatalogListing.model_validate(results[-3]).entries,
         gallery=results[-1],
         active_runs=active,
     )
+    return inventory, Capacity.model_validate(results[-2])
 
 
 def _run_jobs(
     context: df.DurableOrchestrationContext,
     inputs: JobInputs,
-    estimates: Estimates,
+    scheduler: Scheduler,
     progress: Progress,
 ) -> Orchestration:
     """Start ready jobs as sub-orchestrations, wait for any, feed its result back; until
     every job has finished or is blocked. A build's result releases its dependents; its
     VM's deletion then runs as a job of its own, which frees the build's slot."""
-    concurrency = inputs.factory.settings.concurrency
-    scheduler = Scheduler(
-        jobs_of(inputs.plan, inputs.factory.settings.factory_lab, estimates),
-        Limits(concurrency.builds, concurrency.copies, concurrency.copies_per_subscription),
-    )
     ledger = Ledger(inputs.plan, inputs.factory.settings.factory_lab)
     progress.phase("build and distribute")
     tasks: dict[JobId, Any] = {}  # each running job's sub-orchestration

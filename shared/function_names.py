@@ -16,6 +16,7 @@ DISTRIBUTE_BATCH = "distribute_batch"  # one version to one subscription's labs
 LOAD_CONFIG = "load_config"
 INVENTORY_LAB = "inventory_lab"
 INVENTORY_CATALOG = "inventory_catalog"
+INVENTORY_CAPACITY = "inventory_capacity"  # the factory lab's VM policy and vCPU quota
 RUN_STATUSES = "run_statuses"
 RESOLVE_GALLERY = "resolve_gallery"
 CREATE_BUILD_VM = "create_build_vm"

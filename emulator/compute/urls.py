@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emulator.compute import responses as r
+from emulator.compute import usage
 from emulator.http import Route, route
 
 PROVIDER = "Microsoft.Compute"
@@ -21,6 +22,7 @@ _IMG = (
     "/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}"
     "/publishers/{publisher}/artifacttypes/vmimage/offers/{offer}/skus/{sku}/versions"
 )
+_LOC = "/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}"
 T_VM = "Microsoft.Compute/virtualMachines"
 T_DISK = "Microsoft.Compute/disks"
 T_IMG = "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions"
@@ -35,6 +37,10 @@ ROUTES: list[Route] = [
           f"{T_DISK}/endGetAccess/action"),
     route("GET", _IMG, r.list_image_versions, PROVIDER, T_IMG, f"{T_IMG}/read"),
     route("GET", _IMG + "/{version}", r.get_image_version, PROVIDER, T_IMG, f"{T_IMG}/read"),
+    route("GET", _LOC + "/usages", usage.list_usages, PROVIDER,
+          "Microsoft.Compute/locations/usages", "Microsoft.Compute/locations/usages/read"),
+    route("GET", _LOC + "/vmSizes", usage.list_vm_sizes, PROVIDER,
+          "Microsoft.Compute/locations/vmSizes", "Microsoft.Compute/locations/vmSizes/read"),
 ]  # fmt: skip
 
 UNIMPLEMENTED = (

@@ -42,6 +42,11 @@ class CatalogRequest(Record):
     factory_id: str
 
 
+class CapacityRequest(Record):
+    factory_lab: str
+    vm_sizes: list[str] = Field(default_factory=list, description="whose vCPUs to read")
+
+
 class CatalogListing(Record):
     entries: list[CatalogEntry] = Field(default_factory=list)
 
@@ -164,10 +169,12 @@ class ImageRequest(Record):
 
 class CreatedVm(Record):
     """A VM create started (its operation, whose error names the cause if the deployment
-    fails) or adopted (no operation of this call)."""
+    fails), adopted (no operation of this call), or refused for want of room (the lab's VM
+    policy, the region's vCPU quota: `detail` says which), to be asked again later."""
 
-    outcome: str  # "created" | "adopted"
+    outcome: str  # "created" | "adopted" | "refused"
     operation: OperationRef | None = None
+    detail: str = ""
 
 
 class ImageRef(Record):

@@ -1,0 +1,100 @@
+"""Azure's limits on the factory lab hold through a run, asserted from the emulator's own
+operation times: the lab's MaxVmsAllowedPerLab policy and its region's vCPU quota, read by
+the inventory, bound the builds the scheduler starts (each build counts its VMs, a test
+gate's too, and their vCPUs), and Azure's refusals of a VM for want of room (a quota
+fault refuses the first creates) are waited out, not failures.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from emulator.runner import LocalWorld
+from emulator.scenario import LabPolicies, load_scenario
+from tests.pipeline.conftest import World
+from tests.pipeline.world import CLOCK_SCALE, EXAMPLE, SCENARIO, FactoryHost
+
+MAX_VMS, VCPUS = 3, 16
+# vCPUs of each build VM, by its name's prefix (the example's vmSize per definition).
+VCPUS_OF = {"ubuntu2204base": 2, "ubuntu2404docker": 4, "w22base": 4, "w22dev": 8}
+FACTORY_LAB = "/labs/factory-lab/virtualmachines/"
+REFUSED = 2
+
+
+@dataclass(frozen=True)
+class Life:
+    vm: str
+    vcpus: int
+    start: datetime
+    end: datetime
+
+
+def _at_once(lives: list[Life], weight: bool) -> int:
+    events = sorted(
+        [(life.start, 1, life.vcpus if weight else 1) for life in lives]
+        + [(life.end, -1, life.vcpus if weight else 1) for life in lives]
+    )
+    most = current = 0
+    for _, sign, amount in events:
+        current += sign * amount
+        most = max(most, current)
+    return most
+
+
+def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
+    scenario = load_scenario(SCENARIO)
+    for sub in scenario.subscriptions:
+        for group in sub.resource_groups:
+            for lab in group.labs:
+                if lab.name == "factory-lab":
+                    lab.policies = LabPolicies(max_vms_allowed_per_lab=MAX_VMS)
+    runner = LocalWorld(scenario=scenario, state_dir=tmp_path / "world", clock_scale=CLOCK_SCALE)
+    info = runner.start()
+    try:
+        world = World(runner, info)
+        factory_sub = "6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c"
+        world.admin(
+            "POST", "quota", {"subscription": factory_sub, "location": "westeurope", "vcpus": VCPUS}
+        )
+        world.admin(
+            "POST",
+            "faults",
+            {"kind": "quota", "path_contains": FACTORY_LAB, "count": REFUSED},
+        )
+        work = tmp_path / "host"
+        shutil.copytree(EXAMPLE, work / "config")
+        host = FactoryHost(info, world.queue_connection, work).start()
+        try:
+            status = host.wait_run(host.start_run())
+        finally:
+            host.stop()
+        assert status["status"] == "Completed", (status, host.log_tail())
+        report = status["report"]
+        assert not report["failed"], report["failed"]
+        assert len(report["built"]) == 4 and len(report["distributed"]) == 8
+
+        operations = world.admin("GET", "state")["world"]["operations"].values()
+        by_vm: dict[str, list[dict[str, str]]] = {}
+        for op in operations:
+            resource = op["resource_id"].lower()
+            if FACTORY_LAB in resource:
+                by_vm.setdefault(resource.rsplit("/", 1)[1], []).append(op)
+        lives = []
+        for vm, ops in by_vm.items():
+            created = [datetime.fromisoformat(o["start"]) for o in ops if o["name"] == "create"]
+            deleted = [
+                datetime.fromisoformat(o["end"]) for o in ops if o["name"] == "delete" and o["end"]
+            ]
+            assert created and deleted, (vm, ops)
+            lives.append(Life(vm, VCPUS_OF[vm.rsplit("-", 1)[0]], min(created), max(deleted)))
+        assert len(lives) == 6  # four build VMs and two test gates' VMs
+        assert _at_once(lives, weight=False) <= MAX_VMS
+        assert _at_once(lives, weight=True) <= VCPUS
+        # Azure refused only the creates the fault refused (the builds waited and asked
+        # again): the scheduler itself never asked for a VM the limits had no room for.
+        assert world.admin("GET", "requests")["byStatus"].get("409", 0) == REFUSED
+    finally:
+        runner.stop()
