@@ -44,21 +44,20 @@ class ComputeBackend:
             if vm.compute_exists
         ]
 
+    def _vms_in(self, subscription: str, resource_group: str) -> list[LabVm]:
+        group = resource_group.lower()
+        return [vm for vm in self._vms(subscription) if vm.compute_resource_group.lower() == group]
+
     def virtual_machine(self, subscription: str, resource_group: str, name: str) -> LabVm:
-        for vm in self._vms(subscription):
-            if (
-                vm.compute_resource_group.lower() == resource_group.lower()
-                and vm.compute_name.lower() == name.lower()
-            ):
+        for vm in self._vms_in(subscription, resource_group):
+            if vm.compute_name.lower() == name.lower():
                 return vm
         raise ResourceNotFound.under(f"Microsoft.Compute/virtualMachines/{name}", resource_group)
 
     def disk(self, subscription: str, resource_group: str, name: str) -> LabVm:
-        for vm in self._vms(subscription):
-            if (
-                vm.compute_resource_group.lower() == resource_group.lower()
-                and vm.os_disk_name.lower() == name.lower()
-            ):
+        """The lab VM whose OS disk is `name` (a disk exists only as a VM's OS disk)."""
+        for vm in self._vms_in(subscription, resource_group):
+            if vm.os_disk_name.lower() == name.lower():
                 return vm
         raise ResourceNotFound.under(f"Microsoft.Compute/disks/{name}", resource_group)
 

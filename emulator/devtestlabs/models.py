@@ -81,15 +81,6 @@ class VmSource:
     parent_header: str | None = None
 
 
-def _update_vm(vm: LabVm, body: dict[str, Any], props: dict[str, Any]) -> LabVm:
-    """A PUT on a VM that exists changes only its tags and notes."""
-    if "tags" in body:
-        vm.tags = dict(body.get("tags") or {})
-    if "notes" in props:
-        vm.notes = props.get("notes")
-    return vm
-
-
 def _check_artifact_parameters(spec: ArtifactSpec, given: Any) -> None:
     """The values given name only the artifact's parameters and cover the required ones."""
     if not isinstance(given, list):
@@ -274,7 +265,7 @@ class DevTestLabsBackend:
         if existing is not None:
             if existing.busy:
                 raise dtl.OperationInProgress.on(f"virtual machine '{name}'")
-            return _update_vm(existing, body, props), None
+            return self.update_vm(existing, body), None
         now = self.registry.now()
         size, vcpus = self._vm_size(props)
         source = self._vm_source(lab, props)
@@ -316,15 +307,19 @@ class DevTestLabsBackend:
             artifacts=runs,
         )
         vm.phase_until = self._due(now, self.registry.scenario.durations.vm_create, request)
-        operation = self._begin(
-            lab,
-            vm,
-            "create",
-            request,
-            ("DeploymentFailed", f"The deployment of virtual machine '{name}' failed."),
-        )
+        failure = ("DeploymentFailed", f"The deployment of virtual machine '{name}' failed.")
+        operation = self._begin(lab, vm, "create", request, failure)
         lab.vms[name.lower()] = vm
         return vm, operation
+
+    def update_vm(self, vm: LabVm, body: dict[str, Any]) -> LabVm:
+        """What a PATCH, or a PUT on a VM that exists, changes: its tags and notes."""
+        props = body.get("properties")
+        if "tags" in body:
+            vm.tags = dict(body.get("tags") or {})
+        if isinstance(props, dict) and "notes" in props:
+            vm.notes = props.get("notes")
+        return vm
 
     def _vm_size(self, props: dict[str, Any]) -> tuple[str, int]:
         """The VM size asked for (as the scenario spells it, or in any case) and its vCPUs."""
@@ -702,13 +697,8 @@ class DevTestLabsBackend:
             source_header=header,
             phase_until=now + dt.timedelta(seconds=seconds * factor),
         )
-        operation = self._begin(
-            lab,
-            image,
-            "create",
-            request,
-            ("ImageCreationFailed", f"Creating custom image '{name}' failed."),
-        )
+        failure = ("ImageCreationFailed", f"Creating custom image '{name}' failed.")
+        operation = self._begin(lab, image, "create", request, failure)
         lab.images[name.lower()] = image
         return image, operation
 

@@ -461,12 +461,8 @@ def patch_vm(request: ArmRequest) -> ArmResponse:
     lab = lab_of(request)
     vm = request.core.devtestlabs.vm(lab, request.params["name"])
     body = request.json()
-    if "tags" in body:
-        vm.tags = parse_tags(body.get("tags"))
-    props = body.get("properties") or {}
-    if isinstance(props, dict) and "notes" in props:
-        vm.notes = props.get("notes")
-    return ArmResponse(200, vm_body(vm))
+    check_tags_of(body)
+    return ArmResponse(200, vm_body(request.core.devtestlabs.update_vm(vm, body)))
 
 
 def delete_vm(request: ArmRequest) -> ArmResponse:
