@@ -23,8 +23,9 @@ deps: $(STAMP) $(NODE_STAMP)
 
 # The browser tests (tests/browser) drive Debian's chromium with npm's playwright-core:
 # Playwright's own browser download needs a CDN, Debian's package comes from the registry
-# the machine already uses. apt needs root: as root, or through sudo.
-CHROMIUM := /usr/bin/chromium
+# the machine already uses. apt needs root: as root, or through sudo. Another Chromium:
+# `make test CHROMIUM=/path/to/chrome` (the tests read it from the environment).
+export CHROMIUM ?= /usr/bin/chromium
 BROWSER_STAMP := node_modules/.browser-installed
 
 $(BROWSER_STAMP): $(NODE_STAMP)

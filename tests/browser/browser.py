@@ -2,12 +2,14 @@
 
 `open_page(path, select=[...], screenshot=...)` runs the Node script and returns what it saw
 as a `PageReport`. Chromium and playwright-core are installed by `make browser` (a
-dependency of `make test`); without them this fails with one sentence saying so.
+dependency of `make test`; `CHROMIUM` in the environment names another Chromium); without
+them this fails with one sentence saying so.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("page.mjs")
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")  # page.mjs reads it too
 PLAYWRIGHT = ROOT / "node_modules" / "playwright-core"
 PHONE_WIDTH = 390
 

@@ -21,7 +21,8 @@ import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 
-const CHROMIUM = "/usr/bin/chromium";
+// Debian's chromium, or the one the environment names (as `make test CHROMIUM=...` does).
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const FLAGS = [
   "--headless",
   "--no-sandbox",
