@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared.azure import catalog, clients, labs, limits
+from shared.azure import catalog, labs, limits
 from shared.config.loading import ConfigInvalid
 from shared.config.models import GalleryImage
 from shared.function_names import (
@@ -32,6 +32,7 @@ from shared.run.payloads import (
     RunStatusRequest,
 )
 from shared.run.request import ConfigSourceRef
+from shared.settings import get_settings
 
 bp = df.Blueprint()
 
@@ -41,7 +42,7 @@ bp = df.Blueprint()
 @run_scoped
 def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
-    settings = clients.settings()
+    settings = get_settings()
     pace = Pace(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
     try:
         factory = read_config(ConfigSourceRef.model_validate(payload))

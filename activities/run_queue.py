@@ -9,11 +9,12 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import run_scoped
-from shared.azure import clients, run_queue
+from shared.azure import run_queue
 from shared.azure.run_queue import QueueState
 from shared.function_names import TAKE_RUN
 from shared.git.source import GitSourceError, branch_head
 from shared.run.request import RunRequest, Take, TakeRequest
+from shared.settings import get_settings
 from shared.telemetry import run_scope
 
 bp = df.Blueprint()
@@ -40,7 +41,7 @@ def take_run(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _head(request: RunRequest) -> str | None:
     """The head of the configured branch now; None if the repository cannot be read."""
-    settings = clients.settings()
+    settings = get_settings()
     token = settings.git_token.get_secret_value() if settings.git_token else None
     try:
         head, _ = branch_head(

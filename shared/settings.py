@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -111,6 +112,17 @@ class Settings(BaseModel):
 
 
 UNRESOLVED_REFERENCE = "@Microsoft.KeyVault("
+
+
+@cache
+def get_settings() -> Settings:
+    """This process's settings, read once from the environment (`reset_settings` forgets
+    them, for a process whose environment changed)."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

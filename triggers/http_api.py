@@ -21,7 +21,7 @@ import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from shared.azure import clients, run_queue
+from shared.azure import run_queue
 from shared.azure.run_queue import REMEMBER, RunQueueError
 from shared.config.loading import ConfigInvalid
 from shared.config.messages import unknown_images
@@ -30,6 +30,7 @@ from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
 from shared.planning.plan import Trigger
 from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
+from shared.settings import get_settings
 from triggers.start import (
     ACTIVE,
     STATE_STATUS,
@@ -80,7 +81,7 @@ async def http_start_run(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         return error(400, "InvalidOptions", f"{where}: {first['msg']}")
-    source = clients.settings().config_ref
+    source = get_settings().config_ref
     if options.images:
         refused = await asyncio.to_thread(_check_images, options.images, source)
         if refused is not None:

@@ -26,6 +26,7 @@ from shared.azure.retirement import InvalidMessage, parse_request, retire
 from shared.config.loading import ConfigInvalid
 from shared.function_names import RETIREMENT_QUEUE
 from shared.git.config_source import load_config
+from shared.settings import get_settings
 from shared.telemetry import run_scope
 
 bp = df.Blueprint()
@@ -45,7 +46,7 @@ def retirement_worker(message: func.QueueMessage) -> None:
         return
     with run_scope(request.run_id):
         try:
-            factory = load_config(clients.settings().config_ref)
+            factory = load_config(get_settings().config_ref)
         except ConfigInvalid as exc:
             first = str(exc).splitlines()[0] if str(exc) else "no details"
             _poison(body, f"the configuration does not validate, so nothing is retired: {first}")

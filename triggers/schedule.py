@@ -21,7 +21,7 @@ from shared.config.ncrontab import NcrontabError
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
 from shared.run.request import COORDINATOR_ID
 from shared.run.schedule import scheduled_run
-from shared.settings import load_settings
+from shared.settings import get_settings
 from shared.telemetry import run_scope
 from triggers.start import ACTIVE, hub_of, submit
 
@@ -66,7 +66,7 @@ async def run_going(client: df.DurableOrchestrationClient) -> str | None:
 async def scheduled_factory_run(
     timer: func.TimerRequest, client: df.DurableOrchestrationClient
 ) -> None:
-    settings = load_settings()
+    settings = get_settings()
     try:
         request, instance_id = scheduled_run(settings, datetime.now(UTC))
     except (NcrontabError, ValueError) as exc:

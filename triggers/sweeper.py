@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from shared.azure import clients
 from shared.azure.sweep import sweep
 from shared.git.config_source import load_config
+from shared.settings import get_settings
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ SWEEP_SCHEDULE = "0 17 * * * *"  # hourly, at 17 minutes past
 @bp.function_name("orphan_sweeper")
 @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
 def orphan_sweeper(timer: func.TimerRequest) -> None:
-    settings = clients.settings()
+    settings = get_settings()
     factory = load_config(settings.config_ref)
     report = sweep(factory, datetime.now(UTC))
     log.info(

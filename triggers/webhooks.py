@@ -20,7 +20,7 @@ import azure.functions as func
 
 from shared.azure.run_queue import RunQueueError
 from shared.function_names import WEBHOOK_AZURE_DEVOPS, WEBHOOK_GITHUB, WEBHOOK_GITLAB
-from shared.settings import load_settings
+from shared.settings import get_settings
 from shared.webhooks.intake import NoRun, StartRun, WebhookRejected, locate, receive
 from shared.webhooks.push_events import Provider
 from triggers.start import queued_body, submit
@@ -37,7 +37,7 @@ def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
 async def _receive(
     provider: Provider, req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    settings = load_settings()
+    settings = get_settings()
     try:
         outcome = receive(provider, dict(req.headers.items()), req.get_body(), settings)
         if isinstance(outcome, StartRun):

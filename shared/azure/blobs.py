@@ -22,6 +22,7 @@ from azure.storage.blob import BlobClient, BlobSasPermissions, UserDelegationKey
 
 from shared.azure import clients, labs
 from shared.azure.labs import Lab
+from shared.settings import get_settings
 
 RELEASED = "released"  # metadata of a blob truncated instead of deleted
 UPLOADS_CONTAINER = "uploads"
@@ -50,7 +51,7 @@ def _client(blob: BlobAt) -> BlobClient:
 
 def _container_url(lab_id: str) -> str:
     account = labs.storage_account(Lab.of(lab_id))
-    endpoint = clients.settings().blob_endpoint.replace("{account}", account)
+    endpoint = get_settings().blob_endpoint.replace("{account}", account)
     return f"{endpoint.rstrip('/')}/{UPLOADS_CONTAINER}"
 
 

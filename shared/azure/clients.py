@@ -16,17 +16,12 @@ from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from shared.settings import Settings, load_settings
-
-
-@cache
-def settings() -> Settings:
-    return load_settings()
+from shared.settings import get_settings, reset_settings
 
 
 @cache
 def credential() -> TokenCredential:
-    if settings().credential == "local":
+    if get_settings().credential == "local":
         from shared.azure.credential import LocalTokenCredential
 
         return LocalTokenCredential()
@@ -35,24 +30,28 @@ def credential() -> TokenCredential:
     return DefaultAzureCredential()
 
 
-def _arm_options() -> dict[str, Any]:
-    s = settings()
-    return {"base_url": s.arm_endpoint, **_tls()}
+def arm_options() -> dict[str, Any]:
+    """What every management client takes: the ARM endpoint and the CA bundle."""
+    return {"base_url": get_settings().arm_endpoint, **_tls()}
 
 
 @cache
 def devtestlabs(subscription: str) -> DevTestLabsClient:
-    return DevTestLabsClient(credential(), subscription.lower(), **_arm_options())
+    return DevTestLabsClient(credential(), subscription.lower(), **arm_options())
 
 
 @cache
 def compute(subscription: str) -> ComputeManagementClient:
-    return ComputeManagementClient(credential(), subscription.lower(), **_arm_options())
+    return ComputeManagementClient(credential(), subscription.lower(), **arm_options())
+
+
+def tls_options(ca_bundle: str | None) -> dict[str, Any]:
+    """The one way an SDK client is told to trust the CA bundle (the local world's)."""
+    return {"connection_verify": ca_bundle} if ca_bundle else {}
 
 
 def _tls() -> dict[str, Any]:
-    ca = settings().ca_bundle
-    return {"connection_verify": ca} if ca else {}
+    return tls_options(get_settings().ca_bundle)
 
 
 def blob(sas_url: str) -> BlobClient:
@@ -77,7 +76,7 @@ def blob_service_with_token(account_url: str) -> BlobServiceClient:
 def queue(name: str) -> QueueClient:
     """A queue on the Functions storage connection (connection string or queue service URI)."""
     env = os.environ
-    setting = settings().queue_connection
+    setting = get_settings().queue_connection
     # Base64, as the Functions queue trigger expects by default.
     options: dict[str, Any] = {"message_encode_policy": TextBase64EncodePolicy(), **_tls()}
     connection = env.get(setting)
@@ -91,5 +90,6 @@ def queue(name: str) -> QueueClient:
 
 def reset() -> None:
     """Forget the cached settings, credential and clients (after the settings change)."""
-    for cached in (settings, credential, devtestlabs, compute):
+    reset_settings()
+    for cached in (credential, devtestlabs, compute):
         cached.cache_clear()

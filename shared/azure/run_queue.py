@@ -36,8 +36,11 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from pydantic import BaseModel, Field
 
+from shared.azure import clients
+from shared.azure.clients import tls_options
 from shared.planning.plan import Trigger
 from shared.run.request import Finished, RunRequest, Take, run_instance_id
+from shared.settings import get_settings
 
 CONTAINER = "imagefactory-runs"  # one blob in it per task hub: `<hub>.json`
 REMEMBER = timedelta(hours=24)  # a request id (and its key) is remembered this long after its run
@@ -331,7 +334,7 @@ def from_settings(
     """The queue on the Functions storage, as the Functions host reads that connection: a
     connection string, or identity-based `__blobServiceUri` or `__accountName` (whose
     blob endpoint follows IMAGEFACTORY_BLOB_ENDPOINT)."""
-    options: dict[str, Any] = {"connection_verify": ca_bundle} if ca_bundle else {}
+    options = tls_options(ca_bundle)
     connection = os.environ.get(connection_setting)
     if connection:
         service = BlobServiceClient.from_connection_string(connection, **options)
@@ -353,9 +356,7 @@ def from_settings(
 def default(hub: str) -> RunQueue:
     """The queue of the task hub `hub` on this app's Functions storage, built once per
     process. (Apps sharing a storage account have task hubs of their own.)"""
-    from shared.azure import clients
-
-    settings = clients.settings()
+    settings = get_settings()
     return from_settings(
         hub,
         settings.queue_connection,

@@ -8,7 +8,7 @@ from shared.config.loading import load_directory, load_files
 from shared.config.models import Factory
 from shared.git.source import read_git
 from shared.run.request import ConfigSourceRef
-from shared.settings import load_settings
+from shared.settings import get_settings
 
 
 def load_config(
@@ -29,7 +29,7 @@ def load_config(
     """
     if ref.kind == "directory":
         return load_directory(Path(ref.location) / ref.path, commit=ref.commit)
-    settings = load_settings()
+    settings = get_settings()
     if git_token is None and settings.git_token is not None:
         git_token = settings.git_token.get_secret_value()
     snapshot = read_git(

@@ -16,6 +16,7 @@ from azure.mgmt.resource import ResourceManagementClient
 from shared.azure import clients
 from shared.lab_tasks.errors import LabUsageError
 from shared.model.arm_ids import ArmIdError, ResourceId, parse_lab_id
+from shared.settings import get_settings
 
 
 @cache
@@ -23,7 +24,7 @@ def resources(subscription: str) -> ResourceManagementClient:
     return ResourceManagementClient(
         clients.credential(),
         subscription.lower(),
-        **clients._arm_options(),
+        **clients.arm_options(),
     )
 
 
@@ -61,11 +62,11 @@ class LabRef:
 
 
 def poll_seconds() -> float:
-    return clients.settings().poll_seconds
+    return get_settings().poll_seconds
 
 
 def time_scale() -> float:
-    return clients.settings().time_scale
+    return get_settings().time_scale
 
 
 def reset() -> None:
