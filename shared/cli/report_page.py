@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shared.config.models import Artifact, Factory, ImageDefinition
@@ -95,6 +95,11 @@ class Fleet:
         return sum(cell.state is state for row in self.labs for cell in row.cells)
 
 
+def _utc(moment: datetime) -> datetime:
+    """A time in UTC, as the page shows every time; one without a zone is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _lab_name(lab_id: str) -> tuple[str, str]:
     try:
         parsed = parse_lab_id(lab_id)
@@ -151,7 +156,8 @@ def _facts(factory: Factory, inventory: Inventory, now: datetime) -> _Facts:
     factory_id = factory.settings.factory_id
     catalog: dict[str, dict[str, CatalogEntry]] = {}
     for entry in inventory.catalog:
-        catalog.setdefault(entry.family, {})[entry.version] = entry
+        utc = entry.model_copy(update={"created": _utc(entry.created)})
+        catalog.setdefault(entry.family, {})[entry.version] = utc
     held = {lab.lab.lower(): held_versions(lab, factory_id, now) for lab in inventory.labs}
     selected: dict[str, set[str]] = {}
     for target in factory.labs.values():
@@ -233,7 +239,7 @@ def fleet(factory: Factory, inventory: Inventory, now: datetime) -> Fleet:
     families = tuple(
         _family_view(factory, facts, rows, name, now) for name in _family_order(factory, facts)
     )
-    return Fleet(factory.settings.factory_id, now, families, rows)
+    return Fleet(factory.settings.factory_id, _utc(now), families, rows)
 
 
 # --- the page -------------------------------------------------------------------------
@@ -465,7 +471,7 @@ def outcome(report: RunReport) -> tuple[CellState | None, str]:
 
 
 def _minute(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return _utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _table(css: str, columns: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
@@ -556,10 +562,10 @@ def image_timelines(report: RunReport) -> list[tuple[str, list[StepSpan]]]:
     """The spans of each image's build and distributions, images in the order they started."""
     spans: dict[str, list[StepSpan]] = {}
     for result in [*report.built, *report.failed, *report.distributed, *report.skipped]:
-        if result.spans:
-            spans.setdefault(naming.image_name(result.family, result.version), []).extend(
-                result.spans
-            )
+        image = naming.image_name(result.family, result.version)
+        for span in result.spans:
+            utc = span.model_copy(update={"start": _utc(span.start), "end": _utc(span.end)})
+            spans.setdefault(image, []).append(utc)
     ordered = sorted(spans.items(), key=lambda item: (min(s.start for s in item[1]), item[0]))
     return [(image, sorted(s, key=lambda s: (s.start, s.end, s.name))) for image, s in ordered]
 
@@ -585,8 +591,8 @@ def _timeline(report: RunReport | None, names: dict[str, str]) -> str:
     if not images:
         return title + run + ": its report records no step times.</p></section>"
     spans = [span for _, image_spans in images for span in image_spans]
-    start = min([s.start for s in spans] + ([report.started] if report.started else []))
-    end = max([s.end for s in spans] + ([report.ended] if report.ended else []))
+    start = min([s.start for s in spans] + ([_utc(report.started)] if report.started else []))
+    end = max([s.end for s in spans] + ([_utc(report.ended)] if report.ended else []))
     total = max((end - start).total_seconds(), 1.0)
     parts = [
         title,

@@ -103,3 +103,24 @@ def test_report_of_an_invalid_configuration_exits_1(
 
     assert code == 1
     assert "factory.yaml:1: factoryId:" in capsys.readouterr().err
+
+
+def test_times_without_a_zone_are_taken_as_utc(tmp_path: Path) -> None:
+    inventory = json.loads(INVENTORY.read_text(encoding="utf-8"))
+    for entry in inventory["catalog"]:
+        entry["created"] = entry["created"].removesuffix("+00:00")
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory), encoding="utf-8")
+    span = {"name": "create build VM", "start": "2026-11-24T02:00:00", "end": "2026-11-24T02:10:00"}
+    built = {"family": "win2022-base", "version": "20261124020000-d4b3380c", "ok": True}
+    report = {
+        "instanceId": "manual-1",
+        "started": "2026-11-24T01:59:00+01:00",
+        "built": [{**built, "spans": [span]}],
+    }
+    (tmp_path / "runs.json").write_text(json.dumps([report]), encoding="utf-8")
+    files = ["--inventory", str(tmp_path / "inventory.json"), "--runs", str(tmp_path / "runs.json")]
+
+    assert main(_report(tmp_path, *files)) == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-start="2026-11-24T02:00:00+00:00"' in page
+    assert "2026-11-24 00:59 to 2026-11-24 02:10 UTC" in page  # the run's start, in UTC
