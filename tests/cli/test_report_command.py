@@ -63,6 +63,7 @@ def test_report_without_an_inventory_shows_every_lab_unread(tmp_path: Path) -> N
     ("content", "message"),
     [
         ("{not json", "is not JSON"),
+        ("[" * 100_000, "is nested too deeply"),
         ("[1]", "item 0 is not a JSON object"),
         ('[{"instanceId": "x", "frobnicate": 1}]', "is not valid: 0.frobnicate"),
         ('{"report": {"failed": [{"family": "x"}]}}', "is not valid: 0.failed.0.version"),

@@ -60,6 +60,8 @@ def read_runs(path: str) -> list[RunReport]:
         raise UsageError(f"cannot read the runs file {path}: {exc.strerror}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"the runs file {path} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"the runs file {path} is nested too deeply to read") from exc
     items = document if isinstance(document, list) else [document]
     reports: list[RunReport] = []
     for index, item in enumerate(items):
