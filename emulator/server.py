@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -161,50 +161,11 @@ class EmulatorApp:
             ),
         }
         try:
-            check_token(request.headers.get("Authorization"))
-            api_version = request.args.get("api-version")
-            if not api_version:
-                raise MissingApiVersionParameter(
-                    "The api-version query parameter (?api-version=) is required for all requests."
-                )
-            if subscription:
-                core.subscription(subscription)
-            if provider:
-                supported = API_VERSIONS.get(provider.lower())
-                if supported is None:
-                    raise NotImplementedByEmulator(
-                        f"The emulator does not implement the resource provider '{provider}'."
-                    )
-                if api_version not in supported:
-                    raise NoRegisteredProviderFound(
-                        f"No registered resource provider found for location and API version "
-                        f"'{api_version}'. The supported api-versions of {provider} are "
-                        f"'{', '.join(supported)}'."
-                    )
+            api_version = self._admit(request, subscription, provider)
             if found is None:
-                if allowed:
-                    raise MethodNotAllowed(
-                        f"The method {method} is not allowed on {path}; allowed: "
-                        f"{', '.join(allowed)}.",
-                        {"Allow": ", ".join(allowed)},
-                    )
-                stub, _, _ = self.unimplemented.resolve(method, path)
-                if stub is not None:
-                    _not_implemented(self._arm_request(request, {}, kind, api_version))
-                raise InvalidResourceType(
-                    f"The resource path '{path}' is not a resource type the emulator knows."
-                )
+                self._refuse_unrouted(request, allowed, kind, api_version)
             if subscription:
-                bucket = kind_of(method)
-                ok, remaining, wait = core.throttle.take(subscription, bucket)
-                for name in header_names(bucket):
-                    headers[name] = str(remaining)
-                if not ok:
-                    raise SubscriptionRequestsThrottled(
-                        f"Number of '{bucket[:-1]}' requests for subscription '{subscription}' "
-                        "exceeded the limit; retry after the period in the Retry-After header.",
-                        {"Retry-After": core.throttle.retry_after(wait)},
-                    )
+                self._throttle(subscription, method, headers)
             self._inject_fault(kind)
             arm = self._arm_request(request, params, kind, api_version)
             with core.lock:
@@ -225,6 +186,64 @@ class EmulatorApp:
             json.dumps(result.body), status=result.status, headers=headers,
             content_type="application/json; charset=utf-8",
         )  # fmt: skip
+
+    def _admit(self, request: Request, subscription: str, provider: str) -> str:
+        """ARM's checks before any routing: token, api-version, subscription, and that the
+        provider knows the api-version; the api-version."""
+        check_token(request.headers.get("Authorization"))
+        api_version = request.args.get("api-version")
+        if not api_version:
+            raise MissingApiVersionParameter(
+                "The api-version query parameter (?api-version=) is required for all requests."
+            )
+        if subscription:
+            self.core.subscription(subscription)
+        if provider:
+            supported = API_VERSIONS.get(provider.lower())
+            if supported is None:
+                raise NotImplementedByEmulator(
+                    f"The emulator does not implement the resource provider '{provider}'."
+                )
+            if api_version not in supported:
+                raise NoRegisteredProviderFound(
+                    f"No registered resource provider found for location and API version "
+                    f"'{api_version}'. The supported api-versions of {provider} are "
+                    f"'{', '.join(supported)}'."
+                )
+        return api_version
+
+    def _refuse_unrouted(
+        self, request: Request, allowed: list[str], kind: RequestKind, api_version: str
+    ) -> NoReturn:
+        """No route: 405 when the path takes other methods, 501 for a real operation the
+        emulator does not implement, else 404."""
+        method, path = request.method.upper(), request.path
+        if allowed:
+            raise MethodNotAllowed(
+                f"The method {method} is not allowed on {path}; allowed: {', '.join(allowed)}.",
+                {"Allow": ", ".join(allowed)},
+            )
+        stub, _, _ = self.unimplemented.resolve(method, path)
+        if stub is not None:
+            _not_implemented(self._arm_request(request, {}, kind, api_version))
+        raise InvalidResourceType(
+            f"The resource path '{path}' is not a resource type the emulator knows."
+        )
+
+    def _throttle(self, subscription: str, method: str, headers: dict[str, str]) -> None:
+        """Take a token from the subscription's bucket for this kind of request; the
+        remaining count goes into `headers`, an empty bucket answers 429."""
+        throttle = self.core.throttle
+        bucket = kind_of(method)
+        ok, remaining, wait = throttle.take(subscription, bucket)
+        for name in header_names(bucket):
+            headers[name] = str(remaining)
+        if not ok:
+            raise SubscriptionRequestsThrottled(
+                f"Number of '{bucket[:-1]}' requests for subscription '{subscription}' "
+                "exceeded the limit; retry after the period in the Retry-After header.",
+                {"Retry-After": throttle.retry_after(wait)},
+            )
 
     @staticmethod
     def _provider_of(segments: list[str]) -> str:
