@@ -1,5 +1,6 @@
-"""The orphan sweep: expired build and test VMs, and catalog versions of families no
-longer defined.
+"""The orphan sweep: expired build and test VMs, and catalog VHDs nothing needs any more
+(no lab holds their version and they are beyond the family's keep: see
+`shared.planning.pruning`).
 
 It acts only on resources carrying this factory's id and is idempotent: a sweep run twice
 deletes nothing twice.
@@ -14,8 +15,9 @@ from shared.azure import blobs, catalog, labs, vms
 from shared.config.models import Factory
 from shared.model import naming, tags
 from shared.model.text import first_line
-from shared.planning.inventory import CatalogEntry
-from shared.planning.retention import version_key, version_problem
+from shared.planning.inventory import LabInventory
+from shared.planning.planner import held_versions, pruning_policy
+from shared.planning.pruning import catalog_pruning
 
 
 @dataclass
@@ -26,21 +28,24 @@ class SweepReport:
 
 
 def sweep(factory: Factory, now: datetime) -> SweepReport:
-    """Delete expired build/test VMs of this factory in every lab, and catalog blobs of
-    families no longer defined beyond the newest `keep` (default retention)."""
+    """Delete expired build/test VMs of this factory in every lab, and the catalog blobs
+    that no lab holds beyond each family's newest `keep` (from one read of every lab)."""
     report = SweepReport()
     lab_ids = {factory.settings.factory_lab.lower(): factory.settings.factory_lab}
     for target in factory.labs.values():
         lab_ids.setdefault(target.lab.lower(), target.lab)
-    for lab in lab_ids.values():
-        _sweep_vms(lab, factory.settings.factory_id, now, report)
-    _sweep_catalog(factory, now, report)
+    inventories = [labs.inventory(lab) for lab in lab_ids.values()]
+    for inventory in inventories:
+        _sweep_vms(inventory, factory.settings.factory_id, now, report)
+    _sweep_catalog(factory, inventories, now, report)
     return report
 
 
-def _sweep_vms(lab: str, factory_id: str, now: datetime, report: SweepReport) -> None:
+def _sweep_vms(
+    inventory: LabInventory, factory_id: str, now: datetime, report: SweepReport
+) -> None:
     """The lab's VMs of this factory whose expiry tag has passed."""
-    inventory = labs.inventory(lab)
+    lab = inventory.lab
     if inventory.error:
         report.errors.append(f"{lab}: {inventory.error}")
         return
@@ -57,23 +62,20 @@ def _sweep_vms(lab: str, factory_id: str, now: datetime, report: SweepReport) ->
             report.errors.append(first_line(f"{lab}/{vm.name}: {exc}"))
 
 
-def _sweep_catalog(factory: Factory, now: datetime, report: SweepReport) -> None:
-    """Catalog versions of families the configuration no longer defines, beyond `keep`."""
+def _sweep_catalog(
+    factory: Factory, inventories: list[LabInventory], now: datetime, report: SweepReport
+) -> None:
+    """The catalog VHDs of this factory that the plan would prune; none while a lab could
+    not be read (what it holds is unknown)."""
+    held = held_versions(factory, inventories)
+    if held is None:
+        return
     factory_lab = factory.settings.factory_lab
-    by_family: dict[str, list[CatalogEntry]] = {}
-    for entry in catalog.list_entries(factory_lab, factory.settings.factory_id):
-        # Only versions that can be ordered: a malformed or future-dated one is left alone.
-        if version_problem(entry.version, now, entry.created) is None:
-            by_family.setdefault(entry.family, []).append(entry)
-    keep = factory.settings.retention.keep
-    for family, found in by_family.items():
-        if family in factory.images:
-            continue
-        newest_first = sorted(found, key=lambda e: version_key(e.version, e.created), reverse=True)
-        for version in [e.version for e in newest_first[keep:]]:
-            blob = naming.catalog_blob_name(family, version)
-            try:
-                if blobs.delete_blob(blobs.BlobAt(factory_lab, blob, catalog=True)):
-                    report.blobs.append(blob)
-            except Exception as exc:  # one blob must not stop the sweep
-                report.errors.append(first_line(f"{blob}: {exc}"))
+    entries = catalog.list_entries(factory_lab, factory.settings.factory_id)
+    for prune in catalog_pruning(entries, held, pruning_policy(factory, now)):
+        blob = naming.catalog_blob_name(prune.family, prune.version)
+        try:
+            if blobs.delete_blob(blobs.BlobAt(factory_lab, blob, catalog=True)):
+                report.blobs.append(blob)
+        except Exception as exc:  # one blob must not stop the sweep
+            report.errors.append(first_line(f"{blob}: {exc}"))
