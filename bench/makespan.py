@@ -1,0 +1,598 @@
+"""Makespan of a pipelined run against its lower bound, on emulator + Azurite + devhost.
+
+A generated world (`WORLD`): twelve images in three levels of layering, with build times
+from 15 to 125 Azure minutes (each image's artifacts carry their own durations in the
+emulator's scenario), and ten target labs in three subscriptions. A first run builds and
+distributes everything; an unchanged run follows. From the scenario's operation times
+and the run's limits the bench computes a lower bound on the first run's makespan, the
+largest of:
+
+- the critical path: a build (VM create, artifacts, deallocate, disk grant and revoke),
+  its copy into the factory lab, the child's build, ... down to the last image's slowest
+  distribution or its VM's deletion (the run is not done before either);
+- the build-slot work (each build's VM from create to delete) over `concurrency.builds`,
+  and the vCPU-minutes over the factory region's quota;
+- the copy work (each custom image made from a copied VHD) over `concurrency.copies`, and
+  each subscription's over `copiesPerSubscription`.
+
+Printed, in Azure minutes (the emulator's simulated clock, `--clock` simulated seconds
+per wall second): makespan / lower bound (target <= 1.10), build-VM minutes / build
+minutes (each VM's life from its create to the end of its delete, against what its build
+needs; target <= 1.05), ARM writes / the plan's minimum for both runs, ARM status reads
+per long operation, where the time beyond the bound went, and the replay events per
+distribution at two sizes (bench/replay_cost.py; growth target <= 1.2).
+
+The factory polls at its production default, 60 Azure seconds (`IMAGEFACTORY_POLL_SECONDS`
+= 60 / clock), and its timeouts are scaled to the same clock (`IMAGEFACTORY_TIME_SCALE` =
+1 / clock), so its learned durations are Azure minutes too. ARM's throttling buckets
+refill at the scenario's rate per Azure second, as they would in Azure.
+
+`python -m bench.makespan [--clock S] [--no-replay]`; also in `make bench`. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from bench import replay_cost
+from emulator.azurite import AzuriteEndpoints
+from emulator.runner import LocalWorld, WorldInfo
+from emulator.scenario import Durations, Scenario, scenario_from_dict
+from shared.git.config_source import load_directory
+from shared.planning.plan import Plan
+from tests.pipeline.economy import arm_writes, minimum_writes, request_counts, reset_counts
+from tests.pipeline.world import EXAMPLE, SCENARIO, FactoryHost
+
+CLOCK = 120.0  # simulated seconds per wall second: one Azure minute takes 0.5 s
+POLL_AZURE_SECONDS = 60.0  # the factory's default IMAGEFACTORY_POLL_SECONDS
+BUILDS, COPIES, PER_SUBSCRIPTION = 4, 8, 4
+MAKESPAN_TARGET, VM_TARGET, REPLAY_TARGET = 1.10, 1.05, 1.2
+SUBSCRIPTIONS = (  # id, region, vCPU quota there
+    ("6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c", "westeurope", 200),
+    ("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "westeurope", 100),
+    ("0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e", "eastus", 100),
+)
+FACTORY_LAB = "mk-factory"
+DISK_GB = {"Windows": 127, "Linux": 30}  # the scenario's gallery images
+GALLERY = {
+    "Windows": (
+        "MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition"
+    ),
+    "Linux": ("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2"),
+}  # fmt: skip
+GENERALIZE = {"Windows": "windows-sysprep", "Linux": "linux-deprovision"}
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    os: str
+    parent: str | None
+    work: tuple[int, ...]  # its artifacts' durations, Azure minutes
+    vm_size: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    subscription: int
+    images: tuple[str, ...]
+
+
+IMAGES = (
+    Image("win-base", "Windows", None, (20, 25, 15), "Standard_D4s_v5", "mkwb"),
+    Image("win-core", "Windows", None, (60, 40), "Standard_D4s_v5", "mkwc"),
+    Image("win-dev", "Windows", "win-base", (25, 20), "Standard_D8s_v5", "mkwd"),
+    Image("win-sql", "Windows", "win-base", (60, 50), "Standard_D8s_v5", "mkws"),
+    Image("win-dev-vs", "Windows", "win-dev", (40, 30), "Standard_D8s_v5", "mkwv"),
+    Image("win-dev-web", "Windows", "win-dev", (20,), "Standard_D4s_v5", "mkwe"),
+    Image("lin-base", "Linux", None, (15, 5), "Standard_D2s_v5", "mklb"),
+    Image("lin-slim", "Linux", None, (5,), "Standard_D2s_v5", "mkls"),
+    Image("lin-docker", "Linux", "lin-base", (20, 10), "Standard_D4s_v5", "mkld"),
+    Image("lin-ml", "Linux", "lin-base", (50, 30), "Standard_D8s_v5", "mklm"),
+    Image("lin-docker-k8s", "Linux", "lin-docker", (40,), "Standard_D4s_v5", "mklk"),
+    Image("lin-ml-gpu", "Linux", "lin-ml", (15,), "Standard_D8s_v5", "mklg"),
+)
+WIN = tuple(i.name for i in IMAGES if i.os == "Windows")
+LIN = tuple(i.name for i in IMAGES if i.os == "Linux")
+LABS = (
+    Lab("mk-a1", 0, WIN),
+    Lab("mk-a2", 0, LIN),
+    Lab("mk-b1", 1, ("win-dev", "win-dev-vs", "win-dev-web", "lin-docker", "lin-docker-k8s")),
+    Lab("mk-b2", 1, ("win-sql", "win-core", "lin-ml", "lin-ml-gpu")),
+    Lab("mk-b3", 1, ("win-base", "lin-base", "lin-slim")),
+    Lab("mk-b4", 1, ("win-dev-vs", "lin-ml-gpu")),
+    Lab("mk-c1", 2, LIN),
+    Lab("mk-c2", 2, ("win-dev", "win-dev-vs", "lin-docker-k8s")),
+    Lab("mk-c3", 2, ("win-core", "win-sql", "lin-slim")),
+    Lab("mk-c4", 2, ("win-dev-web", "lin-ml")),
+)
+BY_NAME = {i.name: i for i in IMAGES}
+
+
+def _lab_id(lab: str, subscription: int) -> str:
+    return (
+        f"/subscriptions/{SUBSCRIPTIONS[subscription][0]}/resourceGroups/rg-mk-{subscription}"
+        f"/providers/Microsoft.DevTestLab/labs/{lab}"
+    )
+
+
+FACTORY_LAB_ID = _lab_id(FACTORY_LAB, 0)
+
+
+# ----- the world: scenario and configuration ----------------------------------------------
+
+
+def scenario(clock: float) -> Scenario:
+    """The example's gallery, artifacts and durations; this bench's labs and work artifacts."""
+    data = yaml.safe_load(SCENARIO.read_text(encoding="utf-8"))
+    minutes = sorted({m for image in IMAGES for m in image.work})
+    data["artifact_sources"][0]["artifacts"].extend(
+        {"name": f"work-{m}m", "title": f"{m} minutes of work", "duration": m * 60} for m in minutes
+    )
+    for bucket in data["throttling"].values():
+        if isinstance(bucket, dict):  # refill per Azure second, as in Azure
+            bucket["refill_per_second"] = bucket["refill_per_second"] * clock
+    subs = []
+    for index, (sub, region, quota) in enumerate(SUBSCRIPTIONS):
+        labs = [lab for lab in LABS if lab.subscription == index]
+        specs = [
+            {"name": lab.name, "location": region, "storage_account": lab.name.replace("-", "")}
+            for lab in labs
+        ]
+        if index == 0:
+            specs.insert(
+                0, {"name": FACTORY_LAB, "location": region, "storage_account": "mkfactory"}
+            )
+        subs.append(
+            {
+                "id": sub,
+                "display_name": f"bench subscription {index}",
+                "vcpu_quota": {region: quota},
+                "resource_groups": [{"name": f"rg-mk-{index}", "location": region, "labs": specs}],
+            }
+        )
+    data["subscriptions"] = subs
+    data["faults"] = []
+    return scenario_from_dict(data, "makespan world", base_dir=SCENARIO.parent)
+
+
+def write_config(config: Path) -> None:
+    (config / "images").mkdir(parents=True)
+    (config / "labs").mkdir()
+    settings = yaml.safe_load((EXAMPLE / "factory.yaml").read_text(encoding="utf-8"))
+    settings["factoryLab"] = FACTORY_LAB_ID
+    settings["concurrency"] = {
+        "builds": BUILDS,
+        "copies": COPIES,
+        "copiesPerSubscription": PER_SUBSCRIPTION,
+    }
+    (config / "factory.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    for image in IMAGES:
+        definition: dict[str, Any] = {"name": image.name, "os": image.os}
+        if image.parent:
+            definition["base"] = {"image": image.parent}
+        else:
+            publisher, offer, sku = GALLERY[image.os]
+            definition["base"] = {
+                "gallery": {"publisher": publisher, "offer": offer, "sku": sku, "version": "latest"}
+            }
+        definition["vmSize"] = image.vm_size
+        definition["artifacts"] = [{"name": f"work-{m}m"} for m in image.work]
+        definition["buildVmPrefix"] = image.prefix
+        path = config / "images" / f"{image.name}.yaml"
+        path.write_text(yaml.safe_dump(definition, sort_keys=False), encoding="utf-8")
+    for lab in LABS:
+        body = {"lab": _lab_id(lab.name, lab.subscription), "images": list(lab.images)}
+        path = config / "labs" / f"{lab.name}.yaml"
+        path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+
+
+# ----- the lower bound ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    critical_path: float
+    build_slots: float
+    vcpus: float
+    copies: float
+    per_subscription: float
+    build_minutes: dict[str, float]  # each build's VM life at the least: create to deleted
+    chain: list[str]
+    earliest: dict[str, float]  # the soonest each build's VM create can start
+
+    @property
+    def value(self) -> float:
+        return max(self.terms().values())
+
+    def terms(self) -> dict[str, float]:
+        return {
+            "critical path": self.critical_path,
+            f"build-VM work / {BUILDS} builds": self.build_slots,
+            "vCPU-minutes / quota": self.vcpus,
+            f"copy work / {COPIES} copies": self.copies,
+            f"busiest subscription's copies / {PER_SUBSCRIPTION}": self.per_subscription,
+        }
+
+
+def _released(image: Image, d: Durations, artifacts: dict[str, float]) -> float:
+    """Azure minutes from a build VM's create to its captured disk's revoke: VM and
+    artifacts (the generalize step last), deallocate, grant, revoke (the catalog copy
+    itself is Azurite's, with no simulated time)."""
+    work = sum(m * 60 for m in image.work) + artifacts[GENERALIZE[image.os]]
+    return (d.vm_create + work + d.vm_stop + d.grant_access + d.revoke_access) / 60
+
+
+def _copy(image: Image, d: Durations) -> float:
+    """A custom image from a copied VHD: its create time plus the per-GB copy."""
+    return (d.image_create + d.disk_copy_per_gb * DISK_GB[image.os]) / 60
+
+
+def lower_bound(world: Scenario) -> Bound:
+    d = world.durations
+    artifacts = {
+        a.name: a.duration if a.duration is not None else d.artifact
+        for source in world.artifact_sources
+        for a in source.artifacts
+    }
+    delete = d.vm_delete / 60
+    parents = {i.parent for i in IMAGES if i.parent}
+    released = {i.name: _released(i, d, artifacts) for i in IMAGES}
+    copy = {i.name: _copy(i, d) for i in IMAGES}
+    start: dict[str, float] = {}
+
+    def earliest(image: Image) -> float:  # its build starts once its parent is in the lab
+        if image.name not in start:
+            parent = BY_NAME[image.parent] if image.parent else None
+            start[image.name] = (
+                earliest(parent) + released[parent.name] + copy[parent.name] if parent else 0.0
+            )
+        return start[image.name]
+
+    def end(image: Image) -> float:
+        tail = max(copy[image.name] if _targets(image) else 0.0, delete)
+        return earliest(image) + released[image.name] + tail
+
+    last = max(IMAGES, key=end)
+    chain = [last.name]
+    while BY_NAME[chain[0]].parent:
+        chain.insert(0, str(BY_NAME[chain[0]].parent))
+    slot = {i.name: released[i.name] + delete for i in IMAGES}
+    cores = {i.name: world.vm_sizes[i.vm_size] for i in IMAGES}
+    factory_quota = SUBSCRIPTIONS[0][2]
+    work_by_sub: dict[int, float] = defaultdict(float)
+    for image in IMAGES:
+        for lab in _targets(image):
+            work_by_sub[lab.subscription] += copy[image.name]
+        if image.name in parents:
+            work_by_sub[0] += copy[image.name]  # its copy into the factory lab
+    return Bound(
+        critical_path=end(last),
+        build_slots=sum(slot.values()) / BUILDS,
+        vcpus=sum(slot[n] * cores[n] for n in slot) / factory_quota,
+        copies=sum(work_by_sub.values()) / COPIES,
+        per_subscription=max(work_by_sub.values()) / PER_SUBSCRIPTION,
+        build_minutes=slot,
+        chain=chain,
+        earliest={i.name: earliest(i) for i in IMAGES},
+    )
+
+
+def _targets(image: Image) -> list[Lab]:
+    return [lab for lab in LABS if image.name in lab.images]
+
+
+# ----- measuring a run ------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    label: str
+    status: dict[str, Any]
+    started: datetime  # the emulator's clock when the run was asked for
+    ended: datetime  # ... and when its completion was seen
+    counts: dict[str, Any]
+    operations: list[dict[str, Any]]  # the emulator's operations started during the run
+    wall: float
+    host: Host | None = None
+
+    @property
+    def minutes(self) -> float:
+        return (self.ended - self.started).total_seconds() / 60
+
+    @property
+    def plan(self) -> Plan:
+        return Plan.model_validate(self.status["report"]["plan"])
+
+
+def _admin(info: WorldInfo, method: str, path: str) -> Any:
+    response = requests.request(
+        method, f"{info.endpoint}/_admin/{path}", verify=info.ca_file, timeout=60
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _clock(info: WorldInfo) -> datetime:
+    return datetime.fromisoformat(_admin(info, "GET", "clock")["now"])
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def run_once(label: str, host: FactoryHost, info: WorldInfo, timeout: float) -> Measured:
+    reset_counts(info.endpoint, info.ca_file)
+    wall = time.perf_counter()
+    started = _clock(info)
+    run_id = host.start_run()
+    deadline = time.monotonic() + timeout
+    while True:
+        status = host.run_status(run_id)
+        if status["status"] not in ("Pending", "Running", "ContinuedAsNew"):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{label}: still {status['status']} after {timeout:.0f} s")
+        time.sleep(0.05)
+    ended = _clock(info)
+    wall = time.perf_counter() - wall
+    counts = request_counts(info.endpoint, info.ca_file)
+    operations = [
+        op
+        for op in _admin(info, "GET", "state")["world"]["operations"].values()
+        if _at(op["start"]) >= started
+    ]
+    if status["status"] != "Completed" or status["report"]["failed"]:
+        failed = status.get("report", {}).get("failed")
+        raise RuntimeError(f"{label} ended {status['status']}: {failed}; {host.log_tail()}")
+    measured = Measured(label, status, started, ended, counts, operations, wall)
+    instance = status.get("instanceId") or status["report"]["instanceId"]
+    measured.host = host_times(host.state_dir / "devhost.sqlite3", str(instance))
+    return measured
+
+
+def vm_lives(run: Measured) -> dict[str, tuple[float, dict[str, float]]]:
+    """Each build VM's life in Azure minutes (its create's start to its delete's end) and
+    the minutes it sat between one operation's end and the next one's start, by the
+    operation that waited to start."""
+    vm_names = {b.family: b.vm_name.lower() for b in run.plan.builds}
+    lives = {}
+    for family, vm in vm_names.items():
+        ops = sorted(
+            (op for op in run.operations if f"/virtualmachines/{vm}" in op["resource_id"].lower()
+             or f"/disks/{vm}_osdisk" in op["resource_id"].lower()),
+            key=lambda op: op["start"],
+        )  # fmt: skip
+        create = next(op for op in ops if op["name"] == "create")
+        delete = next(op for op in ops if op["name"] == "delete" and op["end"])
+        gaps: dict[str, float] = defaultdict(float)
+        previous = _at(create["end"])
+        for op in ops[1:]:
+            gaps[op["name"]] += max(0.0, (_at(op["start"]) - previous).total_seconds() / 60)
+            previous = max(previous, _at(op["end"] or op["start"]))
+        life = (_at(delete["end"]) - _at(create["start"])).total_seconds() / 60
+        lives[family] = (life, dict(gaps))
+    return lives
+
+
+def status_reads(run: Measured) -> tuple[int, int, dict[str, int]]:
+    """ARM GETs of a single VM, custom image or operation (the monitors' status reads),
+    the long operations started, and the reads by operation."""
+    by_op = run.counts["byOperation"]
+    reads = {
+        name: n
+        for name, n in by_op.items()
+        if name.endswith("/read")
+        and any(k in name.lower() for k in ("virtualmachines", "customimages", "operations"))
+    }
+    return sum(reads.values()), len(run.operations), reads
+
+
+def chain_starts(run: Measured, bound: Bound) -> list[str]:
+    """Along the bound's critical chain: when each build VM's create started, against the
+    soonest it could have (Azure minutes after the run was asked for)."""
+    creates = {}
+    for build in run.plan.builds:
+        suffix = f"/virtualmachines/{build.vm_name.lower()}"
+        for op in run.operations:
+            if op["name"] == "create" and op["resource_id"].lower().endswith(suffix):
+                creates[build.family] = (_at(op["start"]) - run.started).total_seconds() / 60
+    return [
+        f"{name} at {creates.get(name, float('nan')):.1f} (soonest {bound.earliest[name]:.1f})"
+        for name in bound.chain
+    ]
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where the factory's own time went, from devhost's stored histories (wall seconds)."""
+
+    waits: list[float]  # an event's arrival (activity result, timer, child) to its replay
+    activities: list[float]  # an activity's scheduling to its result
+    timers: list[float]  # a durable timer's creation to its firing (the monitors' sleeps)
+    episodes: Counter[str]  # replays, by orchestrator name
+
+
+RECEIVED = (5, 6, 8, 9, 11)  # TaskCompleted, TaskFailed, SubOrchestration done/failed, TimerFired
+TASK_SCHEDULED, TIMER_CREATED, TIMER_FIRED, STARTED = 4, 10, 11, 12
+
+
+def host_times(db: Path, run_id: str) -> Host:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT instance_id, event FROM history WHERE instance_id = ? OR instance_id LIKE ? "
+            "ORDER BY instance_id, seq",
+            (run_id, f"{run_id}:%"),
+        ).fetchall()
+        names = dict(
+            conn.execute(
+                "SELECT instance_id, name FROM instances "
+                "WHERE instance_id = ? OR instance_id LIKE ?",
+                (run_id, f"{run_id}:%"),
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+    host = Host([], [], [], Counter())
+    by_instance: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for instance, text in rows:
+        by_instance[instance].append(json.loads(text))
+    for instance, events in by_instance.items():
+        scheduled: dict[int, datetime] = {}
+        timers: dict[int, datetime] = {}
+        episode: datetime | None = None
+        for ev in events:
+            kind, at = int(ev["EventType"]), _at(ev["Timestamp"].replace("Z", "+00:00"))
+            if kind == STARTED:
+                episode = at
+                host.episodes[names.get(instance, "?")] += 1
+            elif kind in RECEIVED and episode is not None:
+                host.waits.append(max(0.0, (episode - at).total_seconds()))
+                if kind == TIMER_FIRED and ev.get("TimerId") in timers:
+                    host.timers.append((at - timers[ev["TimerId"]]).total_seconds())
+                elif kind in (5, 6) and ev.get("TaskScheduledId") in scheduled:
+                    host.activities.append((at - scheduled[ev["TaskScheduledId"]]).total_seconds())
+            if kind == TASK_SCHEDULED:
+                scheduled[int(ev["EventId"])] = at
+            elif kind == TIMER_CREATED:
+                timers[int(ev["EventId"])] = at
+    return host
+
+
+# ----- the bench ------------------------------------------------------------------------
+
+
+def _host(info: WorldInfo, work: Path, clock: float) -> FactoryHost:
+    queue = AzuriteEndpoints(
+        info.blob_port, info.queue_port, info.table_port, Path(info.ca_file),
+        tuple(info.storage_accounts),
+    ).connection_string(info.storage_accounts[0])  # fmt: skip
+    write_config(work / "config")
+    values = {
+        "IMAGEFACTORY_POLL_SECONDS": f"{POLL_AZURE_SECONDS / clock:g}",
+        "IMAGEFACTORY_TIME_SCALE": f"{1 / clock:g}",
+    }
+    return FactoryHost(info, queue, work, values=values).start()
+
+
+def measure_runs(clock: float, root: Path) -> tuple[Scenario, list[Measured], Path]:
+    world_scenario = scenario(clock)
+    world = LocalWorld(scenario=world_scenario, state_dir=root / "world", clock_scale=clock)
+    info = world.start()
+    try:
+        host = _host(info, root / "host", clock)
+        try:
+            bound = lower_bound(world_scenario)
+            timeout = bound.value * 60 / clock * 4 + 120
+            first = run_once("first run", host, info, timeout)
+            unchanged = run_once("unchanged run", host, info, timeout)
+        finally:
+            host.stop()
+    finally:
+        world.stop()
+    return world_scenario, [first, unchanged], host.config_dir
+
+
+def report(world: Scenario, runs: list[Measured], config: Path, clock: float) -> None:
+    bound = lower_bound(world)
+    first = runs[0]
+    factory = load_directory(config)
+    print(
+        f"  world: {len(IMAGES)} images in 3 levels, {len(LABS)} labs in "
+        f"{len(SUBSCRIPTIONS)} subscriptions, {len(first.plan.distributions)} distributions; "
+        f"limits builds {BUILDS}, copies {COPIES}, {PER_SUBSCRIPTION} per subscription"
+    )
+    print(
+        f"  clock: {clock:g} Azure seconds per wall second (one Azure minute takes "
+        f"{60 / clock:.2f} s); the factory polls every {POLL_AZURE_SECONDS:g} Azure seconds"
+    )
+    terms = ", ".join(f"{name} {value:.1f}" for name, value in bound.terms().items())
+    print(f"  lower bound {bound.value:.1f} Azure minutes: {terms}")
+    print(f"    critical chain: {' -> '.join(bound.chain)}")
+    ratio = first.minutes / bound.value
+    verdict = "meets" if ratio <= MAKESPAN_TARGET else "misses"
+    print(
+        f"  first run: makespan {first.minutes:.1f} Azure minutes ({first.wall:.0f} s wall) "
+        f"/ lower bound {bound.value:.1f} = {ratio:.2f} ({verdict} <= {MAKESPAN_TARGET})"
+    )
+    lives = vm_lives(first)
+    lived = sum(life for life, _ in lives.values())
+    needed = sum(bound.build_minutes[f] for f in lives)
+    gaps: Counter[str] = Counter()
+    for _, waited in lives.values():
+        gaps.update(waited)
+    ratio = lived / needed
+    verdict = "meets" if ratio <= VM_TARGET else "misses"
+    print(
+        f"  build-VM minutes {lived:.1f} / build minutes {needed:.1f} = {ratio:.2f} "
+        f"({verdict} <= {VM_TARGET}); idle VM minutes before each step: "
+        + ", ".join(f"{name} {m:.1f}" for name, m in gaps.most_common())
+    )
+    for run in runs:
+        writes = arm_writes(run.counts)
+        minimum = minimum_writes(run.plan, factory)
+        share = f"{writes / minimum:.2f}" if minimum else "-"
+        reads, long_ops, _ = status_reads(run)
+        per_op = f"{reads / long_ops:.1f}" if long_ops else "-"
+        throttled = run.counts["byStatus"].get("429", 0)
+        print(
+            f"  {run.label}: ARM writes {writes} / minimum {minimum} = {share}; "
+            f"{reads} status reads for {long_ops} long operations ({per_op} each); "
+            f"{throttled} throttled; {run.minutes:.1f} Azure minutes"
+        )
+    by_read = status_reads(first)[2]
+    kinds = Counter(op["name"] for op in first.operations)
+    print("    status reads: " + ", ".join(f"{k} {v}" for k, v in sorted(by_read.items())))
+    print("    long operations: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print("    the chain's build VMs created: " + "; ".join(chain_starts(first, bound)))
+    if first.host is not None:
+        host = first.host
+        wait, took = _mean(host.waits), _mean(host.activities)
+        replays = sum(host.episodes.values())
+        print(
+            f"  devhost, first run: {replays} replays ("
+            + ", ".join(f"{name} {n}" for name, n in host.episodes.most_common())
+            + f"); an event waited {wait * 1000:.0f} ms for its replay ({wait * clock:.0f} "
+            f"Azure s), an activity took {took * 1000:.0f} ms ({took * clock:.0f} Azure s), a "
+            f"monitor's timer {_mean(host.timers) * clock:.0f} Azure s"
+        )
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clock", type=float, default=CLOCK, help="Azure seconds per second")
+    parser.add_argument("--no-replay", action="store_true", help="skip the replay sizes")
+    args = parser.parse_args(argv or [])
+    root = Path(tempfile.mkdtemp(prefix="makespan-"))
+    try:
+        world, runs, config = measure_runs(args.clock, root)
+        report(world, runs, config, args.clock)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if not args.no_replay:
+        replay_cost.main([])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
