@@ -32,7 +32,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from shared.webhooks.auth import github_signature
+from shared.webhooks.providers.github import github_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "factory"

@@ -1,11 +1,13 @@
-"""Push webhooks of GitHub, Azure DevOps and GitLab: read, let shared decide, start.
+"""Push webhooks, one endpoint per provider of `shared.webhooks.providers`: read, let
+shared decide, start.
 
-The routes are anonymous at the Functions level: the provider's own secret (an HMAC
-signature, a token, basic auth) is the authentication, checked by `shared.webhooks.intake`
-before anything else is looked at. A push of the configuration starts `factory_run` over
-the head of the branch, as run `push-<commit>`, through the run queue (one run at a
-time): a redelivery, or another push of the same commit, finds that run and starts
-nothing; a commit that is not on the branch starts nothing either.
+Each provider's endpoint is `POST /api/webhooks/<key>`, its function the provider's
+`function_name`. The routes are anonymous at the Functions level: the provider's own
+secret (an HMAC signature, a token, basic auth) is the authentication, checked by
+`shared.webhooks.intake` before anything else is looked at. A push of the configuration
+starts `factory_run` over the head of the branch, as run `push-<commit>`, through the run
+queue (one run at a time): a redelivery, or another push of the same commit, finds that
+run and starts nothing; a commit that is not on the branch starts nothing either.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.azure.run_queue import RunQueueError
-from shared.function_names import WEBHOOK_AZURE_DEVOPS, WEBHOOK_GITHUB, WEBHOOK_GITLAB
 from shared.settings import get_settings
 from shared.webhooks.intake import NoRun, StartRun, WebhookRejected, locate, receive
-from shared.webhooks.push_events import Provider
+from shared.webhooks.provider import WebhookProvider
+from shared.webhooks.providers import PROVIDERS
 from triggers.start import queued_body, submit
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
 
 
 async def _receive(
-    provider: Provider, req: func.HttpRequest, client: df.DurableOrchestrationClient
+    provider: str, req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
     settings = get_settings()
     try:
@@ -80,28 +82,21 @@ RETRYABLE = {
 }
 
 
-@bp.function_name(WEBHOOK_GITHUB)
-@bp.route(route="webhooks/github", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.durable_client_input(client_name="client")
-async def github_webhook(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    return await _receive("github", req, client)
+def _register(provider: WebhookProvider) -> None:
+    async def webhook(
+        req: func.HttpRequest, client: df.DurableOrchestrationClient
+    ) -> func.HttpResponse:
+        return await _receive(provider.key, req, client)
+
+    webhook.__name__ = webhook.__qualname__ = f"{provider.function_name}_endpoint"
+    bp.function_name(provider.function_name)(
+        bp.route(
+            route=f"webhooks/{provider.key}",
+            methods=["POST"],
+            auth_level=func.AuthLevel.ANONYMOUS,
+        )(bp.durable_client_input(client_name="client")(webhook))
+    )
 
 
-@bp.function_name(WEBHOOK_AZURE_DEVOPS)
-@bp.route(route="webhooks/azure-devops", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.durable_client_input(client_name="client")
-async def azure_devops_webhook(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    return await _receive("azure-devops", req, client)
-
-
-@bp.function_name(WEBHOOK_GITLAB)
-@bp.route(route="webhooks/gitlab", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.durable_client_input(client_name="client")
-async def gitlab_webhook(
-    req: func.HttpRequest, client: df.DurableOrchestrationClient
-) -> func.HttpResponse:
-    return await _receive("gitlab", req, client)
+for _provider in PROVIDERS.values():
+    _register(_provider)

@@ -17,34 +17,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
-
 from shared.git.source import GitSourceError, branch_head
 from shared.planning.plan import Trigger
 from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.settings import Settings
-from shared.webhooks.auth import (
-    WebhookAuthError,
-    verify_azure_devops,
-    verify_github,
-    verify_gitlab,
-)
+from shared.webhooks.auth import WebhookAuthError
+from shared.webhooks.provider import Headers, WebhookProvider
+from shared.webhooks.providers import provider as provider_of
 from shared.webhooks.push_events import (
-    GITHUB_EVENT,
-    GITLAB_EVENT,
     PayloadError,
-    Provider,
     Push,
     from_repository,
-    parse_push,
     touches_folder,
 )
-
-PROVIDER_NAMES: dict[Provider, str] = {
-    "github": "GitHub",
-    "azure-devops": "Azure DevOps",
-    "gitlab": "GitLab",
-}
 
 
 class WebhookRejected(Exception):
@@ -87,9 +72,13 @@ class StartRun:
 
 
 def receive(
-    provider: Provider, headers: Mapping[str, str], body: bytes, settings: Settings
+    provider_key: str, headers: Mapping[str, str], body: bytes, settings: Settings
 ) -> NoRun | StartRun:
-    """Decide what one delivery does; raises WebhookRejected for anything wrong."""
+    """Decide what one delivery to `POST /api/webhooks/<provider_key>` does.
+
+    Raises WebhookRejected for anything wrong.
+    """
+    provider = provider_of(provider_key)
     lowered = {name.lower(): value for name, value in headers.items()}
     _check_enabled(provider, settings)
     _check_size(lowered, body, settings.webhook_max_bytes)
@@ -99,32 +88,22 @@ def receive(
     if early is not None:
         return early
     try:
-        push = parse_push(provider, lowered, body)
+        push = provider.parse(lowered, body)
     except PayloadError as exc:
         raise WebhookRejected(400, "malformed_payload", exc.message) from exc
     return _decide(push, settings)
 
 
-def _check_enabled(provider: Provider, settings: Settings) -> None:
-    configured = {
-        "github": settings.github_secret is not None,
-        "gitlab": settings.gitlab_token is not None,
-        "azure-devops": settings.ado_secret is not None or settings.ado_password is not None,
-    }[provider]
-    if not configured:
-        setting = {
-            "github": "IMAGEFACTORY_GITHUB_SECRET",
-            "gitlab": "IMAGEFACTORY_GITLAB_TOKEN",
-            "azure-devops": "IMAGEFACTORY_ADO_SECRET or IMAGEFACTORY_ADO_PASSWORD",
-        }[provider]
+def _check_enabled(provider: WebhookProvider, settings: Settings) -> None:
+    if not provider.enabled(settings):
         raise WebhookRejected(
             403,
             "webhook_disabled",
-            f"The {PROVIDER_NAMES[provider]} webhook is disabled; set {setting} to enable it.",
+            f"The {provider.title} webhook is disabled; set {provider.enable_hint()} to enable it.",
         )
 
 
-def _check_size(headers: Mapping[str, str], body: bytes, limit: int) -> None:
+def _check_size(headers: Headers, body: bytes, limit: int) -> None:
     declared = headers.get("content-length", "").strip()
     size = max(len(body), int(declared) if declared.isdigit() else 0)
     if size > limit:
@@ -136,70 +115,48 @@ def _check_size(headers: Mapping[str, str], body: bytes, limit: int) -> None:
         )
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return None if value is None else value.get_secret_value()
-
-
 def _authenticate(
-    provider: Provider, headers: Mapping[str, str], body: bytes, settings: Settings
+    provider: WebhookProvider, headers: Headers, body: bytes, settings: Settings
 ) -> None:
     try:
-        if provider == "github":
-            verify_github(_secret(settings.github_secret) or "", headers, body)
-        elif provider == "gitlab":
-            verify_gitlab(_secret(settings.gitlab_token) or "", headers)
-        else:
-            verify_azure_devops(
-                headers,
-                secret=_secret(settings.ado_secret),
-                username=settings.ado_username,
-                password=_secret(settings.ado_password),
-            )
+        provider.authenticate(headers, body, settings)
     except WebhookAuthError as exc:
         raise WebhookRejected(401, exc.code, exc.message) from exc
 
 
-def _check_content_type(provider: Provider, headers: Mapping[str, str]) -> None:
+def _check_content_type(provider: WebhookProvider, headers: Headers) -> None:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         raise WebhookRejected(
             415,
             "unsupported_media_type",
-            f"The body is {content_type}; set the {PROVIDER_NAMES[provider]} webhook's content "
+            f"The body is {content_type}; set the {provider.title} webhook's content "
             "type to application/json.",
         )
 
 
-def _check_event(provider: Provider, headers: Mapping[str, str]) -> NoRun | None:
-    """A GitHub ping or a GitLab tag push answer at once; other non-push events are refused."""
-    if provider == "github":
-        event = headers.get(GITHUB_EVENT, "").strip()
-        if event == "ping":
-            return NoRun(
-                "pong", "The GitHub webhook reached the image factory.", _delivery(headers)
-            )
-        expected, header = "push", "X-GitHub-Event"
-    elif provider == "gitlab":
-        event = headers.get(GITLAB_EVENT, "").strip()
-        if event == "Tag Push Hook":
-            return NoRun("not_a_branch", "Tag pushes do not start runs.", _delivery(headers))
-        expected, header = "Push Hook", "X-Gitlab-Event"
-    else:
-        return None  # Azure DevOps names the event inside the payload
+def _check_event(provider: WebhookProvider, headers: Headers) -> NoRun | None:
+    """An event the provider answers at once (a GitHub ping, a GitLab tag push) returns its
+    answer; an event that is not a push is refused. A provider that names its events in
+    the payload is checked when the payload is parsed."""
+    if provider.event_header is None:
+        return None
+    event = headers.get(provider.event_header.lower(), "").strip()
+    answer = provider.answers.get(event)
+    if answer is not None:
+        return NoRun(answer.code, answer.message, provider.delivery_id(headers))
     if not event:
-        raise WebhookRejected(400, "event_missing", f"The request has no {header} header.")
-    if event != expected:
+        raise WebhookRejected(
+            400, "event_missing", f"The request has no {provider.event_header} header."
+        )
+    if event != provider.push_event:
         raise WebhookRejected(
             400,
             "unsupported_event",
-            f"{PROVIDER_NAMES[provider]} '{event}' events do not start runs; subscribe the "
-            f"webhook to {expected} events only.",
+            f"{provider.title} '{event}' events do not start runs; subscribe the "
+            f"webhook to {provider.push_event} events only.",
         )
     return None
-
-
-def _delivery(headers: Mapping[str, str]) -> str | None:
-    return headers.get("x-github-delivery") or headers.get("idempotency-key") or None
 
 
 def _decide(push: Push, settings: Settings) -> NoRun | StartRun:

@@ -1,37 +1,25 @@
-"""Push webhooks of GitHub, Azure DevOps and GitLab as one provider-neutral `Push`.
+"""A push, whoever sent it: the provider-neutral `Push`, what the parsers share, the filters.
 
-What each provider says about the changed files:
-- GitHub (`push` event) and GitLab (`Push Hook`) list added, modified and removed files
-  per commit; the union over the pushed commits is the push's changed paths. When the list
-  cannot be complete (a new branch, a forced push, a truncated commit list) the paths are
-  unknown (`None`).
-- Azure DevOps (`git.push`) gives ref updates and commits without file lists: the paths
-  are always unknown. A push with unknown paths starts a run, and the planner's
-  definition-hash change detection decides what (if anything) to rebuild.
+Each provider's module (`shared/webhooks/providers/`) reads its own payload into a
+`Push`. When a payload cannot list every changed file (a new branch, a forced push, a
+truncated commit list; Azure DevOps never lists them) the paths are unknown (`None`): a
+push with unknown paths starts a run, and the planner's definition-hash change detection
+decides what (if anything) to rebuild.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.git.source import COMMIT_ID
 from shared.json_body import BodyError, parse_json
-
-Provider = Literal["github", "azure-devops", "gitlab"]
-
-GITHUB_EVENT = "x-github-event"
-GITHUB_DELIVERY = "x-github-delivery"
-GITLAB_EVENT = "x-gitlab-event"
-GITLAB_IDEMPOTENCY_KEY = "idempotency-key"
-GITLAB_EVENT_UUID = "x-gitlab-event-uuid"
 
 BRANCH_PREFIX = "refs/heads/"
 ZERO_COMMIT = re.compile(r"^0+$")
-COMMIT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-GITHUB_MAX_COMMITS = 2048  # GitHub lists at most this many commits in a push payload
 MAX_CHANGED_PATHS = 1000  # more than this travels as "unknown" (keeps run inputs small)
 
 
@@ -65,7 +53,7 @@ class Push(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    provider: Provider
+    provider: str = Field(description="The key of the provider that sent it.")
     delivery_id: str | None = None
     repository_urls: tuple[str, ...] = Field(description="Every URL the payload names the repo by.")
     updates: tuple[RefUpdate, ...]
@@ -77,84 +65,28 @@ class Push(BaseModel):
         return next((u for u in self.updates if u.branch == branch), None)
 
 
-# Payload shapes (only the fields the factory reads; anything else is ignored) -------------
+# What the parsers share ----------------------------------------------------------------
 
 
-class _Loose(BaseModel):
+class Loose(BaseModel):
+    """A payload shape: only the fields the factory reads; anything else is ignored."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _FileChanges(_Loose):
+class FileChanges(Loose):
+    """One commit's changed files, as GitHub and GitLab list them."""
+
     added: list[str] = Field(default_factory=list)
     modified: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
 
 
-class _GitHubRepository(_Loose):
-    clone_url: str | None = None
-    html_url: str | None = None
-    ssh_url: str | None = None
-    git_url: str | None = None
-    url: str | None = None
-
-
-class _GitHubPush(_Loose):
-    ref: str
-    before: str
-    after: str
-    created: bool = False
-    deleted: bool = False
-    forced: bool = False
-    repository: _GitHubRepository
-    commits: list[_FileChanges] = Field(default_factory=list)
-
-
-class _GitLabProject(_Loose):
-    git_http_url: str | None = None
-    git_ssh_url: str | None = None
-    web_url: str | None = None
-    http_url: str | None = None
-
-
-class _GitLabPush(_Loose):
-    object_kind: str | None = None
-    ref: str
-    before: str
-    after: str
-    project: _GitLabProject
-    commits: list[_FileChanges] = Field(default_factory=list)
-    total_commits_count: int | None = None
-
-
-class _AdoRefUpdate(_Loose):
-    name: str
-    old_object_id: str = Field(alias="oldObjectId")
-    new_object_id: str = Field(alias="newObjectId")
-
-
-class _AdoRepository(_Loose):
-    remote_url: str | None = Field(default=None, alias="remoteUrl")
-    web_url: str | None = Field(default=None, alias="webUrl")
-    ssh_url: str | None = Field(default=None, alias="sshUrl")
-
-
-class _AdoResource(_Loose):
-    ref_updates: list[_AdoRefUpdate] = Field(alias="refUpdates", min_length=1)
-    repository: _AdoRepository
-
-
-class _AdoEvent(_Loose):
-    id: str | None = None
-    event_type: str = Field(alias="eventType")
-    resource: _AdoResource
-
-
-# Parsing -----------------------------------------------------------------------------------
-
 M = TypeVar("M", bound=BaseModel)
 
 
-def _load(model: type[M], body: bytes, what: str) -> M:
+def load_payload(model: type[M], body: bytes, what: str) -> M:
+    """`body` as the payload `model`; a PayloadError naming the first wrong field."""
     try:
         data = parse_json(body)
     except BodyError as exc:
@@ -169,7 +101,8 @@ def _load(model: type[M], body: bytes, what: str) -> M:
         raise PayloadError(f"The body is not a {what} payload: {field}: {first['msg']}.") from exc
 
 
-def _commit(value: str, field: str) -> str:
+def commit_id(value: str, field: str) -> str:
+    """A commit id of the payload in lower case (all zeros: no commit); else PayloadError."""
     text = value.strip().lower()
     if ZERO_COMMIT.match(text) and len(text) in (40, 64):
         return text
@@ -178,7 +111,8 @@ def _commit(value: str, field: str) -> str:
     return text
 
 
-def _paths(commits: Iterable[_FileChanges]) -> tuple[str, ...] | None:
+def changed_paths(commits: Iterable[FileChanges]) -> tuple[str, ...] | None:
+    """The union of the commits' files; None when there are too many to carry."""
     paths: set[str] = set()
     for commit in commits:
         for path in (*commit.added, *commit.modified, *commit.removed):
@@ -188,87 +122,9 @@ def _paths(commits: Iterable[_FileChanges]) -> tuple[str, ...] | None:
     return tuple(sorted(paths))
 
 
-def _urls(*urls: str | None) -> tuple[str, ...]:
+def repository_urls(*urls: str | None) -> tuple[str, ...]:
+    """The URLs a payload names, each once, in order."""
     return tuple(dict.fromkeys(u for u in urls if u))
-
-
-def parse_github(headers: Mapping[str, str], body: bytes) -> Push:
-    """A GitHub `push` event."""
-    event = _load(_GitHubPush, body, "GitHub push")
-    before = _commit(event.before, "before")
-    after = _commit(event.after, "after")
-    complete = (
-        not event.created
-        and not event.forced
-        and 0 < len(event.commits) < GITHUB_MAX_COMMITS
-        and not ZERO_COMMIT.match(before)
-    )
-    repo = event.repository
-    return Push(
-        provider="github",
-        delivery_id=headers.get(GITHUB_DELIVERY) or None,
-        repository_urls=_urls(repo.clone_url, repo.html_url, repo.ssh_url, repo.git_url, repo.url),
-        updates=(RefUpdate(ref=event.ref, before=before, after=after),),
-        changed_paths=_paths(event.commits) if complete and not event.deleted else None,
-    )
-
-
-def parse_gitlab(headers: Mapping[str, str], body: bytes) -> Push:
-    """A GitLab `Push Hook`."""
-    event = _load(_GitLabPush, body, "GitLab push")
-    if event.object_kind not in (None, "push"):
-        raise PayloadError(f"The payload is a GitLab '{event.object_kind}' event, not a push.")
-    before = _commit(event.before, "before")
-    after = _commit(event.after, "after")
-    listed = len(event.commits)
-    total = event.total_commits_count if event.total_commits_count is not None else listed
-    complete = listed > 0 and listed >= total and not ZERO_COMMIT.match(before)
-    project = event.project
-    return Push(
-        provider="gitlab",
-        delivery_id=headers.get(GITLAB_IDEMPOTENCY_KEY) or headers.get(GITLAB_EVENT_UUID) or None,
-        repository_urls=_urls(
-            project.git_http_url, project.http_url, project.web_url, project.git_ssh_url
-        ),
-        updates=(RefUpdate(ref=event.ref, before=before, after=after),),
-        changed_paths=_paths(event.commits) if complete else None,
-    )
-
-
-def parse_azure_devops(headers: Mapping[str, str], body: bytes) -> Push:
-    """An Azure DevOps service hook `git.push` event (changed paths are always unknown)."""
-    event = _load(_AdoEvent, body, "Azure DevOps git.push")
-    if event.event_type != "git.push":
-        raise PayloadError(
-            f"The payload is an Azure DevOps '{event.event_type}' event, not git.push."
-        )
-    repo = event.resource.repository
-    return Push(
-        provider="azure-devops",
-        delivery_id=event.id,
-        repository_urls=_urls(repo.remote_url, repo.web_url, repo.ssh_url),
-        updates=tuple(
-            RefUpdate(
-                ref=update.name,
-                before=_commit(update.old_object_id, "oldObjectId"),
-                after=_commit(update.new_object_id, "newObjectId"),
-            )
-            for update in event.resource.ref_updates
-        ),
-        changed_paths=None,
-    )
-
-
-PARSERS: dict[Provider, Callable[[Mapping[str, str], bytes], Push]] = {
-    "github": parse_github,
-    "gitlab": parse_gitlab,
-    "azure-devops": parse_azure_devops,
-}
-
-
-def parse_push(provider: Provider, headers: Mapping[str, str], body: bytes) -> Push:
-    """The push in `body` (headers with lower-case names); raises PayloadError."""
-    return PARSERS[provider](headers, body)
 
 
 # Filters -----------------------------------------------------------------------------------

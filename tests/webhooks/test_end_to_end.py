@@ -31,8 +31,8 @@ from shared.azure.run_queue import CONTAINER, RunQueue, Waiting
 from shared.git.config_source import load_config
 from shared.run.request import COORDINATOR_ID
 from shared.settings import load_settings
-from shared.webhooks.auth import github_signature
 from shared.webhooks.intake import StartRun, receive
+from shared.webhooks.providers.github import github_signature
 from tests.webhooks import payloads as p
 from tests.webhooks.conftest import (
     CONFIG_FOLDER,

@@ -1,99 +1,40 @@
-"""Parsing of the providers' push payloads and the repository and folder filters."""
+"""What every provider's push shares: commit ids, changed paths, the repository and
+folder filters."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from shared.webhooks.push_events import (
-    GITHUB_MAX_COMMITS,
+    MAX_CHANGED_PATHS,
+    FileChanges,
     PayloadError,
+    changed_paths,
+    commit_id,
     normalize_repository_url,
-    parse_azure_devops,
-    parse_github,
-    parse_gitlab,
+    repository_urls,
     touches_folder,
 )
-from tests.webhooks import payloads as p
 
 
-def body(payload: object) -> bytes:
-    return json.dumps(payload).encode()
+def test_commit_ids_are_forty_or_sixty_four_hex_digits() -> None:
+    assert commit_id(" ABC" + "0" * 37 + " ", "after") == "abc" + "0" * 37
+    assert commit_id("f" * 64, "after") == "f" * 64
+    assert commit_id("0" * 40, "before") == "0" * 40  # no commit: a new or deleted branch
+    for wrong in ("a" * 39, "g" * 40, "0" * 39, ""):
+        with pytest.raises(PayloadError, match="after is not a Git commit id"):
+            commit_id(wrong, "after")
 
 
-@given(
-    commits=st.lists(
-        st.fixed_dictionaries(
-            {
-                "added": st.lists(p.paths, max_size=3),
-                "modified": st.lists(p.paths, max_size=3),
-                "removed": st.lists(p.paths, max_size=3),
-            }
-        ),
-        min_size=1,
-        max_size=5,
-    )
-)
-def test_github_changed_paths_are_the_union_over_the_commits(
-    commits: list[dict[str, list[str]]],
-) -> None:
-    payload = p.github_payload("a" * 40)
-    payload["commits"] = commits
-    push = parse_github({"x-github-delivery": "d-1"}, body(payload))
-    expected = {
-        path for c in commits for key in ("added", "modified", "removed") for path in c[key]
-    }
-    assert push.changed_paths == tuple(sorted(expected))
-    assert push.delivery_id == "d-1"
-    assert push.updates[0].branch == "main" and push.updates[0].after == "a" * 40
+def test_too_many_changed_paths_travel_as_unknown() -> None:
+    few = [FileChanges(added=["/a"], modified=["b"]), FileChanges(removed=["a"])]
+    assert changed_paths(few) == ("a", "b")
+    many = [FileChanges(added=[f"f{i}" for i in range(MAX_CHANGED_PATHS + 1)])]
+    assert changed_paths(many) is None
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"forced": True},
-        {"created": True},
-        {"before": "0" * 40},
-        {"commits": []},
-        {"commits": [{"added": ["x"]}] * GITHUB_MAX_COMMITS},
-    ],
-)
-def test_github_paths_are_unknown_when_the_commit_list_cannot_be_complete(
-    change: dict[str, object],
-) -> None:
-    payload = {**p.github_payload("a" * 40), **change}
-    assert parse_github({}, body(payload)).changed_paths is None
-
-
-def test_gitlab_paths_are_unknown_when_gitlab_truncated_the_commit_list() -> None:
-    payload = {**p.gitlab_payload("a" * 40), "total_commits_count": 25}
-    assert parse_gitlab({}, body(payload)).changed_paths is None
-    complete = parse_gitlab({"idempotency-key": "k"}, body(p.gitlab_payload("a" * 40)))
-    assert complete.changed_paths == ("config/factory.yaml",)
-    assert complete.delivery_id == "k"
-
-
-def test_azure_devops_paths_are_always_unknown() -> None:
-    payload = p.ado_payload("a" * 40)
-    push = parse_azure_devops({}, body(payload))
-    assert push.changed_paths is None
-    assert push.delivery_id == payload["id"]
-    assert push.repository_urls == (p.REPO_URL,)
-
-
-def test_upper_case_commit_ids_are_normalised() -> None:
-    push = parse_github({}, body(p.github_payload("A" * 40)))
-    assert push.updates[0].after == "a" * 40
-
-
-def test_messages_name_the_field() -> None:
-    payload = p.github_payload("a" * 40)
-    del payload["repository"]
-    with pytest.raises(PayloadError, match=r"repository: Field required\.$"):
-        parse_github({}, body(payload))
+def test_repository_urls_are_named_once_in_order() -> None:
+    assert repository_urls("b", None, "a", "b", "") == ("b", "a")
 
 
 @pytest.mark.parametrize(
