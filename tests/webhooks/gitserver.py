@@ -14,6 +14,7 @@ import base64
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIServer, make_server
 
@@ -102,7 +103,12 @@ class GitServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
