@@ -15,11 +15,19 @@ def main() -> int:
         if not m.name.startswith("_")
     )
     wanted = set(sys.argv[1:])
-    for name in names:
-        if wanted and name not in wanted:
+    modules = {
+        name: importlib.import_module(f"bench.{name}")
+        for name in names
+        if not wanted or name in wanted
+    }
+    # A bench that prints another's figures too (COVERS) spares running that one twice.
+    covered = {c for m in modules.values() for c in getattr(m, "COVERS", ())} - wanted
+    for name, module in modules.items():
+        if name in covered:
+            print(f"== bench.{name}: printed by the bench that covers it")
             continue
         print(f"== bench.{name}")
-        importlib.import_module(f"bench.{name}").main()
+        module.main()
     return 0
 
 

@@ -137,6 +137,18 @@ def _measure(db: Path, run_id: str) -> tuple[int, int, int, str, int]:
     return sum(cost.values()), cost.get(run_id, 0), cost[largest], names[largest], len(cost)
 
 
+def failures(status: dict[str, Any]) -> str:
+    """How a run went wrong, in one line: its status, or its first failure and how many."""
+    failed = (status.get("report") or {}).get("failed") or []
+    if not failed:
+        return str(status.get("status"))
+    first = failed[0]
+    return (
+        f"{len(failed)} failed, the first {first.get('family')} to {first.get('lab')}: "
+        f"{first.get('step')}: {first.get('reason')}"
+    )
+
+
 def measure(families: int, labs: int, root: Path) -> Measured:
     scenario = scenario_from_dict(_scenario(labs), "bench world", base_dir=SCENARIO.parent)
     world = LocalWorld(scenario=scenario, state_dir=root / "world", clock_scale=CLOCK_SCALE)
@@ -151,7 +163,7 @@ def measure(families: int, labs: int, root: Path) -> Measured:
         try:
             first = host.wait_run(host.start_run(), timeout=3600)
             if first["status"] != "Completed" or first["report"]["failed"]:
-                raise RuntimeError(f"the first run did not build: {first['report']['failed']}")
+                raise RuntimeError(f"the first run did not build: {failures(first)}")
             _add_labs(config, labs)
             started = time.perf_counter()
             run_id = host.start_run()
@@ -161,12 +173,51 @@ def measure(families: int, labs: int, root: Path) -> Measured:
             host.stop()
         report = second["report"]
         if second["status"] != "Completed" or report["failed"] or report["built"]:
-            raise RuntimeError(f"the distribution run went wrong: {report['failed']}")
+            raise RuntimeError(f"the distribution run went wrong: {failures(second)}")
         instance = second.get("instanceId") or report["instanceId"]
         total, own, largest, name, count = _measure(host.state_dir / "devhost.sqlite3", instance)
         return Measured(len(report["distributed"]), seconds, total, own, largest, name, count)
     finally:
         world.stop()
+
+
+def measure_sizes(small: int, large: int, labs: int) -> tuple[Measured, Measured]:
+    """The distribution run at two sizes (families x labs distributions each)."""
+    rows = []
+    for families in (small, large):
+        root = Path(tempfile.mkdtemp(prefix="replay-cost-"))
+        try:
+            rows.append(measure(families, labs, root))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    return rows[0], rows[1]
+
+
+def per_distribution(m: Measured) -> float:
+    return m.total / m.distributions
+
+
+def growth(small: Measured, large: Measured) -> float:
+    """How many times the events replayed per distribution grew from one size to the other."""
+    return per_distribution(large) / per_distribution(small)
+
+
+def describe(small: Measured, large: Measured) -> list[str]:
+    lines = [
+        f"{m.distributions} distributions ({m.instances} orchestrator instances, "
+        f"{m.seconds:.0f} s): {per_distribution(m):.1f} events replayed per distribution; "
+        f"factory_run {m.factory_run / m.distributions:.1f}; the largest history "
+        f"({m.largest_name}) {m.largest / m.distributions:.1f}"
+        for m in (small, large)
+    ]
+    run_growth = (large.factory_run / large.distributions) / (
+        small.factory_run / small.distributions
+    )
+    lines.append(
+        f"per distribution, {small.distributions} -> {large.distributions}: "
+        f"{growth(small, large):.2f}x in all, {run_growth:.2f}x in factory_run"
+    )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,29 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--large", type=int, default=40, help="families at the large size")
     parser.add_argument("--labs", type=int, default=25, help="target labs")
     args = parser.parse_args(argv or [])
-    rows = []
-    for families in (args.small, args.large):
-        root = Path(tempfile.mkdtemp(prefix="replay-cost-"))
-        try:
-            rows.append(measure(families, args.labs, root))
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-    for m in rows:
-        n = m.distributions
-        print(
-            f"  {n} distributions ({m.instances} orchestrator instances, {m.seconds:.0f} s): "
-            f"{m.total / n:.1f} events replayed per distribution; factory_run "
-            f"{m.factory_run / n:.1f}; the largest history ({m.largest_name}) {m.largest / n:.1f}"
-        )
-    small, large = rows
-    growth = (large.total / large.distributions) / (small.total / small.distributions)
-    run_growth = (large.factory_run / large.distributions) / (
-        small.factory_run / small.distributions
-    )
-    print(
-        f"  per distribution, {small.distributions} -> {large.distributions}: "
-        f"{growth:.2f}x in all, {run_growth:.2f}x in factory_run"
-    )
+    for line in describe(*measure_sizes(args.small, args.large, args.labs)):
+        print(f"  {line}")
 
 
 if __name__ == "__main__":
