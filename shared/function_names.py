@@ -39,8 +39,12 @@ ENQUEUE_RETIREMENT = "enqueue_retirement"
 TAKE_RUN = "take_run"
 RETIREMENT_QUEUE = "imagefactory-retirements"
 
-# Triggers (issue 6): push webhooks and the schedule
+# Triggers: HTTP, push webhooks (one per provider of shared.webhooks.providers), timers, queues
+HTTP_START_RUN = "http_start_run"
+HTTP_RUN_STATUS = "http_run_status"
 WEBHOOK_GITHUB = "webhook_github"
 WEBHOOK_AZURE_DEVOPS = "webhook_azure_devops"
 WEBHOOK_GITLAB = "webhook_gitlab"
 SCHEDULED_RUN = "scheduled_run"
+ORPHAN_SWEEPER = "orphan_sweeper"
+RETIREMENT_WORKER = "retirement_worker"  # reads RETIREMENT_QUEUE

@@ -1,4 +1,8 @@
-"""Every function an orchestrator calls is registered in function_app.py, as its kind.
+"""Function names are said once: in shared/function_names.py, and registered as their kind.
+
+Every function registered in function_app.py has its constant, and is registered by it,
+never by a string literal (a literal drifts from what the callers and tests name).
+Every function an orchestrator calls is registered in function_app.py, as its kind.
 
 A call to a name the app does not register is never scheduled by the real Durable host:
 the instance stays Running forever, with no error anywhere. So every activity and
@@ -130,6 +134,41 @@ def test_every_constant_of_function_names_is_registered(app: LoadedApp) -> None:
             missing.append(f"{constant} = '{value}'")
     assert not missing, "not registered in function_app.py: " + ", ".join(missing)
     assert not app.unsupported, app.unsupported  # devhost can run every function
+
+
+def test_every_registered_function_has_its_constant(app: LoadedApp) -> None:
+    values = set(constants().values())
+    without = sorted(name for name in registered(app) if name not in values)
+    assert not without, f"registered without a constant in function_names.py: {without}"
+
+
+FUNCTION_CODE = ("triggers", "activities", "orchestrations")
+
+
+def literal_names(source: str) -> list[str]:
+    """The string literals a module passes to `function_name(...)` (a decorator or a call)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        first = node.args[0]
+        if callee == "function_name" and isinstance(first, ast.Constant):
+            found.append(repr(first.value))
+    return found
+
+
+def test_functions_are_registered_by_their_constant_never_by_a_literal() -> None:
+    literals = [
+        f"{path.relative_to(ROOT)}: function_name({name})"
+        for package in FUNCTION_CODE
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in literal_names(path.read_text(encoding="utf-8"))
+    ]
+    assert not literals, "\n".join(literals)
+    source = "@bp.function_name('x')\n@bp.function_name(X)\ndef f(): pass\n"
+    assert literal_names(source) == ["'x'"]  # the scan sees a literal when there is one
 
 
 def test_the_scan_catches_an_unregistered_or_mistyped_call() -> None:

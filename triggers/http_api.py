@@ -25,6 +25,7 @@ from shared.azure import run_queue
 from shared.azure.run_queue import REMEMBER, RunQueueError
 from shared.config.loading import ConfigInvalid
 from shared.config.messages import unknown_images
+from shared.function_names import HTTP_RUN_STATUS, HTTP_START_RUN
 from shared.git.config_source import load_config
 from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
@@ -64,7 +65,7 @@ def error(status: int, code: str, message: str) -> func.HttpResponse:
     )
 
 
-@bp.function_name("http_start_run")
+@bp.function_name(HTTP_START_RUN)
 @bp.route(route="runs", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def http_start_run(
@@ -125,7 +126,7 @@ async def http_start_run(
     return answer(client, req, queued_body(outcome), 202, with_links=True)
 
 
-@bp.function_name("http_run_status")
+@bp.function_name(HTTP_RUN_STATUS)
 @bp.route(route="runs/{instance_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def http_run_status(

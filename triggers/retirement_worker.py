@@ -24,7 +24,7 @@ from azure.core.exceptions import ResourceExistsError
 from shared.azure import clients
 from shared.azure.retirement import InvalidMessage, parse_request, retire
 from shared.config.loading import ConfigInvalid
-from shared.function_names import RETIREMENT_QUEUE
+from shared.function_names import RETIREMENT_QUEUE, RETIREMENT_WORKER
 from shared.git.config_source import load_config
 from shared.settings import get_settings
 from shared.telemetry import run_scope
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 POISON_QUEUE = RETIREMENT_QUEUE + "-poison"  # the name the Functions host uses
 
 
-@bp.function_name("retirement_worker")
+@bp.function_name(RETIREMENT_WORKER)
 @bp.queue_trigger(arg_name="message", queue_name=RETIREMENT_QUEUE, connection="AzureWebJobsStorage")
 def retirement_worker(message: func.QueueMessage) -> None:
     body = message.get_body()

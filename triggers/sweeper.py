@@ -10,6 +10,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.azure.sweep import sweep
+from shared.function_names import ORPHAN_SWEEPER
 from shared.git.config_source import load_config
 from shared.settings import get_settings
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 SWEEP_SCHEDULE = "0 17 * * * *"  # hourly, at 17 minutes past
 
 
-@bp.function_name("orphan_sweeper")
+@bp.function_name(ORPHAN_SWEEPER)
 @bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
 def orphan_sweeper(timer: func.TimerRequest) -> None:
     settings = get_settings()
