@@ -72,6 +72,17 @@ def _kept(declared: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
     return {"name": name} if kind.lower().startswith("secure") else {"name": name, "value": value}
 
 
+def _given_parameters(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parameters an environment is given: a list of name/value pairs."""
+    given = deployment.get("parameters") or []
+    if not isinstance(given, list) or not all(isinstance(p, dict) and p.get("name") for p in given):
+        raise InvalidParameter(
+            "The property 'properties.deploymentProperties.parameters' must be a list of "
+            "name/value pairs."
+        )
+    return given
+
+
 class EnvironmentsBackend:
     """Environments live in the world's registry keyed by `<lab id>/<name>` (lower case)."""
 
@@ -156,43 +167,12 @@ class EnvironmentsBackend:
         if not template_id:
             raise MissingRequiredProperty.of_body("properties.deploymentProperties.armTemplateId")
         source_name, spec = self._template_by_id(lab, str(template_id))
-        given = deployment.get("parameters") or []
-        if not isinstance(given, list) or not all(
-            isinstance(p, dict) and p.get("name") for p in given
-        ):
-            raise InvalidParameter(
-                "The property 'properties.deploymentProperties.parameters' must be a list of "
-                "name/value pairs."
-            )
+        given = _given_parameters(deployment)
         declared = spec.contents.get("parameters") or {}
         values = {
             str(p["name"]): _converted(declared, str(p["name"]), p.get("value")) for p in given
         }
-        sub = self.registry.subscription(lab.subscription)
-        group_name = f"{lab.name}-{name}-{random.randint(100000, 999999)}"
-        group = ResourceGroupState(
-            name=group_name,
-            location=lab.location,
-            tags={"hidden-DevTestLabs-LabUId": lab.unique_identifier},
-        )
-        sub.resource_groups[group_name.lower()] = group
-        try:
-            self.resources.create(
-                lab.subscription,
-                group,
-                name,
-                {
-                    "properties": {
-                        "mode": "Incremental",
-                        "template": spec.contents,
-                        "parameters": {k: {"value": v} for k, v in values.items()},
-                    }
-                },
-                request,
-            )
-        except ArmError:
-            sub.resource_groups.pop(group_name.lower(), None)
-            raise
+        group_name = self._deploy(lab, name, spec, values, request)
         now = self.registry.now()
         env_id = f"{lab.id}/users/{lab_user(lab)}/environments/{name}".lower()
         location = str(body.get("location") or lab.location)
@@ -219,6 +199,38 @@ class EnvironmentsBackend:
         )
         self.registry.world.environments[self._key(lab, name)] = environment
         return environment, operation
+
+    def _deploy(
+        self,
+        lab: LabState,
+        name: str,
+        spec: ArmTemplateSpec,
+        values: dict[str, Any],
+        request: RequestKind,
+    ) -> str:
+        """Deploy the template into a new resource group of the lab's; its name. A
+        deployment refused at once takes its resource group with it."""
+        sub = self.registry.subscription(lab.subscription)
+        group_name = f"{lab.name}-{name}-{random.randint(100000, 999999)}"
+        group = ResourceGroupState(
+            name=group_name,
+            location=lab.location,
+            tags={"hidden-DevTestLabs-LabUId": lab.unique_identifier},
+        )
+        sub.resource_groups[group_name.lower()] = group
+        body = {
+            "properties": {
+                "mode": "Incremental",
+                "template": spec.contents,
+                "parameters": {k: {"value": v} for k, v in values.items()},
+            }
+        }
+        try:
+            self.resources.create(lab.subscription, group, name, body, request)
+        except ArmError:
+            sub.resource_groups.pop(group_name.lower(), None)
+            raise
+        return group_name
 
     def delete(self, lab: LabState, environment: Environment) -> Operation:
         if environment.provisioning_state == "Deleting":

@@ -163,6 +163,45 @@ def _stored(kind: str, value: Any) -> dict[str, Any]:
     return {"type": _TYPES[kind], "value": value}
 
 
+def _incremental_inline_template(props: dict[str, Any]) -> dict[str, Any]:
+    """The template of an Incremental deployment that carries it inline (what the emulator
+    runs: Complete mode and linked templates answer 501)."""
+    mode = str(props.get("mode") or "")
+    if mode.lower() not in ("incremental", "complete"):
+        raise rx.InvalidDeploymentMode(
+            f"The deployment mode '{mode}' is not valid; it must be Incremental or Complete."
+        )
+    if mode.lower() == "complete":
+        raise NotImplementedByEmulator("The emulator does not run Complete mode deployments.")
+    if "templateLink" in props:
+        raise NotImplementedByEmulator(
+            "The emulator does not fetch linked templates; send the template inline."
+        )
+    template = props.get("template")
+    if not isinstance(template, dict):
+        raise MissingRequiredProperty.of_body("properties.template")
+    return template
+
+
+def _scope(
+    subscription: str, group: ResourceGroupState, template: dict[str, Any], values: dict[str, Any]
+) -> Scope:
+    """What the template's expressions see, deployed into `group`."""
+    return Scope(
+        subscription=subscription,
+        resource_group=group.name,
+        location=group.location,
+        parameters=values,
+        variables=dict(template.get("variables") or {}),
+        tags=dict(group.tags),
+    )
+
+
+def _template_hash(template: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    return str(int.from_bytes(digest[:8], "big"))
+
+
 class ResourcesBackend:
     """The rules of Microsoft.Resources deployments over the registry; a lab VM resource
     is created by DevTest Labs' own rules."""
@@ -197,30 +236,10 @@ class ResourcesBackend:
             raise rx.DeploymentActive(
                 f"The deployment '{name}' is still active; wait until it has finished."
             )
-        mode = str(props.get("mode") or "")
-        if mode.lower() not in ("incremental", "complete"):
-            raise rx.InvalidDeploymentMode(
-                f"The deployment mode '{mode}' is not valid; it must be Incremental or Complete."
-            )
-        if mode.lower() == "complete":
-            raise NotImplementedByEmulator("The emulator does not run Complete mode deployments.")
-        if "templateLink" in props:
-            raise NotImplementedByEmulator(
-                "The emulator does not fetch linked templates; send the template inline."
-            )
-        template = props.get("template")
-        if not isinstance(template, dict):
-            raise MissingRequiredProperty.of_body("properties.template")
+        template = _incremental_inline_template(props)
         given = self._given_parameters(props.get("parameters"))
         values = resolve_parameters(template, given)
-        scope = Scope(
-            subscription=subscription,
-            resource_group=group.name,
-            location=group.location,
-            parameters=values,
-            variables=dict(template.get("variables") or {}),
-            tags=dict(group.tags),
-        )
+        scope = _scope(subscription, group, template, values)
         now = self.registry.now()
         deployment_id = (
             f"/subscriptions/{subscription}/resourceGroups/{group.name}"
@@ -232,7 +251,7 @@ class ResourcesBackend:
             PROVIDER, group.location, "deploy", deployment_id, subscription
         )
         declared = template.get("parameters") or {}
-        digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+        seconds = self.registry.scenario.durations.resource_deploy
         deployment = Deployment(
             id=deployment_id,
             name=name,
@@ -241,14 +260,11 @@ class ResourcesBackend:
             mode="Incremental",
             template=template,
             parameters={n: _stored(_declared_type(declared[n], n), v) for n, v in values.items()},
-            template_hash=str(int.from_bytes(digest[:8], "big")),
+            template_hash=_template_hash(template),
             correlation_id=str(uuid.uuid4()),
             started=now,
             ready_at=now
-            + dt.timedelta(
-                seconds=self.registry.scenario.durations.resource_deploy
-                * self.registry.faults.slow_factor(request)
-            ),
+            + dt.timedelta(seconds=seconds * self.registry.faults.slow_factor(request)),
             outputs=outputs,
             output_error=output_error,
             operation_id=operation.id,
