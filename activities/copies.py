@@ -31,7 +31,6 @@ from shared.run.payloads import (
     LabCopyRequest,
     LabelRequest,
     OperationRef,
-    OperationStatus,
 )
 
 bp = df.Blueprint()
@@ -41,10 +40,6 @@ def _at(ref: BlobRef) -> blobs.BlobAt:
     return blobs.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
 
 
-def _status(state: blobs.CopyState) -> dict[str, Any]:
-    return CopyStatus(state=state.state, progress=state.progress, detail=state.detail).model_dump(
-        mode="json"
-    )
 
 
 @bp.function_name(START_CAPTURE)
@@ -68,10 +63,13 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     blob = _at(watch.blob)
     state = blobs.copy_state(blob)
     if state.state != "missing":
-        return _status(state)
+        return state.model_dump(mode="json")
     grant = operations.operation_state(watch.grant.subscription, watch.grant.url)
     if grant.state == "running":
-        return CopyStatus(state="granting", detail="disk access is being granted").model_dump()
+        granting = CopyStatus(
+            state="granting", detail="disk access is being granted", retry_after=grant.retry_after
+        )
+        return granting.model_dump(mode="json")
     if grant.state == "failed":
         return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}").model_dump()
     source = disks.disk_read_url(watch.grant.subscription, watch.grant.url)
@@ -97,8 +95,7 @@ def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
 @run_scoped
 def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = OperationRef.model_validate(payload)
-    state = operations.operation_state(ref.subscription, ref.url)
-    return OperationStatus(state=state.state, detail=state.detail).model_dump()
+    return operations.operation_state(ref.subscription, ref.url).model_dump(mode="json")
 
 
 @bp.function_name(LABEL_CATALOG)
@@ -125,7 +122,7 @@ def start_lab_copy(payload: dict[str, Any]) -> str:
 @bp.activity_trigger(input_name="payload")
 @run_scoped
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
-    return _status(blobs.copy_state(_at(BlobRef.model_validate(payload))))
+    return blobs.copy_state(_at(BlobRef.model_validate(payload))).model_dump(mode="json")
 
 
 @bp.function_name(DELETE_BLOB)

@@ -35,9 +35,9 @@ def create_custom_image(payload: dict[str, Any]) -> str:
 @bp.function_name(CUSTOM_IMAGE_STATUS)
 @bp.activity_trigger(input_name="payload")
 @run_scoped
-def custom_image_status(payload: dict[str, Any]) -> str:
+def custom_image_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = ImageRef.model_validate(payload)
-    return images.image_state(ref.lab, ref.name)
+    return images.image_state(ref.lab, ref.name).model_dump(mode="json")
 
 
 @bp.function_name(DELETE_IMAGE)

@@ -13,7 +13,7 @@ from shared.azure import vms
 from shared.azure.errors import reason
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
 from shared.model.arm_ids import parse_lab_id
-from shared.run.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef, VmStatus
+from shared.run.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef
 
 bp = df.Blueprint()
 
@@ -65,15 +65,7 @@ def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
 @run_scoped
 def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = VmRef.model_validate(payload)
-    state = vms.vm_state(ref.lab, ref.name)
-    return VmStatus(
-        state=state.state,
-        detail=state.detail,
-        artifacts_applied=state.artifacts_applied,
-        artifacts_total=state.artifacts_total,
-        power_state=state.power_state,
-        artifact_failed=state.artifact_failed,
-    ).model_dump(mode="json")
+    return vms.vm_state(ref.lab, ref.name).model_dump(mode="json")
 
 
 @bp.function_name(DELETE_VM)

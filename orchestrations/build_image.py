@@ -1,12 +1,19 @@
-"""build_image: an ordered list of steps, as Packer's builders run them: create the build
-VM and wait for its artifacts, deallocate it (Azure reads an OS disk only from a
-deallocated VM), capture its disk into the catalog; then start the VM's deletion whatever
-happened, run the optional test gate, and only then label the catalog blob: an unlabelled
-blob is not a version, so a failed build removes it.
+"""build_image: an ordered list of steps, as Packer's builders run them, each with the
+clean-up it needs, run in reverse order whatever happened:
+
+1. create the build VM and wait for its artifacts   (clean-up: start the VM's deletion)
+2. deallocate it (Azure reads an OS disk only from a deallocated VM)
+3. capture its disk into the catalog                (clean-up: on failure, remove the blob)
+4. release the build VM: start its deletion now, off the critical path
+5. the optional test gate
+6. label the catalog blob: an unlabelled blob is not a version
 
 It returns as soon as the image is released (labelled) or its failure is known, with the
 VM deletion it started: the run confirms that deletion beside its other work
-(confirm_vm_deleted) and does not report done before it has.
+(confirm_vm_deleted) and does not report done before it has. Each step's start and end,
+from the orchestration's clock, are the result's spans; the label records their seconds
+with the version, and the next run's monitors sleep about that long before their first
+read.
 
 It never raises: the result says which step failed and why, so one image failing does
 not fail the run.
@@ -15,13 +22,13 @@ not fail the run.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, Waited, best_effort, call, monitor
+from orchestrations.steps import Orchestration, Patience, Waited, best_effort, call, monitor
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
@@ -40,6 +47,7 @@ from shared.function_names import (
     VM_STATUS,
 )
 from shared.model import naming, tags
+from shared.model.text import first_line
 from shared.planning import catalog
 from shared.run.payloads import (
     BlobRef,
@@ -52,40 +60,96 @@ from shared.run.payloads import (
     CreatedVm,
     ImageRef,
     ImageRequest,
+    ImageStatus,
     LabelRequest,
     OperationRef,
     OperationStatus,
     StepResult,
+    StepSeconds,
     VmDeletion,
     VmRef,
     VmStatus,
 )
+from shared.run.timeline import StepSpan
 from shared.telemetry import run_id_of
 
 bp = df.Blueprint()
 
-DONE_VM = ("ready", "failed", "missing")
-DONE_COPY = ("success", "failed", "missing")
-DONE_IMAGE = ("succeeded", "failed", "canceled", "missing")
 GRANT_MARGIN_SECONDS = 600
+CREATE_VM, DEALLOCATE, CAPTURE, RELEASE_VM, TEST_GATE, LABEL = (
+    "create build VM",
+    "deallocate build VM",
+    "capture disk",
+    "delete build VM",
+    "test gate",
+    "label catalog",
+)
+# The steps whose seconds are stored with the version, by StepSeconds' names.
+MEASURED = {
+    CREATE_VM: "vm_create",
+    DEALLOCATE: "deallocate",
+    CAPTURE: "disk_copy",
+    TEST_GATE: "test_gate",
+}
+
+Outcome = Generator[Any, Any, StepResult | None]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a build: its name in the custom status, and the work (None: done)."""
+    """One step of a build: its name (in the custom status, the spans and the report), its
+    work (None: done; else the failure), and its clean-up, given the build's outcome."""
 
     name: str
-    run: Callable[[], Orchestration]
+    run: Callable[[], Outcome]
+    cleanup: Callable[[StepResult | None], Orchestration] | None = None
 
 
-def _run_steps(context: df.DurableOrchestrationContext, steps: list[Step], vm: VmRef) -> Any:
-    """Run steps in order until one fails; its failure, or None."""
-    for step in steps:
-        context.set_custom_status({"step": step.name, "vm": vm.name})
-        result = yield from step.run()
-        if result is not None:
-            return result
-    return None
+@dataclass
+class Steps:
+    """Runs steps in order until one fails, then the clean-ups of every step that started,
+    in reverse order; a clean-up run early (`cleanup_now`) is not run again."""
+
+    context: df.DurableOrchestrationContext
+    job: BuildInput
+    vm: VmRef
+    spans: list[StepSpan] = field(default_factory=list)
+    _started: list[Step] = field(default_factory=list)
+    _cleaned: set[str] = field(default_factory=set)
+
+    def run(self, steps: list[Step]) -> Outcome:
+        result: StepResult | None = None
+        for step in steps:
+            self.context.set_custom_status({"step": step.name, "vm": self.vm.name})
+            self._started.append(step)
+            begin = self.context.current_utc_datetime
+            try:
+                result = yield from step.run()
+            except Exception as exc:  # a step's own failure, never the orchestration's
+                result = _failed(self.job, step.name, exc)
+            end = self.context.current_utc_datetime
+            self.spans.append(StepSpan(name=step.name, start=begin, end=end))
+            if result is not None:
+                break
+        for step in reversed(self._started):
+            yield from self.cleanup_now(step.name, result)
+        return result
+
+    def cleanup_now(self, name: str, result: StepResult | None = None) -> Orchestration:
+        step = next((s for s in self._started if s.name == name), None)
+        if step is None or step.cleanup is None or name in self._cleaned:
+            return None
+        self._cleaned.add(name)
+        yield from step.cleanup(result)
+        return None
+
+    def seconds(self) -> StepSeconds:
+        """How long the measured steps took."""
+        took: dict[str, float] = {}
+        for span in self.spans:
+            if span.name in MEASURED:
+                took[MEASURED[span.name]] = took.get(MEASURED[span.name], 0.0) + span.seconds
+        return StepSeconds.model_validate(took)
 
 
 @bp.function_name(BUILD_IMAGE)
@@ -101,46 +165,48 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         catalog=True,
     )
     warnings: list[str] = []
+    deletion: list[VmDeletion | None] = []  # the build VM's, once its deletion started
+    steps = Steps(context, job, vm)
 
-    def label() -> Orchestration:
-        now = context.current_utc_datetime
-        minutes = (now - started).total_seconds() / 60
-        metadata = catalog.metadata(build, job.factory_id, job.commit, now, minutes)
-        try:
-            yield call(
-                context, LABEL_CATALOG, LabelRequest(blob=blob, metadata=metadata).model_dump()
-            )
-        except Exception as exc:
-            return _failed(job, "label catalog", exc)
+    def delete_vm(_: StepResult | None) -> Orchestration:
+        deletion.append((yield from _start_delete(context, job, vm)))
+
+    def remove_unlabelled(result: StepResult | None) -> Orchestration:
+        if result is not None:  # an unlabelled capture is no version: remove it
+            yield from best_effort(context, DELETE_BLOB, blob.model_dump())
+
+    def release_vm() -> Outcome:
+        yield from steps.cleanup_now(CREATE_VM)
         return None
 
-    result = yield from _run_steps(
-        context,
+    def label() -> Outcome:
+        now = context.current_utc_datetime
+        minutes = (now - started).total_seconds() / 60
+        measured = steps.seconds().known()
+        metadata = catalog.metadata(build, job.factory_id, job.commit, now, minutes, measured)
+        yield call(context, LABEL_CATALOG, LabelRequest(blob=blob, metadata=metadata).model_dump())
+        return None
+
+    gate = [Step(TEST_GATE, lambda: _test_gate(context, job, blob, warnings))]
+    result = yield from steps.run(
         [
             Step(
-                "create build VM",
+                CREATE_VM,
                 lambda: _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image),
+                delete_vm,
             ),
-            Step("deallocate build VM", lambda: _deallocate(context, job, vm)),
-            Step("capture", lambda: _capture(context, job, vm, blob)),
-        ],
-        vm,
+            Step(DEALLOCATE, lambda: _deallocate(context, job, vm)),
+            Step(CAPTURE, lambda: _capture(context, job, vm, blob), remove_unlabelled),
+            Step(RELEASE_VM, release_vm),
+            *(gate if job.test_artifacts else []),
+            Step(LABEL, label),
+        ]
     )
-    # The build VM goes away whatever happened above: success, failure or timeout. Only
-    # its start is waited for here; the run confirms it beside the image's distribution.
-    context.set_custom_status({"step": "delete build VM", "vm": vm.name})
-    deletion = yield from _start_delete(context, job, vm)
     if result is None:
-        gate = [Step("test gate", lambda: _test_gate(context, job, blob, warnings))]
-        result = yield from _run_steps(
-            context, [*(gate if job.test_artifacts else []), Step("label catalog", label)], vm
-        )
-    if result is not None:  # an unlabelled capture is no version: remove it
-        yield from best_effort(context, DELETE_BLOB, blob.model_dump())
-    else:
         result = StepResult(family=build.family, version=build.version, ok=True)
     outcome = BuildOutcome(
-        result=result.model_copy(update={"warnings": warnings}), deletion=deletion
+        result=result.model_copy(update={"warnings": warnings, "spans": steps.spans}),
+        deletion=deletion[0] if deletion else None,
     )
     return outcome.model_dump(mode="json")
 
@@ -160,9 +226,9 @@ def confirm_vm_deleted(context: df.DurableOrchestrationContext) -> Orchestration
             context,
             VM_STATUS,
             vm.model_dump(),
-            lambda s: s["state"] == "missing",
-            deletion.timeout_seconds,
-            deletion.poll_seconds,
+            VmStatus.model_validate,
+            lambda s: s.state == "missing",
+            Patience(deletion.timeout_seconds, deletion.poll_seconds),
         )
     except Exception:
         return [_not_deleted(vm)]
@@ -241,10 +307,11 @@ def _provision(
         created = yield from _create_when_room(context, job, request)
         if created.outcome == "refused":
             return _failed(job, step, f"no room for the VM in time: {created.detail}")
-        waited = yield from _watch(context, job, vm, lambda s: s["state"] in DONE_VM)
+        expected = job.expected.vm_create if role == "build" else 0.0
+        waited = yield from _watch(context, job, vm, lambda s: s.settled, expected)
     except Exception as exc:
         return _failed(job, step, exc)
-    status = VmStatus.model_validate(waited.status)
+    status = waited.status
     if waited.timed_out:
         return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
     if status.artifact_failed:
@@ -296,14 +363,11 @@ def _deallocate(
             return None
         yield call(context, STOP_VM, vm.model_dump())
         waited = yield from _watch(
-            context,
-            job,
-            vm,
-            lambda s: s["state"] != "ready" or VmStatus.model_validate(s).deallocated,
+            context, job, vm, lambda s: s.state != "ready" or s.deallocated, job.expected.deallocate
         )
     except Exception as exc:
         return _failed(job, step, exc)
-    status = VmStatus.model_validate(waited.status)
+    status = waited.status
     if waited.timed_out or not status.deallocated:
         return _failed(job, step, f"the VM was not deallocated ({status.detail})")
     return None
@@ -323,15 +387,15 @@ def _capture(
             context,
             CAPTURE_STATUS,
             watch.model_dump(),
-            lambda s: s["state"] in DONE_COPY,
-            job.timeouts.disk_copy,
-            job.poll_seconds,
+            CopyStatus.model_validate,
+            lambda s: s.settled,
+            Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy),
         )
     except Exception as exc:
         yield from _revoke(context, job, request)
         return _failed(job, "capture disk", exc)
     yield from _revoke(context, job, request)
-    status = CopyStatus.model_validate(waited.status)
+    status = waited.status
     if waited.timed_out:
         return _failed(job, "capture disk", f"the disk copy timed out at {status.progress}")
     if status.state != "success":
@@ -351,9 +415,9 @@ def _revoke(
             context,
             OPERATION_STATUS,
             OperationRef.model_validate(started).model_dump(),
-            lambda s: s["state"] != "running",
-            job.timeouts.vm_delete,
-            job.poll_seconds,
+            OperationStatus.model_validate,
+            lambda s: s.settled,
+            Patience(job.timeouts.vm_delete, job.poll_seconds),
         )
     except Exception:
         return False
@@ -389,16 +453,16 @@ def _test_gate(
             context,
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
-            lambda s: s in DONE_IMAGE,
-            job.timeouts.image_create,
-            job.poll_seconds,
+            ImageStatus.model_validate,
+            lambda s: s.settled,
+            Patience(job.timeouts.image_create, job.poll_seconds),
         )
     except Exception as exc:
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
         return _failed(job, "test gate", exc)
-    if waited.timed_out or waited.status != "succeeded":
+    if waited.timed_out or waited.status.state != "succeeded":
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
-        return _failed(job, "test gate", f"the gate image ended {waited.status}")
+        return _failed(job, "test gate", f"the gate image ended {waited.status.state}")
     test_vm = _vm(context, job, job.test_vm_name)
     gate_job = job.model_copy(
         update={
@@ -430,9 +494,9 @@ def _delete_vm(
             context,
             VM_STATUS,
             vm.model_dump(),
-            lambda s: s["state"] == "missing",
-            job.timeouts.vm_delete,
-            job.poll_seconds,
+            VmStatus.model_validate,
+            lambda s: s.state == "missing",
+            Patience(job.timeouts.vm_delete, job.poll_seconds),
         )
     except Exception:
         return False
@@ -443,18 +507,20 @@ def _watch(
     context: df.DurableOrchestrationContext,
     job: BuildInput,
     vm: VmRef,
-    done: Any,
-) -> Orchestration:
+    done: Callable[[VmStatus], bool],
+    expected: float = 0.0,
+) -> Generator[Any, Any, Waited[VmStatus]]:
     """Monitor a VM for the create and artifacts time the job allows."""
     limit = job.timeouts.vm_create + job.timeouts.artifacts
-    waited: Waited = yield from monitor(
-        context, VM_STATUS, vm.model_dump(), done, limit, job.poll_seconds
+    patience = Patience(limit, job.poll_seconds, expected)
+    waited: Waited[VmStatus] = yield from monitor(
+        context, VM_STATUS, vm.model_dump(), VmStatus.model_validate, done, patience
     )
     return waited
 
 
 def _failed(job: BuildInput, step: str, reason: object) -> StepResult:
-    text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    text = first_line(reason, type(reason).__name__)
     return StepResult(
         family=job.build.family, version=job.build.version, ok=False, step=step, reason=text
     )

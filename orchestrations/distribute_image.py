@@ -11,7 +11,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Job, Orchestration, best_effort, bounded, call, monitor
+from orchestrations.steps import Job, Orchestration, Patience, best_effort, bounded, call, monitor
 from shared.function_names import (
     CREATE_CUSTOM_IMAGE,
     CUSTOM_IMAGE_STATUS,
@@ -23,6 +23,7 @@ from shared.function_names import (
     START_LAB_COPY,
 )
 from shared.model import naming
+from shared.model.text import first_line
 from shared.run.payloads import (
     BlobRef,
     CopyStatus,
@@ -30,11 +31,15 @@ from shared.run.payloads import (
     DistributeInput,
     ImageRef,
     ImageRequest,
+    ImageStatus,
     LabCopyRequest,
     StepResult,
 )
+from shared.run.timeline import StepSpan
 
 bp = df.Blueprint()
+
+COPY, CREATE_IMAGE = "copy VHD", "create custom image"  # the steps, as the report names them
 
 
 @bp.function_name(DISTRIBUTE_IMAGE)
@@ -55,6 +60,16 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
     image = ImageRef(lab=dist.lab, name=dist.image_name, factory_id=job.factory_id)
     copied_blob = destination.model_dump()
 
+    spans: list[StepSpan] = []
+    began = context.current_utc_datetime
+
+    def span(name: str) -> None:
+        """The step that began at `began` ended now; the next begins."""
+        nonlocal began
+        now = context.current_utc_datetime
+        spans.append(StepSpan(name=name, lab=dist.lab, start=began, end=now))
+        began = now
+
     def result(step: str = "", reason: str = "") -> dict[str, object]:
         outcome = StepResult(
             family=dist.family,
@@ -63,6 +78,7 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             ok=not step,
             step=step,
             reason=reason,
+            spans=spans,
         )
         return outcome.model_dump(mode="json")
 
@@ -73,18 +89,20 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             context,
             LAB_COPY_STATUS,
             copied_blob,
-            lambda s: s["state"] in ("success", "failed", "missing"),
-            job.timeouts.disk_copy,
-            job.poll_seconds,
+            CopyStatus.model_validate,
+            lambda s: s.settled,
+            Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy),
         )
     except Exception as exc:
+        span(COPY)
         yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result("copy VHD", _first_line(exc))
-    status = CopyStatus.model_validate(copied.status)
+        return result(COPY, first_line(exc))
+    span(COPY)
+    status = copied.status
     if copied.timed_out or status.state != "success":
         yield from best_effort(context, DELETE_BLOB, copied_blob)
         reason = f"timed out at {status.progress}" if copied.timed_out else status.detail
-        return result("copy VHD", reason or status.state)
+        return result(COPY, reason or status.state)
 
     context.set_custom_status({"step": "create image", "lab": dist.lab})
     request = ImageRequest(
@@ -102,19 +120,22 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             context,
             CUSTOM_IMAGE_STATUS,
             image.model_dump(),
-            lambda s: s in ("succeeded", "failed", "canceled", "missing"),
-            job.timeouts.image_create,
-            job.poll_seconds,
+            ImageStatus.model_validate,
+            lambda s: s.settled,
+            Patience(job.timeouts.image_create, job.poll_seconds, job.expected.image_create),
         )
     except Exception as exc:
+        span(CREATE_IMAGE)
         yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result("create custom image", _first_line(exc))
+        return result(CREATE_IMAGE, first_line(exc))
+    span(CREATE_IMAGE)
     yield from best_effort(context, DELETE_BLOB, copied_blob)
-    if created.timed_out or created.status != "succeeded":
+    state = created.status.state
+    if created.timed_out or state != "succeeded":
         # An image in an unknown or failed state is removed rather than left half-made.
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
-        reason = "timed out" if created.timed_out else f"the image ended {created.status}"
-        return result("create custom image", reason)
+        reason = "timed out" if created.timed_out else f"the image ended {state}"
+        return result(CREATE_IMAGE, reason)
     return result()
 
 
@@ -147,12 +168,7 @@ def distribute_batch(context: df.DurableOrchestrationContext) -> Orchestration:
             lab=dist.lab,
             ok=False,
             step="orchestration",
-            reason=str(value).strip().splitlines()[0] if str(value).strip() else "failed",
+            reason=first_line(value, "failed"),
         )
         outcomes.append(failed.model_dump(mode="json"))
     return outcomes
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

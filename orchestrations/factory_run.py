@@ -35,6 +35,7 @@ from shared.function_names import (
     RESOLVE_GALLERY,
     RUN_STATUSES,
 )
+from shared.model.text import first_line
 from shared.planning.capacity import Capacity
 from shared.planning.inventory import Inventory, LabInventory
 from shared.planning.plan import Distribution
@@ -90,7 +91,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     try:
         inventory, capacity = yield from _inventory(context, factory)
     except Exception as exc:  # without the catalog nothing can be planned safely
-        warning = f"the inventory could not be read, nothing was done: {exc}".splitlines()[0]
+        warning = first_line(f"the inventory could not be read, nothing was done: {exc}")
         return progress.finish(report.model_copy(update={"warnings": [warning]}))
 
     # 3. plan
@@ -103,8 +104,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
         return progress.finish(report)
 
     # 4. schedule: every build and copy starts the moment what it needs is released
-    inputs = JobInputs(factory, pace, plan, context.instance_id)
     estimates = Estimates.learned(inventory.catalog, pace.time_scale)
+    inputs = JobInputs(factory, pace, plan, context.instance_id, estimates)
     scheduler = Scheduler(
         jobs_of(
             plan, factory.settings.factory_lab, estimates, build_demands(factory, plan, capacity)
@@ -124,7 +125,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
             batch = RetirementBatch(messages=messages)
             queued = yield call(context, ENQUEUE_RETIREMENT, batch.model_dump(mode="json"))
     except Exception as exc:
-        warnings.append(f"retirement was not queued: {exc}".splitlines()[0])
+        warnings.append(first_line(f"retirement was not queued: {exc}"))
     try:
         cleanups = [
             call(
@@ -139,7 +140,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
         if cleanups:
             yield context.task_all(cleanups)
     except Exception as exc:
-        warnings.append(f"expired build VMs were not all deleted: {exc}".splitlines()[0])
+        warnings.append(first_line(f"expired build VMs were not all deleted: {exc}"))
 
     # 6. report
     report = report.model_copy(update={**ledger.report(warnings), "retirements_queued": queued})
@@ -295,4 +296,4 @@ def _batch_results(value: Any, members: list[Distribution]) -> list[StepResult]:
 def _warnings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(w) for w in value]
-    return [f"a build VM's deletion was not confirmed: {value}".splitlines()[0]]
+    return [first_line(f"a build VM's deletion was not confirmed: {value}")]

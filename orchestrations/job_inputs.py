@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from orchestrations.job_scheduler import JobId, Kind, distributions_of
+from orchestrations.job_scheduler import Estimates, JobId, Kind, distributions_of
 from shared.config.models import Factory
 from shared.model import naming, tags
 from shared.planning.definition_hash import effective_artifacts
 from shared.planning.plan import Build, Distribution, Plan
 from shared.run.payloads import BuildInput, DistributeBatch, DistributeInput, Pace, StepSeconds
+
+EXPECTED_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class JobInputs:
     pace: Pace
     plan: Plan
     instance_id: str  # the factory run's: each job's instance id derives from it
+    estimates: Estimates = field(default_factory=Estimates)
     _builds: dict[str, Build] = field(init=False, repr=False)
     _distributions: dict[tuple[str, str, str], Distribution] = field(init=False, repr=False)
 
@@ -68,6 +71,7 @@ class JobInputs:
                 test_gate=pace.timeout_seconds(timeouts.test_gate),
                 vm_delete=pace.timeout_seconds(timeouts.vm_create),
             ),
+            expected=self.expected(build.family),
             vm_ttl_hours=timeouts.build_vm_ttl_hours,
             poll_seconds=pace.poll_seconds,
         )
@@ -89,8 +93,20 @@ class JobInputs:
                 disk_copy=self.pace.timeout_seconds(timeouts.disk_copy),
                 image_create=self.pace.timeout_seconds(timeouts.image_create),
             ),
+            # The catalog copy of this version took about what a copy of it takes.
+            expected=StepSeconds(disk_copy=self.expected(dist.family).disk_copy),
             poll_seconds=self.pace.poll_seconds,
         )
+
+    def expected(self, family: str) -> StepSeconds:
+        """How long each step of the family's work is expected to take: a little less than
+        its last build's (a monitor's first read then lands just before the end); nothing
+        on a first run (the monitors poll from the start)."""
+        learned = self.estimates.seconds(family)
+        known = {
+            k: v * EXPECTED_FRACTION for k, v in learned.items() if k in StepSeconds.model_fields
+        }
+        return StepSeconds.model_validate(known)
 
     def batch(self, job: JobId, concurrency: int) -> DistributeBatch:
         """A batch's copies, each with its own instance id, `concurrency` at a time."""

@@ -93,18 +93,32 @@ class Limits:
 
 @dataclass(frozen=True)
 class Estimates:
-    """Minutes a step is expected to take: what a family's last build took, else a default."""
+    """How long steps are expected to take: what a family's last build took, else a default.
+
+    `build` and `copy` are minutes as configured (the critical-path order); `steps` each
+    step's seconds as the last build's orchestration clock saw them (the monitors' sleeps).
+    A family's copy is estimated from its last capture: the same VHD, copied server-side.
+    """
 
     build: float = 90.0
     copy: float = 20.0
     per_family: Mapping[str, float] = field(default_factory=dict)  # builds, by family
+    copies: Mapping[str, float] = field(default_factory=dict)  # copies, by family
+    steps: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # by family
 
     def of_build(self, family: str) -> float:
         return self.per_family.get(family, self.build)
 
+    def of_copy(self, family: str) -> float:
+        return self.copies.get(family, self.copy)
+
+    def seconds(self, family: str) -> Mapping[str, float]:
+        """The family's last build's seconds per step (StepSeconds' names); empty: unknown."""
+        return self.steps.get(family, {})
+
     @classmethod
     def learned(cls, catalog: Iterable[CatalogEntry], time_scale: float = 1.0) -> Estimates:
-        """Each family's newest recorded build duration, in configured minutes (a run whose
+        """Each family's newest recorded durations, in configured minutes (a run whose
         timeouts are scaled, as in the local world, records scaled minutes)."""
         newest: dict[str, CatalogEntry] = {}
         for entry in catalog:
@@ -114,8 +128,15 @@ class Estimates:
             if known is None or (entry.created, entry.version) > (known.created, known.version):
                 newest[entry.family] = entry
         scale = time_scale if time_scale > 0 else 1.0
+        entries = sorted(newest.items())
         return cls(
-            per_family={f: (e.build_minutes or 0.0) / scale for f, e in sorted(newest.items())}
+            per_family={f: (e.build_minutes or 0.0) / scale for f, e in entries},
+            copies={
+                f: e.step_seconds["disk_copy"] / 60 / scale
+                for f, e in entries
+                if "disk_copy" in e.step_seconds
+            },
+            steps={f: dict(e.step_seconds) for f, e in entries if e.step_seconds},
         )
 
 
@@ -153,14 +174,21 @@ def jobs_of(
         if d.lab.lower() == factory_lab.lower():
             job = JobId(Kind.DISTRIBUTE, d.family, d.version, lab=d.lab)
             feeds[(d.family, d.version)] = job
-            specs.append(JobSpec(job, Pool.COPIES, built, group, estimates.copy))
+            specs.append(JobSpec(job, Pool.COPIES, built, group, estimates.of_copy(d.family)))
         else:
             batch = JobId(Kind.BATCH, d.family, d.version, subscription=group)
             batches.setdefault(batch, []).append(d)
     for batch, members in batches.items():
         built = (builds[batch.family],) if members[0].after_build and batch.family in builds else ()
         specs.append(
-            JobSpec(batch, Pool.COPIES, built, batch.subscription, estimates.copy, len(members))
+            JobSpec(
+                batch,
+                Pool.COPIES,
+                built,
+                batch.subscription,
+                estimates.of_copy(batch.family),
+                len(members),
+            )
         )
     for b in plan.builds:
         needs: tuple[JobId, ...] = ()

@@ -6,10 +6,10 @@ All of it is deterministic: time comes from the context, waiting is durable time
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator, Hashable, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import azure.durable_functions as df
 
@@ -20,6 +20,7 @@ from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_id_of
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=4)
 
 Orchestration = Generator[Any, Any, Any]
+S = TypeVar("S")
 
 
 def call(context: df.DurableOrchestrationContext, name: str, payload: Any) -> Any:
@@ -31,32 +32,77 @@ def call(context: df.DurableOrchestrationContext, name: str, payload: Any) -> An
 
 
 @dataclass(frozen=True)
-class Waited:
+class Waited(Generic[S]):
     """The last status a monitor read, and whether the deadline passed first."""
 
-    status: Any
+    status: S
     timed_out: bool
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How a monitor waits for one long operation.
+
+    Up to `timeout_seconds`, as configured. With no expectation it reads at once and then
+    every `poll_seconds`. Expecting the operation to take `expected_seconds` (learned from
+    the family's last build), it sleeps until then, reads, and reads again after a
+    quarter of the poll interval, doubling up to the interval: an operation that ends as
+    expected costs one or two reads. Expectations shorter than two intervals are not used,
+    so a monitor never reads more often than one that polls from the start. A status that
+    carries the service's Retry-After waits that long instead.
+    """
+
+    timeout_seconds: float
+    poll_seconds: float
+    expected_seconds: float = 0.0
+
+    @property
+    def first_sleep(self) -> float:
+        """Seconds before the first read."""
+        expected = min(self.expected_seconds, self.timeout_seconds)
+        return expected if expected >= 2 * self.poll_seconds else 0.0
+
+    def intervals(self) -> Iterator[float]:
+        """Seconds between one read and the next, in order."""
+        interval = self.poll_seconds / 4 if self.first_sleep else self.poll_seconds
+        while True:
+            yield interval
+            interval = min(self.poll_seconds, interval * 2)
+
+    def read_times(self, seconds: float) -> list[float]:
+        """When the reads of an operation that takes `seconds` happen (seconds from the
+        start; Retry-After aside)."""
+        times = [self.first_sleep]
+        intervals = self.intervals()
+        while times[-1] < min(seconds, self.timeout_seconds):
+            times.append(min(self.timeout_seconds, times[-1] + next(intervals)))
+        return times
 
 
 def monitor(
     context: df.DurableOrchestrationContext,
     activity: str,
     payload: Any,
-    done: Callable[[Any], bool],
-    timeout_seconds: float,
-    poll_seconds: float,
-) -> Generator[Any, Any, Waited]:
-    """Poll `activity` until `done(status)`, sleeping on durable timers, up to a deadline."""
-    deadline = context.current_utc_datetime + timedelta(seconds=timeout_seconds)
+    parse: Callable[[Any], S],
+    done: Callable[[S], bool],
+    patience: Patience,
+) -> Generator[Any, Any, Waited[S]]:
+    """Read `activity`'s status (parsed once, typed) until `done`, sleeping on durable
+    timers, up to the deadline."""
+    start = context.current_utc_datetime
+    deadline = start + timedelta(seconds=patience.timeout_seconds)
+    if patience.first_sleep:
+        yield context.create_timer(start + timedelta(seconds=patience.first_sleep))
+    intervals = patience.intervals()
     while True:
-        status = yield call(context, activity, payload)
+        status = parse((yield call(context, activity, payload)))
         if done(status):
             return Waited(status, timed_out=False)
         now = context.current_utc_datetime
         if now >= deadline:
             return Waited(status, timed_out=True)
-        wake = min(deadline, now + timedelta(seconds=poll_seconds))
-        yield context.create_timer(wake)
+        after = getattr(status, "retry_after", None) or next(intervals)
+        yield context.create_timer(min(deadline, now + timedelta(seconds=after)))
 
 
 @dataclass(frozen=True)

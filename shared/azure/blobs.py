@@ -22,6 +22,7 @@ from azure.storage.blob import BlobClient, BlobSasPermissions, UserDelegationKey
 
 from shared.azure import clients, labs
 from shared.azure.labs import Lab
+from shared.run.payloads import CopyStatus
 from shared.settings import get_settings
 
 RELEASED = "released"  # metadata of a blob truncated instead of deleted
@@ -160,30 +161,25 @@ def _released(props: Any) -> bool:
     return bool((props.metadata or {}).get(RELEASED)) or not props.size
 
 
-@dataclass(frozen=True)
-class CopyState:
-    state: str  # "pending" | "success" | "failed" | "missing"
-    progress: str = ""
-    detail: str = ""
-
-
-def copy_state(blob: BlobAt) -> CopyState:
+def copy_state(blob: BlobAt) -> CopyStatus:
     client = _client(blob)
     try:
         props = client.get_blob_properties()
     except ResourceNotFoundError:
-        return CopyState("missing", detail=f"blob {blob.name} does not exist")
+        return CopyStatus(state="missing", detail=f"blob {blob.name} does not exist")
     if _released(props):
-        return CopyState("missing", detail=f"blob {blob.name} was released")
+        return CopyStatus(state="missing", detail=f"blob {blob.name} was released")
     copy = props.copy
     if copy is None or not copy.id:
-        return CopyState("success")
+        return CopyStatus(state="success")
     status = (copy.status or "").lower()
+    progress = copy.progress or ""
     if status == "success":
-        return CopyState("success", copy.progress or "")
+        return CopyStatus(state="success", progress=progress)
     if status in ("failed", "aborted"):
-        return CopyState("failed", copy.progress or "", copy.status_description or status)
-    return CopyState("pending", copy.progress or "")
+        detail = copy.status_description or status
+        return CopyStatus(state="failed", progress=progress, detail=detail)
+    return CopyStatus(state="pending", progress=progress)
 
 
 def set_blob_metadata(blob: BlobAt, metadata: dict[str, str]) -> None:

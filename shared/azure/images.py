@@ -12,6 +12,7 @@ from shared.azure.blobs import BlobAt, blob_url
 from shared.azure.labs import Lab
 from shared.config.models import OsType
 from shared.model import tags
+from shared.run.payloads import ImageStatus
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,14 @@ def begin_create_image_from_vhd(spec: ImageSpec) -> str:
     return "created"
 
 
-def image_state(lab_id: str, name: str) -> str:
+def image_state(lab_id: str, name: str) -> ImageStatus:
     """`succeeded`, `failed`, `missing`, or the provisioning state while it runs."""
     lab = Lab.of(lab_id)
     try:
         image = lab.client.custom_images.get(lab.group, lab.name, name)
     except ResourceNotFoundError:
-        return "missing"
-    return str(image.provisioning_state or "succeeded").lower()
+        return ImageStatus(state="missing")
+    return ImageStatus(state=str(image.provisioning_state or "succeeded").lower())
 
 
 def begin_delete_image(lab_id: str, name: str, factory_id: str) -> bool:

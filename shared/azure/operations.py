@@ -7,7 +7,6 @@ A begin call runs with `polling=False` and a hook that keeps the response's head
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -16,6 +15,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from shared.azure import clients
+from shared.run.payloads import OperationStatus
 
 ENDED = ("succeeded", "failed", "canceled")  # an operation's terminal statuses, lowercase
 
@@ -36,28 +36,38 @@ def operation_url(headers: dict[str, str], what: str) -> str:
     return url
 
 
-@dataclass(frozen=True)
-class OperationState:
-    state: str  # "running" | "succeeded" | "failed"
-    detail: str = ""
-
-
-def operation_state(subscription: str, url: str) -> OperationState:
-    """One read of an Azure-AsyncOperation status resource."""
-    body = operation_body(subscription, url)
+def operation_state(subscription: str, url: str) -> OperationStatus:
+    """One read of an Azure-AsyncOperation status resource (with its Retry-After, if any)."""
+    response = _read(subscription, url)
+    body = response.json()
+    body = body if isinstance(body, dict) else {}
     status = str(body.get("status", "")).lower()
     if status in ENDED:
         error = body.get("error") or {}
         detail = f"{error.get('code', '')}: {error.get('message', '')}" if error else ""
-        return OperationState("succeeded" if status == "succeeded" else "failed", detail)
-    return OperationState("running", status)
+        state = "succeeded" if status == "succeeded" else "failed"
+        return OperationStatus(state=state, detail=detail)
+    return OperationStatus(state="running", detail=status, retry_after=_retry_after(response))
 
 
-def operation_body(subscription: str, url: str) -> dict[str, Any]:
-    """The status resource's JSON body; an error status raises the service's error."""
+def _retry_after(response: Any) -> float | None:
+    """Retry-After in seconds (an HTTP date is not used by ARM's operations)."""
+    try:
+        value = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return value if 0 < value < 86400 else None
+
+
+def _read(subscription: str, url: str) -> Any:
     client = clients.compute(subscription)
     response = client.send_request(HttpRequest("GET", url))
     if response.status_code >= 400:
         raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    body = response.json()
+    return response
+
+
+def operation_body(subscription: str, url: str) -> dict[str, Any]:
+    """The status resource's JSON body; an error status raises the service's error."""
+    body = _read(subscription, url).json()
     return body if isinstance(body, dict) else {}

@@ -24,6 +24,7 @@ from shared.azure.operations import keep_headers
 from shared.config.models import Artifact, OsType
 from shared.model import tags
 from shared.model.arm_ids import ResourceId, parse_resource_id
+from shared.run.payloads import VmStatus
 
 ADMIN_USER = "factoryadmin"
 
@@ -111,19 +112,7 @@ def _lab_vm(lab: Lab, spec: VmSpec) -> LabVirtualMachine:
     )
 
 
-@dataclass(frozen=True)
-class VmState:
-    """What the monitor needs: done (ready or failed) and why."""
-
-    state: str  # "running" | "ready" | "failed" | "missing"
-    detail: str = ""
-    artifacts_applied: int = 0
-    artifacts_total: int = 0
-    power_state: str = ""  # the compute VM's, lowercase: running, stopped, deallocated...
-    artifact_failed: bool = False
-
-
-def vm_state(lab_id: str, name: str) -> VmState:
+def vm_state(lab_id: str, name: str) -> VmStatus:
     """`ready` once provisioned and every artifact applied, with the compute VM's power
     state (a guest shutdown leaves it `stopped`, still allocated; DevTest Labs' stop
     deallocates it)."""
@@ -133,28 +122,33 @@ def vm_state(lab_id: str, name: str) -> VmState:
             lab.group, lab.name, name, expand="properties($expand=artifacts,computeVm)"
         )
     except ResourceNotFoundError:
-        return VmState("missing", f"VM {name} does not exist in lab {lab.name}")
+        return VmStatus(state="missing", detail=f"VM {name} does not exist in lab {lab.name}")
     status = vm.artifact_deployment_status
-    applied = (status.artifacts_applied or 0) if status else 0
-    total = (status.total_artifacts or 0) if status else 0
+    counts = {
+        "artifacts_applied": (status.artifacts_applied or 0) if status else 0,
+        "artifacts_total": (status.total_artifacts or 0) if status else 0,
+    }
     failed = [a for a in vm.artifacts or [] if (a.status or "").lower() == "failed"]
     if failed:
         artifact = failed[0]
         artifact_name = (artifact.artifact_id or "").rsplit("/", 1)[-1]
         message = artifact.deployment_status_message or "no message"
         detail = f"artifact {artifact_name} failed: {message}"
-        return VmState("failed", detail, applied, total, artifact_failed=True)
+        return VmStatus(state="failed", detail=detail, artifact_failed=True, **counts)
     state = (vm.provisioning_state or "").lower()
     if state == "failed":
-        return VmState("failed", "the VM's provisioning failed", applied, total)
+        return VmStatus(state="failed", detail="the VM's provisioning failed", **counts)
     if state != "succeeded":
-        return VmState("running", f"provisioning {state or 'pending'}", applied, total)
+        return VmStatus(state="running", detail=f"provisioning {state or 'pending'}", **counts)
     if status and (status.deployment_status or "").lower() == "failed":
-        return VmState("failed", "artifact deployment failed", applied, total, artifact_failed=True)
+        detail = "artifact deployment failed"
+        return VmStatus(state="failed", detail=detail, artifact_failed=True, **counts)
+    applied, total = counts["artifacts_applied"], counts["artifacts_total"]
     if total and applied < total:
-        return VmState("running", f"artifacts {applied}/{total}", applied, total)
+        return VmStatus(state="running", detail=f"artifacts {applied}/{total}", **counts)
     power = _power_state(vm)
-    return VmState("ready", f"power state {power or 'unknown'}", applied, total, power)
+    detail = f"power state {power or 'unknown'}"
+    return VmStatus(state="ready", detail=detail, power_state=power, **counts)
 
 
 def _power_state(vm: LabVirtualMachine) -> str:

@@ -23,6 +23,8 @@ _FACTORY, _FAMILY, _VERSION, _HASH, _BASE, _COMMIT, _BUILD, _CREATED = (
     "created",
 )
 _MINUTES = "buildminutes"  # how long the build took, for the next run's critical-path order
+_STEPS = "stepseconds"  # each step's seconds, `name=seconds;...`, for the next run's monitors
+_MAX_STEPS = 16
 
 
 def metadata(
@@ -31,6 +33,7 @@ def metadata(
     commit: str | None,
     created: datetime,
     build_minutes: float | None = None,
+    step_seconds: dict[str, float] | None = None,
 ) -> dict[str, str]:
     values = {
         _FACTORY: factory_id,
@@ -44,7 +47,26 @@ def metadata(
     }
     if build_minutes is not None:
         values[_MINUTES] = f"{build_minutes:.3f}"
+    if step_seconds:
+        values[_STEPS] = ";".join(f"{k}={v:.3f}" for k, v in sorted(step_seconds.items()))
     return values
+
+
+def _steps(text: str | None) -> dict[str, float]:
+    """Each step's seconds; what does not read as `name=seconds` (an identifier and a
+    number from 0 to a year) is left out."""
+    steps: dict[str, float] = {}
+    for part in (text or "").split(";")[:_MAX_STEPS]:
+        name, _, value = part.partition("=")
+        if not name.isidentifier():
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        if 0 <= seconds < 366 * 86400:
+            steps[name] = seconds
+    return steps
 
 
 def _minutes(text: str | None) -> float | None:
@@ -72,6 +94,7 @@ def entry(meta: dict[str, str], factory_id: str) -> CatalogEntry | None:
             commit=lowered.get(_COMMIT) or None,
             created=created,
             build_minutes=_minutes(lowered.get(_MINUTES)),
+            step_seconds=_steps(lowered.get(_STEPS)),
         )
     except (KeyError, ValueError):
         return None

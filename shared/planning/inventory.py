@@ -59,6 +59,11 @@ class CatalogEntry(Record):
     build_minutes: float | None = Field(
         default=None, description="How long its build took, as the orchestration's clock saw it."
     )
+    step_seconds: dict[str, float] = Field(
+        default_factory=dict,
+        description="How long each step of its build took (seconds, by the step's timeout "
+        "name: vm_create, deallocate, disk_copy, test_gate), for the next run's monitors.",
+    )
 
 
 class Inventory(Record):

@@ -12,8 +12,9 @@ from pydantic import ConfigDict, Field, field_validator
 from shared.config.models import FAMILY_PATTERN, Artifact, Factory, OsType
 from shared.model import tags
 from shared.model.arm_ids import ArmIdError, parse_lab_id
+from shared.model.base import Record
 from shared.planning.inventory import CatalogEntry, LabInventory
-from shared.planning.plan import Build, Distribution, Plan, Record
+from shared.planning.plan import Build, Distribution, Plan
 from shared.run.timeline import StepSpan
 
 
@@ -91,13 +92,27 @@ class VmRef(Record):
         return {tags.FACTORY: self.factory_id, tags.BUILD_ID: self.build_id, tags.RUN: self.run_id}
 
 
-class VmStatus(Record):
+class Status(Record):
+    """One read of a long operation's state, as the adapter made it and the monitor reads
+    it: `settled` says the wait is over; `retry_after`, when the service sent one, how
+    many seconds to wait before the next read."""
+
     state: str
     detail: str = ""
+    retry_after: float | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.state != "running"
+
+
+class VmStatus(Status):
+    """A lab VM: "running" (provisioning, artifacts), "ready", "failed" or "missing"."""
+
     artifact_failed: bool = False
     artifacts_applied: int = 0
     artifacts_total: int = 0
-    power_state: str = ""
+    power_state: str = Field(default="", description="the compute VM's, lowercase")
 
     @property
     def deallocated(self) -> bool:
@@ -119,9 +134,8 @@ class OperationRef(Record):
     url: str
 
 
-class OperationStatus(Record):
-    state: str  # "running" | "succeeded" | "failed"
-    detail: str = ""
+class OperationStatus(Status):
+    """An Azure-AsyncOperation: "running", "succeeded" or "failed" (`detail`: its error)."""
 
 
 class BlobRef(Record):
@@ -145,10 +159,24 @@ class LabelRequest(Record):
     metadata: dict[str, str]
 
 
-class CopyStatus(Record):
-    state: str
+class CopyStatus(Status):
+    """A blob copy: "pending" (or "granting": its disk's read access is being granted),
+    "success", "failed" or "missing"."""
+
     progress: str = ""
-    detail: str = ""
+
+    @property
+    def settled(self) -> bool:
+        return self.state in ("success", "failed", "missing")
+
+
+class ImageStatus(Status):
+    """A custom image: "succeeded", "failed", "canceled", "missing", or the provisioning
+    state while it is made."""
+
+    @property
+    def settled(self) -> bool:
+        return self.state in ("succeeded", "failed", "canceled", "missing")
 
 
 class LabCopyRequest(Record):
@@ -184,14 +212,21 @@ class ImageRef(Record):
 
 
 class StepSeconds(Record):
-    """Each step's timeout in seconds: the configured minutes, scaled by the pace."""
+    """Seconds per step: each step's timeout (the configured minutes, scaled by the pace),
+    or how long each is expected to take (learned from the family's last build; 0: not
+    known). `vm_create` covers the VM's deployment and its artifacts when expected."""
 
     vm_create: float = 0.0
     artifacts: float = 0.0
+    deallocate: float = 0.0
     disk_copy: float = 0.0
     image_create: float = 0.0
     test_gate: float = 0.0
     vm_delete: float = 0.0
+
+    def known(self) -> dict[str, float]:
+        """The steps with a value, by field name (what the catalog stores)."""
+        return {name: value for name, value in self.model_dump().items() if value > 0}
 
 
 class BuildInput(Record):
@@ -209,6 +244,7 @@ class BuildInput(Record):
     generalize: bool = True
     image_tags: dict[str, str] = Field(default_factory=dict)
     timeouts: StepSeconds
+    expected: StepSeconds = Field(default_factory=StepSeconds)
     vm_ttl_hours: int = 24
     poll_seconds: float = 60.0
 
@@ -254,6 +290,7 @@ class DistributeInput(Record):
     build_id: str
     image_tags: dict[str, str]
     timeouts: StepSeconds
+    expected: StepSeconds = Field(default_factory=StepSeconds)
     poll_seconds: float = 60.0
 
 
