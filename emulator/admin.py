@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,66 +54,93 @@ class AdminApi:
             return _error(400, "InvalidRequestContent", f"The admin request is invalid: {message}")
 
     def _dispatch(self, request: Request) -> Response:
-        core = self.core
         path = request.path.rstrip("/")
         method = request.method.upper()
         if path == "/_admin/health":
             return _reply(200, {"status": "ok"})
-        if path == "/_admin/info" and method == "GET":
-            return _reply(200, self.info)
-        if path == "/_admin/reset" and method == "POST":
-            core.reset()
-            return _reply(200, {"reset": True})
-        if path == "/_admin/restart" and method == "POST":
-            try:
-                core.restart()
-            except ArmError as error:
-                return _reply(error.status, error.body())
-            return _reply(200, {"restarted": True})
-        if path == "/_admin/state" and method == "GET":
-            return _reply(200, core.snapshot())
-        if path == "/_admin/secrets" and method == "GET":
-            return _reply(200, {"passwords": list(core.secrets_received)})
-        if path == "/_admin/requests":
-            if method == "GET":
-                return _reply(200, core.counter.snapshot())
-            if method == "DELETE":
-                core.counter.reset()
-                return _reply(200, core.counter.snapshot())
-        if path == "/_admin/faults":
-            if method == "GET":
-                return _reply(200, {"faults": core.faults.describe()})
-            if method == "POST":
-                spec = FaultSpec.model_validate(self._body(request))
-                return _reply(201, {"id": core.faults.add(spec)})
-            if method == "DELETE":
-                core.faults.clear()
-                return _reply(200, {"faults": []})
         if path.startswith("/_admin/faults/") and method == "DELETE":
-            rule = path.rsplit("/", 1)[-1]
-            if not rule.isdigit() or not core.faults.remove(int(rule)):
-                return _error(404, "FaultNotFound", f"There is no fault rule '{rule}'.")
-            return _reply(200, {"removed": int(rule)})
-        if path == "/_admin/clock":
-            if method == "POST":
-                body = self._body(request)
-                if "scale" in body:
-                    core.clock.set_scale(float(body["scale"]))
-                if "advance" in body:
-                    core.clock.advance(float(body["advance"]))
-                with core.lock:
-                    core.advance()
-                    core.save()
-            if method in ("GET", "POST"):
-                return _reply(200, {"now": core.now().isoformat(), "scale": core.clock.scale})
-        if path == "/_admin/throttling" and method == "POST":
-            core.throttle.configure(Throttling.model_validate(self._body(request)))
-            return _reply(200, {"configured": True})
-        if path == "/_admin/quota" and method == "POST":
-            body = self._body(request)
-            with core.lock:
-                sub = core.subscription(str(body["subscription"]))
-                sub.vcpu_quota[str(body["location"]).lower()] = int(body["vcpus"])
-                core.save()
-            return _reply(200, {"vcpuQuota": sub.vcpu_quota})
-        return _error(404, "NotFound", f"There is no admin endpoint {method} {path}.")
+            return self._remove_fault(path.rsplit("/", 1)[-1])
+        endpoint = self._endpoints().get((method, path))
+        if endpoint is None:
+            return _error(404, "NotFound", f"There is no admin endpoint {method} {path}.")
+        return endpoint(request)
+
+    def _endpoints(self) -> dict[tuple[str, str], Callable[[Request], Response]]:
+        return {
+            ("GET", "/_admin/info"): lambda _: _reply(200, self.info),
+            ("POST", "/_admin/reset"): self._reset,
+            ("POST", "/_admin/restart"): self._restart,
+            ("GET", "/_admin/state"): lambda _: _reply(200, self.core.snapshot()),
+            ("GET", "/_admin/secrets"): self._secrets,
+            ("GET", "/_admin/requests"): lambda _: _reply(200, self.core.counter.snapshot()),
+            ("DELETE", "/_admin/requests"): self._clear_requests,
+            ("GET", "/_admin/faults"): lambda _: self._faults(),
+            ("POST", "/_admin/faults"): self._add_fault,
+            ("DELETE", "/_admin/faults"): self._clear_faults,
+            ("GET", "/_admin/clock"): lambda _: self._clock(),
+            ("POST", "/_admin/clock"): self._set_clock,
+            ("POST", "/_admin/throttling"): self._throttling,
+            ("POST", "/_admin/quota"): self._quota,
+        }
+
+    def _reset(self, request: Request) -> Response:
+        self.core.reset()
+        return _reply(200, {"reset": True})
+
+    def _restart(self, request: Request) -> Response:
+        try:
+            self.core.restart()
+        except ArmError as error:
+            return _reply(error.status, error.body())
+        return _reply(200, {"restarted": True})
+
+    def _secrets(self, request: Request) -> Response:
+        return _reply(200, {"passwords": list(self.core.secrets_received)})
+
+    def _clear_requests(self, request: Request) -> Response:
+        self.core.counter.reset()
+        return _reply(200, self.core.counter.snapshot())
+
+    def _faults(self) -> Response:
+        return _reply(200, {"faults": self.core.faults.describe()})
+
+    def _add_fault(self, request: Request) -> Response:
+        spec = FaultSpec.model_validate(self._body(request))
+        return _reply(201, {"id": self.core.faults.add(spec)})
+
+    def _clear_faults(self, request: Request) -> Response:
+        self.core.faults.clear()
+        return _reply(200, {"faults": []})
+
+    def _remove_fault(self, rule: str) -> Response:
+        if not rule.isdigit() or not self.core.faults.remove(int(rule)):
+            return _error(404, "FaultNotFound", f"There is no fault rule '{rule}'.")
+        return _reply(200, {"removed": int(rule)})
+
+    def _clock(self) -> Response:
+        return _reply(200, {"now": self.core.now().isoformat(), "scale": self.core.clock.scale})
+
+    def _set_clock(self, request: Request) -> Response:
+        core = self.core
+        body = self._body(request)
+        if "scale" in body:
+            core.clock.set_scale(float(body["scale"]))
+        if "advance" in body:
+            core.clock.advance(float(body["advance"]))
+        with core.lock:
+            core.advance()
+            core.save()
+        return self._clock()
+
+    def _throttling(self, request: Request) -> Response:
+        self.core.throttle.configure(Throttling.model_validate(self._body(request)))
+        return _reply(200, {"configured": True})
+
+    def _quota(self, request: Request) -> Response:
+        core = self.core
+        body = self._body(request)
+        with core.lock:
+            sub = core.subscription(str(body["subscription"]))
+            sub.vcpu_quota[str(body["location"]).lower()] = int(body["vcpus"])
+            core.save()
+        return _reply(200, {"vcpuQuota": sub.vcpu_quota})

@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.exceptions import InvalidFilter
-from emulator.devtestlabs.state import CustomImage, LabState, LabVm
+from emulator.devtestlabs.state import ArtifactRun, CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
@@ -127,38 +127,9 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
     if vm.expiration_date:
         props["expirationDate"] = vm.expiration_date
     if "artifacts" in expand:
-        props["artifacts"] = [
-            {
-                "artifactId": run.artifact_id,
-                "artifactTitle": run.title,
-                "parameters": run.parameters,
-                "status": run.status,
-                "deploymentStatusMessage": run.message,
-                "vmExtensionStatusMessage": run.message,
-                **({"installTime": iso(run.install_time)} if run.install_time else {}),
-            }
-            for run in vm.artifacts
-        ]
+        props["artifacts"] = [_artifact_run_body(run) for run in vm.artifacts]
     if "computevm" in expand and vm.compute_exists:
-        power = vm.power or PowerStateMachine()
-        props["computeVm"] = {
-            "statuses": [
-                {
-                    "code": f"ProvisioningState/{vm.provisioning_state.lower()}",
-                    "displayStatus": f"Provisioning {vm.provisioning_state.lower()}",
-                },
-                {"code": power.code, "displayStatus": power.display_status},
-            ],
-            "osType": vm.os_type,
-            "vmSize": vm.size,
-            "networkInterfaceId": (
-                vm.compute_id.rsplit("/providers/", 1)[0]
-                + f"/providers/microsoft.network/networkinterfaces/{vm.compute_name.lower()}"
-            ),
-            "osDiskId": vm.os_disk_id,
-            "dataDiskIds": [],
-            "dataDisks": [],
-        }
+        props["computeVm"] = _compute_vm_body(vm)
     return {
         "id": vm.id,
         "name": vm.name,
@@ -166,6 +137,42 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "location": vm.location,
         **_tags(vm.tags),
         "properties": {k: v for k, v in props.items() if v is not None},
+    }
+
+
+def _artifact_run_body(run: ArtifactRun) -> dict[str, Any]:
+    """One artifact of `$expand=properties($expand=artifacts)`."""
+    return {
+        "artifactId": run.artifact_id,
+        "artifactTitle": run.title,
+        "parameters": run.parameters,
+        "status": run.status,
+        "deploymentStatusMessage": run.message,
+        "vmExtensionStatusMessage": run.message,
+        **({"installTime": iso(run.install_time)} if run.install_time else {}),
+    }
+
+
+def _compute_vm_body(vm: LabVm) -> dict[str, Any]:
+    """The compute VM as `$expand=properties($expand=computeVm)` shows it."""
+    power = vm.power or PowerStateMachine()
+    return {
+        "statuses": [
+            {
+                "code": f"ProvisioningState/{vm.provisioning_state.lower()}",
+                "displayStatus": f"Provisioning {vm.provisioning_state.lower()}",
+            },
+            {"code": power.code, "displayStatus": power.display_status},
+        ],
+        "osType": vm.os_type,
+        "vmSize": vm.size,
+        "networkInterfaceId": (
+            vm.compute_id.rsplit("/providers/", 1)[0]
+            + f"/providers/microsoft.network/networkinterfaces/{vm.compute_name.lower()}"
+        ),
+        "osDiskId": vm.os_disk_id,
+        "dataDiskIds": [],
+        "dataDisks": [],
     }
 
 
