@@ -29,6 +29,7 @@ from shared.function_names import HTTP_RUN_STATUS, HTTP_START_RUN
 from shared.git.config_source import load_config
 from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
+from shared.model.base import first_error
 from shared.planning.plan import Trigger
 from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.settings import get_settings
@@ -79,9 +80,7 @@ async def http_start_run(
     except BodyError as exc:
         return error(400, "InvalidJson", _clause(exc.message))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        return error(400, "InvalidOptions", f"{where}: {first['msg']}")
+        return error(400, "InvalidOptions", first_error(exc, "body"))
     source = get_settings().config_ref
     if options.images:
         refused = await asyncio.to_thread(_check_images, options.images, source)

@@ -26,6 +26,7 @@ from shared.azure.retirement import InvalidMessage, parse_request, retire
 from shared.config.loading import ConfigInvalid
 from shared.function_names import RETIREMENT_QUEUE, RETIREMENT_WORKER
 from shared.git.config_source import load_config
+from shared.model.text import first_line
 from shared.settings import get_settings
 from shared.telemetry import run_scope
 
@@ -48,7 +49,7 @@ def retirement_worker(message: func.QueueMessage) -> None:
         try:
             factory = load_config(get_settings().config_ref)
         except ConfigInvalid as exc:
-            first = str(exc).splitlines()[0] if str(exc) else "no details"
+            first = first_line(exc, "no details")
             _poison(body, f"the configuration does not validate, so nothing is retired: {first}")
             return
         outcome = retire(request, factory, datetime.now(UTC))

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from shared.azure import images, labs
 from shared.config.models import Factory
+from shared.model.base import first_error
 from shared.planning.planner import retention_policy
 from shared.planning.retention import retention
 from shared.run.payloads import RetirementRequest
@@ -42,10 +43,8 @@ def parse_request(body: bytes) -> RetirementRequest:
     try:
         return RetirementRequest.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the message"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise InvalidMessage(f"{where}: {first['msg']}{more}") from None
+        raise InvalidMessage(f"{first_error(exc, 'the message')}{more}") from None
 
 
 @dataclass

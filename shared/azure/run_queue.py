@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 
 from shared.azure import clients
 from shared.azure.clients import tls_options
+from shared.azure.errors import reason
 from shared.planning.plan import Trigger
 from shared.run.request import Finished, RunRequest, Take, run_instance_id
 from shared.settings import get_settings
@@ -298,7 +299,7 @@ class RunQueue:
                 pass  # another writer created it first
             except HttpResponseError as exc:
                 if exc.status_code != 412:
-                    raise RunQueueError(_one_line(exc)) from exc
+                    raise RunQueueError(reason(exc)) from exc
             time.sleep(min(0.5, 0.01 * (attempt + 1)))
         raise RunQueueError("the run queue is changed by others too often; try again")
 
@@ -312,16 +313,12 @@ class RunQueue:
                 self._create_container()
             return QueueState(), None
         except HttpResponseError as exc:
-            raise RunQueueError(_one_line(exc)) from exc
+            raise RunQueueError(reason(exc)) from exc
         return QueueState.model_validate(json.loads(data)), etag
 
     def _create_container(self) -> None:
         with contextlib.suppress(ResourceExistsError):
             self.container.create_container(timeout=30)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()).split(" RequestId:")[0][:300]
 
 
 def from_settings(

@@ -14,16 +14,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
 from shared.config.ncrontab import NcrontabError, check_ncrontab
 from shared.model import tags as factory_tags
 from shared.model.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
+from shared.model.base import Record
 
 # A family name becomes part of custom image names `<family>-<version>` (see shared.model.naming).
 FAMILY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
@@ -107,15 +108,11 @@ Tags = Annotated[
 ]
 
 
-class Model(BaseModel):
-    """Strict base: unknown keys are errors; YAML keys are camelCase."""
+class Model(Record):
+    """The configuration's base: a `Record` whose unknown keys are errors (a misspelt YAML
+    key must be reported, not ignored as a payload's extra key is)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-    )
+    model_config = ConfigDict(extra="forbid")
 
 
 class OsType(StrEnum):
@@ -172,14 +169,14 @@ class Retention(Model):
     keep: int = Field(
         default=3, ge=1, le=MAX_KEEP, description="Keep this many newest successful versions."
     )
-    retire_removed: bool = Field(
+    retire_removed: StrictBool = Field(
         default=True,
         description="Retire images of removed definitions or no longer selected by a lab.",
     )
 
 
 class RebuildPolicy(Model):
-    on_change: bool = Field(
+    on_change: StrictBool = Field(
         default=True, description="Rebuild when the definition or its base image changes."
     )
     max_age_days: int | None = Field(
@@ -199,7 +196,7 @@ class ImageDefinition(Model):
     base: BaseImage
     vm_size: str = Field(default="Standard_D2s_v5", min_length=1)
     artifacts: list[Artifact] = Field(default_factory=list)
-    generalize: bool = Field(
+    generalize: StrictBool = Field(
         default=True,
         description="Append windows-sysprep / linux-deprovision as the last artifact.",
     )

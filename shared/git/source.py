@@ -36,6 +36,7 @@ from shared.config.loading import (
     Problem,
     decode,
 )
+from shared.model.text import first_line
 from shared.run.request import ConfigSourceRef
 
 DEFAULT_USERNAME = "x-access-token"
@@ -266,7 +267,7 @@ def _fetch(
             "and IMAGEFACTORY_GIT_USERNAME."
         ) from exc
     except Exception as exc:  # protocol, network and TLS errors differ by library version
-        raise GitSourceError(f"Cannot fetch {where}: {_one_line(exc)}.") from exc
+        raise GitSourceError(f"Cannot fetch {where}: {first_line(exc).rstrip('.')}.") from exc
     for name, sha in heads.items():
         if sha in repo.object_store:
             # What the next fetch reports as already here; only a hint, so another process
@@ -326,8 +327,3 @@ def branch_head(
 
 def _new(repo: Repo, shas: list[ObjectID]) -> list[ObjectID]:
     return [sha for sha in dict.fromkeys(shas) if sha not in repo.object_store]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or exc.__class__.__name__
-    return text.rstrip(".")

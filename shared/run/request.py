@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.planning.plan import Record, Trigger
+from shared.model.base import Record
+from shared.planning.plan import Trigger
 
 
 class ConfigSourceRef(Record):

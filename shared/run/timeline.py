@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from shared.planning.plan import Record
+from shared.model.base import Record
 
 
 class StepSpan(Record):
