@@ -82,6 +82,31 @@ class FileChanges(Loose):
     removed: list[str] = Field(default_factory=list)
 
 
+class BranchPush(Loose):
+    """A payload of one ref update that lists its commits' files (GitHub, GitLab)."""
+
+    ref: str
+    before: str
+    after: str
+    commits: list[FileChanges] = Field(default_factory=list)
+
+    def push(
+        self, provider: str, delivery_id: str | None, urls: tuple[str, ...], *, listed_all: bool
+    ) -> Push:
+        """The push; `listed_all` says the payload lists every commit it pushed, without
+        which (or for a new branch, or no commit listed) its changed paths are unknown."""
+        before = commit_id(self.before, "before")
+        after = commit_id(self.after, "after")
+        complete = listed_all and bool(self.commits) and not ZERO_COMMIT.match(before)
+        return Push(
+            provider=provider,
+            delivery_id=delivery_id,
+            repository_urls=urls,
+            updates=(RefUpdate(ref=self.ref, before=before, after=after),),
+            changed_paths=changed_paths(self.commits) if complete else None,
+        )
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -48,54 +48,60 @@ class Delivery:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def github_payload(
-    after: str,
-    before: str = "1" * 40,
-    *,
-    ref: str = "refs/heads/main",
-    paths: list[str] | None = None,
-    repo: str = REPO_URL,
-) -> dict[str, Any]:
+PREVIOUS = "1" * 40  # the commit a test branch was at before the push
+
+
+@dataclass(frozen=True)
+class PushOf:
+    """What a test push does: moves `ref` from `before` to `after`, changing `paths`."""
+
+    after: str
+    before: str = PREVIOUS
+    ref: str = "refs/heads/main"
+    paths: list[str] | None = None
+    repo: str = REPO_URL
+
+    @property
+    def changed(self) -> list[str]:
+        return list(self.paths or ["config/factory.yaml"])
+
+
+def github_payload(after: str, before: str = PREVIOUS, **options: Any) -> dict[str, Any]:
+    push = PushOf(after, before, **options)
     return {
-        "ref": ref,
-        "before": before,
-        "after": after,
+        "ref": push.ref,
+        "before": push.before,
+        "after": push.after,
         "created": False,
         "deleted": False,
         "forced": False,
         "repository": {
             "full_name": "contoso/image-config",
-            "clone_url": repo,
-            "html_url": repo.removesuffix(".git"),
+            "clone_url": push.repo,
+            "html_url": push.repo.removesuffix(".git"),
         },
-        "commits": [{"id": after, "added": [], "modified": list(paths or ["config/factory.yaml"])}],
+        "commits": [{"id": push.after, "added": [], "modified": push.changed}],
     }
 
 
-def gitlab_payload(
-    after: str,
-    before: str = "1" * 40,
-    *,
-    ref: str = "refs/heads/main",
-    paths: list[str] | None = None,
-    repo: str = REPO_URL,
-) -> dict[str, Any]:
+def gitlab_payload(after: str, before: str = PREVIOUS, **options: Any) -> dict[str, Any]:
+    push = PushOf(after, before, **options)
     return {
         "object_kind": "push",
         "event_name": "push",
-        "before": before,
-        "after": after,
-        "ref": ref,
-        "checkout_sha": after,
-        "project": {"git_http_url": repo, "web_url": repo.removesuffix(".git")},
-        "commits": [{"id": after, "added": list(paths or ["config/factory.yaml"])}],
+        "before": push.before,
+        "after": push.after,
+        "ref": push.ref,
+        "checkout_sha": push.after,
+        "project": {"git_http_url": push.repo, "web_url": push.repo.removesuffix(".git")},
+        "commits": [{"id": push.after, "added": push.changed}],
         "total_commits_count": 1,
     }
 
 
 def ado_payload(
     after: str,
-    before: str = "1" * 40,
+    before: str = PREVIOUS,
     *,
     ref: str = "refs/heads/main",
     repo: str = REPO_URL,

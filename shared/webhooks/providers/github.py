@@ -10,23 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from pydantic import Field
-
 from shared.function_names import WEBHOOK_GITHUB
 from shared.settings import Settings
 from shared.webhooks.auth import WebhookAuthError, equal
 from shared.webhooks.provider import EventAnswer, Headers, WebhookProvider, secret
-from shared.webhooks.push_events import (
-    ZERO_COMMIT,
-    FileChanges,
-    Loose,
-    Push,
-    RefUpdate,
-    changed_paths,
-    commit_id,
-    load_payload,
-    repository_urls,
-)
+from shared.webhooks.push_events import BranchPush, Loose, Push, load_payload, repository_urls
 
 SIGNATURE = "x-hub-signature-256"
 EVENT = "X-GitHub-Event"
@@ -42,15 +30,11 @@ class _Repository(Loose):
     url: str | None = None
 
 
-class _Push(Loose):
-    ref: str
-    before: str
-    after: str
+class _Push(BranchPush):
     created: bool = False
     deleted: bool = False
     forced: bool = False
     repository: _Repository
-    commits: list[FileChanges] = Field(default_factory=list)
 
 
 def github_signature(secret: str, body: bytes) -> str:
@@ -81,23 +65,13 @@ def _authenticate(headers: Headers, body: bytes, settings: Settings) -> None:
 def parse_github(headers: Headers, body: bytes) -> Push:
     """A GitHub `push` event."""
     event = load_payload(_Push, body, "GitHub push")
-    before = commit_id(event.before, "before")
-    after = commit_id(event.after, "after")
-    complete = (
-        not event.created
-        and not event.forced
-        and 0 < len(event.commits) < GITHUB_MAX_COMMITS
-        and not ZERO_COMMIT.match(before)
-    )
     repo = event.repository
-    return Push(
-        provider=PROVIDER.key,
-        delivery_id=PROVIDER.delivery_id(headers),
-        repository_urls=repository_urls(
-            repo.clone_url, repo.html_url, repo.ssh_url, repo.git_url, repo.url
-        ),
-        updates=(RefUpdate(ref=event.ref, before=before, after=after),),
-        changed_paths=changed_paths(event.commits) if complete and not event.deleted else None,
+    return event.push(
+        PROVIDER.key,
+        PROVIDER.delivery_id(headers),
+        repository_urls(repo.clone_url, repo.html_url, repo.ssh_url, repo.git_url, repo.url),
+        listed_all=not (event.created or event.forced or event.deleted)
+        and len(event.commits) < GITHUB_MAX_COMMITS,
     )
 
 

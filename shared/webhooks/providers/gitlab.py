@@ -7,21 +7,15 @@ truncated list, or a new branch, leaves the changed paths unknown.
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from shared.function_names import WEBHOOK_GITLAB
 from shared.settings import Settings
 from shared.webhooks.auth import WebhookAuthError, equal
 from shared.webhooks.provider import EventAnswer, Headers, WebhookProvider, secret
 from shared.webhooks.push_events import (
-    ZERO_COMMIT,
-    FileChanges,
+    BranchPush,
     Loose,
     PayloadError,
     Push,
-    RefUpdate,
-    changed_paths,
-    commit_id,
     load_payload,
     repository_urls,
 )
@@ -39,13 +33,9 @@ class _Project(Loose):
     http_url: str | None = None
 
 
-class _Push(Loose):
+class _Push(BranchPush):
     object_kind: str | None = None
-    ref: str
-    before: str
-    after: str
     project: _Project
-    commits: list[FileChanges] = Field(default_factory=list)
     total_commits_count: int | None = None
 
 
@@ -72,20 +62,16 @@ def parse_gitlab(headers: Headers, body: bytes) -> Push:
     event = load_payload(_Push, body, "GitLab push")
     if event.object_kind not in (None, "push"):
         raise PayloadError(f"The payload is a GitLab '{event.object_kind}' event, not a push.")
-    before = commit_id(event.before, "before")
-    after = commit_id(event.after, "after")
     listed = len(event.commits)
     total = event.total_commits_count if event.total_commits_count is not None else listed
-    complete = listed > 0 and listed >= total and not ZERO_COMMIT.match(before)
     project = event.project
-    return Push(
-        provider=PROVIDER.key,
-        delivery_id=PROVIDER.delivery_id(headers),
-        repository_urls=repository_urls(
+    return event.push(
+        PROVIDER.key,
+        PROVIDER.delivery_id(headers),
+        repository_urls(
             project.git_http_url, project.http_url, project.web_url, project.git_ssh_url
         ),
-        updates=(RefUpdate(ref=event.ref, before=before, after=after),),
-        changed_paths=changed_paths(event.commits) if complete else None,
+        listed_all=listed >= total,
     )
 
 
