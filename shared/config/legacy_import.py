@@ -8,13 +8,14 @@ becomes the exact list of the images under it, never a string prefix.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
 
 from shared.config.models import OsType
 from shared.model.arm_ids import lab_id
@@ -278,6 +279,17 @@ def _read_json(path: Path, report: ImportReport) -> dict[str, Any]:
 
 
 def _write(path: Path, document: dict[str, Any], report: ImportReport, header: str) -> None:
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(f"{header}\n{text}", encoding="utf-8")
+    path.write_text(f"{header}\n{_dump(document)}", encoding="utf-8")
     report.written.append(path.as_posix())
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """YAML 1.2 text of the document, keys in the order written, as the loader reads it."""
+    writer = YAML(typ="safe", pure=True)
+    writer.default_flow_style = False
+    writer.allow_unicode = True
+    writer.width = 100
+    writer.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    text = io.StringIO()
+    writer.dump(document, text)
+    return text.getvalue()

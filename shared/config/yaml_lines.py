@@ -1,5 +1,8 @@
 """YAML loading that keeps the line of every value, so errors can name file:line.
 
+YAML 1.2 (ruamel.yaml), as editors and the YAML language server read it: `NO`, `yes`,
+`on` and `off` are text, only `true` and `false` are booleans, `012` is twelve.
+
 Configuration files are data, never code, and they may come from anyone with push
 rights: the loader accepts plain YAML values only (text, numbers, true/false, null,
 timestamps, mappings with plain keys, lists) and turns everything else into one
@@ -17,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, Event
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 Loc = tuple[str | int, ...]
 
@@ -28,7 +34,7 @@ MAX_NUMBER_DIGITS = 100
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE_TAG = _TAG + "merge"
-# What YAML 1.1 allows in a stream (the same set the YAML reader enforces).
+# What YAML allows in a stream (the same set the YAML reader enforces).
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
@@ -59,12 +65,18 @@ class LoadedYaml:
         return 1
 
 
-def _line(node: yaml.Node | yaml.Event) -> int:
+def _yaml() -> YAML:
+    """A safe, pure-Python YAML 1.2 reader: no Python objects, no C extension."""
+    return YAML(typ="safe", pure=True)
+
+
+def _line(node: Node | Event) -> int:
     mark = node.start_mark
     return mark.line + 1 if mark is not None else 1
 
 
-def _describe_tag(tag: str) -> str:
+def _describe_tag(tag: str | None) -> str:
+    tag = tag or "?"
     return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
@@ -75,9 +87,9 @@ class _Walker:
         self.lines: dict[Loc, int] = {}
         self.values = 0
         self.path: list[int] = []  # ids of the collections being built (alias cycles)
-        self.scalars = yaml.SafeLoader("")
+        self.scalars = _yaml().constructor
 
-    def walk(self, node: yaml.Node, loc: Loc) -> Any:
+    def walk(self, node: Node, loc: Loc) -> Any:
         self.values += 1
         if self.values > MAX_VALUES:
             raise YamlSyntaxError(
@@ -90,7 +102,7 @@ class _Walker:
                 _line(node), f"values nest deeper than {MAX_DEPTH} levels; expected a flatter file"
             )
         self.lines[loc] = _line(node)
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, ScalarNode):
             return self._scalar(node)
         if id(node) in self.path:
             raise YamlSyntaxError(
@@ -99,9 +111,9 @@ class _Walker:
             )
         self.path.append(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, MappingNode):
                 return self._mapping(node, loc)
-            if isinstance(node, yaml.SequenceNode):
+            if isinstance(node, SequenceNode):
                 if node.tag != _TAG + "seq":
                     raise self._tag_error(node)
                 return [self.walk(item, (*loc, i)) for i, item in enumerate(node.value)]
@@ -109,7 +121,7 @@ class _Walker:
             self.path.pop()
         raise YamlSyntaxError(_line(node), "expected a plain YAML value")
 
-    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+    def _mapping(self, node: MappingNode, loc: Loc) -> dict[Any, Any]:
         if node.tag != _TAG + "map":
             raise self._tag_error(node)
         result: dict[Any, Any] = {}
@@ -119,8 +131,8 @@ class _Walker:
                     _line(key_node),
                     "merge keys (<<) are not supported; expected every key written out",
                 )
-            if not isinstance(key_node, yaml.ScalarNode):
-                kind = "mapping" if isinstance(key_node, yaml.MappingNode) else "list"
+            if not isinstance(key_node, ScalarNode):
+                kind = "mapping" if isinstance(key_node, MappingNode) else "list"
                 raise YamlSyntaxError(
                     _line(key_node), f"a key is a {kind}; expected keys that are plain text"
                 )
@@ -133,7 +145,7 @@ class _Walker:
             self.lines[(*loc, key)] = _line(key_node)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: ScalarNode) -> Any:
         if node.tag not in _PLAIN_TAGS:
             raise self._tag_error(node)
         digits = sum(c.isdigit() for c in node.value)
@@ -144,14 +156,14 @@ class _Walker:
             )
         try:
             return self.scalars.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        except (ValueError, OverflowError, YAMLError) as exc:
             text = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             raise YamlSyntaxError(
                 _line(node), f"'{text}' is not a valid {_describe_tag(node.tag)[2:]} ({exc})"
             ) from exc
 
     @staticmethod
-    def _tag_error(node: yaml.Node) -> YamlSyntaxError:
+    def _tag_error(node: Node) -> YamlSyntaxError:
         return YamlSyntaxError(
             _line(node),
             f"the tag {_describe_tag(node.tag)} is not allowed; expected plain values "
@@ -172,15 +184,15 @@ def _check_characters(text: str) -> None:
 def _check_depth(text: str) -> None:
     """Nesting is bounded before the (recursive) composer sees the text."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
+    for event in _yaml().parse(text):
+        if isinstance(event, CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 raise YamlSyntaxError(
                     _line(event),
                     f"values nest deeper than {MAX_DEPTH} levels; expected a flatter file",
                 )
-        elif isinstance(event, yaml.CollectionEndEvent):
+        elif isinstance(event, CollectionEndEvent):
             depth -= 1
 
 
@@ -189,12 +201,12 @@ def parse_yaml(text: str) -> LoadedYaml:
     _check_characters(text)
     try:
         _check_depth(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        node = _yaml().compose(text)
+    except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlSyntaxError(line, f"not valid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
+    except YAMLError as exc:
         raise YamlSyntaxError(1, f"not valid YAML: {' '.join(str(exc).split())}") from exc
     if node is None:
         return LoadedYaml(data={}, lines={(): 1})

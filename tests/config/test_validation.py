@@ -47,6 +47,7 @@ PLANTED = [
     ("images/cyc-a.yaml", 4, "base.image: layering cycle cyc-a -> cyc-b -> cyc-a"),
     ("images/cyc-b.yaml", 8, "artifacts[0].parameters.p: expected text, a number or true/false"),
     ("labs/data-eus.yaml", 3, "images: selects no image: none of 'ubuntu-*' matches"),
+    ("labs/dev-weu.yaml", 5, "images[1]: 'ubuntu2404-docker' is not an image definition"),
     ("labs/dev-weu.yaml", 7, "retention.keep: expected a number of at least 1, got -1"),
     ("labs/qa-weu.yaml", 2, "lab: '/subscriptions/6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c/"),
     ("labs/qa-weu.yaml", 10, "pinned.win2022-base[0]: 'v1' is not a version"),
