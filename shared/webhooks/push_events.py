@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.git.source import COMMIT_ID
 from shared.json_body import BodyError, parse_json
+from shared.model.base import first_error
 
 BRANCH_PREFIX = "refs/heads/"
 ZERO_COMMIT = re.compile(r"^0+$")
@@ -121,9 +122,9 @@ def load_payload(model: type[M], body: bytes, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise PayloadError(f"The body is not a {what} payload: {field}: {first['msg']}.") from exc
+        raise PayloadError(
+            f"The body is not a {what} payload: {first_error(exc, '(top level)')}."
+        ) from exc
 
 
 def commit_id(value: str, field: str) -> str:

@@ -20,6 +20,7 @@ from shared.cli.command import (
 from shared.cli.plan_view import render_plan
 from shared.config.loading import load_directory
 from shared.config.messages import unknown_images
+from shared.model.base import first_error
 from shared.planning.inventory import Inventory
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan
@@ -60,9 +61,7 @@ def read_inventory(path: str) -> Inventory:
     except OSError as exc:
         raise UsageError(f"cannot read the inventory file {path}: {exc.strerror}") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        reason = f"{where}: {first['msg']}" if where else first["msg"]
+        reason = first_error(exc)
         raise UsageError(f"the inventory file {path} is not valid: {reason}") from exc
 
 
