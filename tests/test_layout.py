@@ -3,10 +3,10 @@
 - The pure packages (`shared/model`, `shared/config`, `shared/planning`, `shared/run`)
   never import the adapters (`shared.azure`, `shared.git`, `shared.webhooks`,
   `shared.cli`, `shared.lab_tasks`) nor an SDK that reaches out (`azure.*`, `dulwich`,
-  `requests`, `urllib3`).
+  `requests`, `urllib3`) nor the standard library's network, processes or threads.
 - `orchestrations/` (deterministic, replayed) imports only the pure packages,
   `shared.function_names`, `shared.telemetry`, `azure.durable_functions`, pydantic and
-  the standard library.
+  the deterministic part of the standard library (no clock, randomness, I/O).
 - The dependency direction: product code never imports `devhost/` or `emulator/`, and
   those two never import product code; `shared/` never imports the Functions SDK.
 - No import circle at module level anywhere in the code.
@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PURE = ("shared.model", "shared.config", "shared.planning", "shared.run")
 ADAPTERS = ("shared.azure", "shared.git", "shared.webhooks", "shared.cli", "shared.lab_tasks")
 REACHING_OUT = ("azure", "dulwich", "requests", "urllib3")
+# The standard library's network, processes and threads: what a pure package never needs.
+STDLIB_IO = ("socket", "ssl", "http", "urllib", "subprocess", "multiprocessing", "threading")
+# What an orchestrator must not read, as a replay would read it differently.
+NONDETERMINISTIC = (*STDLIB_IO, "asyncio", "os", "random", "secrets", "time", "uuid")
 ORCHESTRATIONS_MAY_IMPORT = (
     *PURE,
     "shared.function_names",
@@ -127,6 +131,7 @@ def pure_offences(root: Path) -> list[str]:
         for i in all_imports(root, [p.replace(".", "/") for p in PURE])
         if within(i.name, ADAPTERS)
         or within(i.name, REACHING_OUT)
+        or within(i.name, STDLIB_IO)
         or within(i.name, LOCAL_WORLD)
         or within(i.name, PRODUCT[1:])
     ]
@@ -138,7 +143,9 @@ def orchestration_offences(root: Path) -> list[str]:
         str(i)
         for i in all_imports(root, ["orchestrations"])
         if not within(i.name, ORCHESTRATIONS_MAY_IMPORT)
-        and i.name.split(".")[0] not in sys.stdlib_module_names
+        and (
+            i.name.split(".")[0] not in sys.stdlib_module_names or within(i.name, NONDETERMINISTIC)
+        )
         and i.name != "__future__"
     ]
 
@@ -310,6 +317,8 @@ def test_a_clean_synthetic_tree_passes(tmp_path: Path) -> None:
         ),
         ("shared/config/bad.py", "from shared.cli.main import main\n", "shared.cli.main"),
         ("shared/run/bad.py", "from ..git import source\n", "shared.git"),
+        ("shared/planning/bad.py", "import urllib.request\n", "urllib.request"),
+        ("shared/model/bad.py", "from subprocess import run\n", "subprocess"),
     ],
 )
 def test_the_pure_rule_catches_each_kind(
@@ -327,6 +336,10 @@ def test_the_pure_rule_catches_each_kind(
         ("import azure.functions as func\n", "azure.functions"),
         ("from activities import vms\n", "activities"),
         ("import requests\n", "requests"),
+        ("import uuid\n", "uuid"),
+        ("from time import time\n", "time"),
+        ("import random\n", "random"),
+        ("from os import environ\n", "os"),
     ],
 )
 def test_the_orchestration_rule_catches_each_kind(
