@@ -389,8 +389,21 @@ class ResourcesBackend:
                 tags=resource["tags"] if isinstance(resource["tags"], dict) else {},
                 deployment=deployment,
             )
-            return state
-        kind_of = RequestKind("PUT", T_LAB_VM, f"{T_LAB_VM}/write", resource_id)
+        else:
+            self._start_lab_vm(state, subscription, group, resource)
+        return state
+
+    def _start_lab_vm(
+        self,
+        state: DeploymentOperationState,
+        subscription: str,
+        group: ResourceGroupState,
+        resource: dict[str, Any],
+    ) -> None:
+        """Create the lab VM through DevTest Labs' own rules; its operation, or its refusal,
+        decides the deployment operation's outcome."""
+        names = resource["name"].split("/")
+        kind_of = RequestKind("PUT", T_LAB_VM, f"{T_LAB_VM}/write", state.resource_id)
         body = {
             "location": resource["location"],
             "tags": resource["tags"],
@@ -401,7 +414,7 @@ class ResourcesBackend:
             vm, operation = self.devtestlabs.create_vm(lab, names[1], body, kind_of)
         except ArmError as error:
             self._end(state, "Failed", error.status, error.body())
-            return state
+            return
         if operation is not None:
             state.inner_operation = operation.id
         elif vm.provisioning_state == "Succeeded":
@@ -418,7 +431,6 @@ class ResourcesBackend:
                     }
                 },
             )
-        return state
 
     def _end(
         self,
