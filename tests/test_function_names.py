@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NAMES_MODULE = "shared.function_names"
 
 # Callees whose first name argument is an activity, or a sub-orchestrator: the SDK's own
-# calls and the helpers of orchestrations/steps.py and factory_run.py that wrap them.
+# calls and the helpers of orchestrations/steps.py that wrap them.
 ACTIVITY_CALLEES = {"call_activity", "call_activity_with_retry", "call", "monitor", "best_effort"}
-ORCHESTRATOR_CALLEES = {"call_sub_orchestrator", "call_sub_orchestrator_with_retry", "_starter"}
+ORCHESTRATOR_CALLEES = {"call_sub_orchestrator", "call_sub_orchestrator_with_retry"}
 KINDS = {"activity": "activityTrigger", "orchestrator": "orchestrationTrigger"}
 
 
