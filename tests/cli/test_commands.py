@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from shared.cli.commands import commands, discover
 from shared.cli.parsing import build_parser
-from shared.cli.processes import LOCAL_WORLD_TOOLS
+from shared.cli.processes import LOCAL_WORLD_TOOLS, is_local_world_tool
 
 COMMANDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "cli" / "commands"
 
@@ -61,3 +62,14 @@ def test_a_module_without_its_command_is_refused(
         discover(importlib.import_module("broken_commands"))
     sys.modules.pop("broken_commands.forgot", None)
     sys.modules.pop("broken_commands", None)
+
+
+@pytest.mark.parametrize(("tool", "usage"), [("devhost", "usage: devhost"), ("emulator", "usage:")])
+def test_the_local_world_tools_run_as_their_own_process(tool: str, usage: str) -> None:
+    script = Path(sys.executable).parent / "imagefactory"
+    result = subprocess.run(
+        [str(script), tool, "--help"], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(usage) and "--state-dir" in result.stdout
+    assert is_local_world_tool([tool, "--anything"]) and not is_local_world_tool(["plan"])
