@@ -41,7 +41,7 @@ from emulator.faults import RequestKind
 from emulator.http import ArmRequest, ArmResponse, Router, route
 from emulator.resources import urls as resources_urls
 from emulator.storage import urls as storage_urls
-from emulator.throttling import KINDS, header_names, kind_of
+from emulator.throttling import KINDS, bucket_of, header_names
 from emulator.tls import TlsFiles
 
 API_VERSIONS: dict[str, tuple[str, ...]] = {
@@ -234,7 +234,7 @@ class EmulatorApp:
         """Take a token from the subscription's bucket for this kind of request; the
         remaining count goes into `headers`, an empty bucket answers 429."""
         throttle = self.core.throttle
-        bucket = kind_of(method)
+        bucket = bucket_of(method)
         ok, remaining, wait = throttle.take(subscription, bucket)
         for name in header_names(bucket):
             headers[name] = str(remaining)

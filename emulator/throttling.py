@@ -29,7 +29,8 @@ def header_names(kind: str) -> tuple[str, ...]:
     )
 
 
-def kind_of(method: str) -> str:
+def bucket_of(method: str) -> str:
+    """The bucket a request of this method draws from: reads, deletes or writes."""
     method = method.upper()
     if method in ("GET", "HEAD"):
         return "reads"

@@ -22,14 +22,6 @@ DISK_ACCOUNT = "emulatordisks"
 DISK_CONTAINER = "disks"
 
 
-def arm_vm_id(vm: LabVm) -> str:
-    """The compute VM's id as Compute spells it in messages (ARM casing)."""
-    return (
-        f"/subscriptions/{vm.id.split('/')[2]}/resourceGroups/{vm.compute_resource_group}"
-        f"/providers/Microsoft.Compute/virtualMachines/{vm.compute_name}"
-    )
-
-
 class ComputeBackend:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -81,7 +73,7 @@ class ComputeBackend:
             # allocated), as users report it (microsoft/AzureStorageExplorer#6654).
             raise cx.AccessNotPermitted(
                 f"Access not permitted because disk {vm.os_disk_name} is currently attached "
-                f"to running VM {arm_vm_id(vm)}."
+                f"to running VM {vm.compute_arm_id}."
             )
         blobs = self.registry.blobs()
         blob = f"{vm.os_disk_name}.vhd"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from emulator import vhd
@@ -38,19 +38,26 @@ UPLOAD_SAS_LEAD = dt.timedelta(minutes=15)
 UPLOAD_SAS_LIFETIME = dt.timedelta(hours=24)
 
 
-# Per OS: the os-info property, the other OS's, the state field, its three states (not
-# generalized, generalization requested, already generalized) and what a request does.
-OS_STATES: dict[
-    str, tuple[str, str, str, tuple[str, str, str], Literal["sysprep", "deprovision"]]
-] = {
-    "Windows": (
+class OsStates(NamedTuple):
+    """How a custom image from a VM of one OS declares whether the VM is generalized."""
+
+    info: str  # the os-info property of `properties.vm`
+    other_info: str  # the other OS's, refused
+    field: str  # the state field inside it
+    # Not generalized, generalization requested (DevTest Labs does it), already generalized.
+    states: tuple[str, str, str]
+    generalization: Literal["sysprep", "deprovision"]
+
+
+OS_STATES: dict[str, OsStates] = {
+    "Windows": OsStates(
         "windowsOsInfo",
         "linuxOsInfo",
         "windowsOsState",
         ("NonSysprepped", "SysprepRequested", "SysprepApplied"),
         "sysprep",
     ),
-    "Linux": (
+    "Linux": OsStates(
         "linuxOsInfo",
         "windowsOsInfo",
         "linuxOsState",
@@ -99,7 +106,8 @@ def _check_artifact_parameters(spec: ArtifactSpec, given: Any) -> None:
             raise dtl.InvalidArtifact(f"The artifact '{spec.name}' has no parameter '{pname}'.")
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_order(version: str) -> tuple[int, ...]:
+    """A sort key for dotted versions: numerically, part by part."""
     parts = []
     for part in version.split("."):
         parts.append(int(part) if part.isdigit() else 0)
@@ -124,7 +132,7 @@ def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[Ga
                 )
             version = str(ref["version"])
             if version.lower() == "latest":
-                return image, max(image.versions, key=_version_key)
+                return image, max(image.versions, key=version_order)
             if version in image.versions:
                 return image, version
             raise dtl.InvalidGalleryImageReference(
@@ -717,23 +725,24 @@ class DevTestLabsBackend:
                 f"The virtual machine '{vm.name}' is {vm.provisioning_state}; a custom image "
                 "needs a VM that finished provisioning."
             )
-        info_key, other_key, state_key, states, generalization = OS_STATES[vm.os_type]
-        if vm_props.get(other_key):
+        os_states = OS_STATES[vm.os_type]
+        if vm_props.get(os_states.other_info):
             raise InvalidParameter(
-                f"The virtual machine '{vm.name}' runs {vm.os_type}; use '{info_key}', not "
-                f"'{other_key}'."
+                f"The virtual machine '{vm.name}' runs {vm.os_type}; use '{os_states.info}', not "
+                f"'{os_states.other_info}'."
             )
-        state = str((vm_props.get(info_key) or {}).get(state_key) or "")
+        state = str((vm_props.get(os_states.info) or {}).get(os_states.field) or "")
+        states = os_states.states
         if state not in states:
             raise InvalidParameter(
-                f"The property 'properties.vm.{info_key}.{state_key}' must be "
+                f"The property 'properties.vm.{os_states.info}.{os_states.field}' must be "
                 f"{', '.join(states[:-1])} or {states[-1]}."
             )
         not_generalized, requested, _ = states
         extra = 0.0
         if state == requested:
             # DevTest Labs generalizes the VM itself and deallocates it to capture it.
-            vm.generalized = generalization
+            vm.generalized = os_states.generalization
             if vm.power is not None:
                 vm.power.set("deallocated")
             extra = self.registry.scenario.durations.sysprep

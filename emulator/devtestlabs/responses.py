@@ -52,14 +52,6 @@ def _tags(tags: dict[str, str]) -> dict[str, Any]:
     return {"tags": dict(tags)} if tags else {}
 
 
-def compute_vm_id(vm: LabVm) -> str:
-    """The VM behind a lab VM, in ARM's casing as DevTest Labs reports it (`computeId`)."""
-    return (
-        f"/subscriptions/{vm.id.split('/')[2]}/resourceGroups/{vm.compute_resource_group}"
-        f"/providers/Microsoft.Compute/virtualMachines/{vm.compute_name}"
-    )
-
-
 def default_network(vm: LabVm) -> str:
     lab_id, _, _ = vm.id.partition("/virtualmachines/")
     return f"{lab_id}/virtualnetworks/dtl{lab_id.rsplit('/', 1)[-1]}"
@@ -114,7 +106,7 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
     if vm.power is not None:
         props["lastKnownPowerState"] = LAST_KNOWN_POWER_STATE[vm.power.state]
     if vm.compute_exists:
-        props["computeId"] = compute_vm_id(vm)
+        props["computeId"] = vm.compute_arm_id
         if not vm.disallow_public_ip:
             props["fqdn"] = f"{vm.name.lower()}.{vm.location.lower()}.cloudapp.azure.com"
     if vm.gallery_image_reference is not None:

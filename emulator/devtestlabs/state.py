@@ -94,6 +94,15 @@ class LabVm(LabResource):
         return self.power.state if self.power is not None else None
 
     @property
+    def compute_arm_id(self) -> str:
+        """The compute VM's id in ARM's casing, as DevTest Labs (`computeId`) and Compute's
+        messages spell it."""
+        return (
+            f"/subscriptions/{self.id.split('/')[2]}/resourceGroups/{self.compute_resource_group}"
+            f"/providers/Microsoft.Compute/virtualMachines/{self.compute_name}"
+        )
+
+    @property
     def compute_id(self) -> str:
         return (
             f"/subscriptions/{self.id.split('/')[2]}/resourcegroups/{self.compute_resource_group}"

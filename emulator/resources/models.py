@@ -403,7 +403,7 @@ class ResourcesBackend:
         """Create the lab VM through DevTest Labs' own rules; its operation, or its refusal,
         decides the deployment operation's outcome."""
         names = resource["name"].split("/")
-        kind_of = RequestKind("PUT", T_LAB_VM, f"{T_LAB_VM}/write", state.resource_id)
+        vm_request = RequestKind("PUT", T_LAB_VM, f"{T_LAB_VM}/write", state.resource_id)
         body = {
             "location": resource["location"],
             "tags": resource["tags"],
@@ -411,7 +411,7 @@ class ResourcesBackend:
         }
         try:
             lab = self.devtestlabs.lab(subscription, group.name, names[0])
-            vm, operation = self.devtestlabs.create_vm(lab, names[1], body, kind_of)
+            vm, operation = self.devtestlabs.create_vm(lab, names[1], body, vm_request)
         except ArmError as error:
             self._end(state, "Failed", error.status, error.body())
             return
