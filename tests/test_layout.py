@@ -266,6 +266,41 @@ def test_function_app_composes_only() -> None:
     }, names
 
 
+def readme_layout(readme: str) -> list[str]:
+    """The paths named in the first cell of each row of the README's layout table."""
+    section = readme.split("\n## Layout\n", 1)[-1].split("\n## ", 1)[0]
+    paths = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            paths += [part.strip().strip("`") for part in first.split(",")]
+    return paths
+
+
+def layout_problems(root: Path, readme: str) -> list[str]:
+    """Packages of the tree the README's layout table lacks, and rows naming nothing."""
+    named = set(readme_layout(readme))
+    problems = [
+        f"the layout table names {p}, which is not in the tree"
+        for p in sorted(named)
+        if "*" not in p and not (root / p).exists()
+    ]
+    packages = [
+        f"shared/{d.name}/"
+        for d in sorted((root / "shared").iterdir())
+        if (d / "__init__.py").is_file()
+    ]
+    problems += [f"the layout table has no row for {p}" for p in packages if p not in named]
+    return problems
+
+
+def test_the_readme_layout_table_matches_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme_layout(readme)) >= 10
+    problems = layout_problems(ROOT, readme)
+    assert not problems, "\n".join(problems)
+
+
 # Each rule catches what it is for, on a tiny synthetic tree ---------------------------------
 
 
@@ -395,3 +430,13 @@ def test_the_circle_check_finds_circles_and_only_at_module_level(tmp_path: Path)
 def test_the_shared_module_count_is_what_is_counted(tmp_path: Path) -> None:
     root = _tree(tmp_path, {f"shared/m{i}.py": "" for i in range(6)})
     assert len(shared_modules(root)) == 6 > MAX_SHARED_MODULES
+
+
+def test_the_layout_table_check_sees_a_missing_row_and_a_stale_one(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"shared/model/a.py": "", "shared/run/b.py": ""})
+    readme = "## Layout\n\n| folder | what |\n| --- | --- |\n| `shared/model/` | x |\n"
+    readme += "| `shared/gone/`, `shared/*.py` | y |\n\n## Next\n| `shared/run/` | z |\n"
+    assert layout_problems(root, readme) == [
+        "the layout table names shared/gone/, which is not in the tree",
+        "the layout table has no row for shared/run/",
+    ]
