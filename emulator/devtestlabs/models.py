@@ -88,6 +88,15 @@ class VmSource:
     parent_header: str | None = None
 
 
+def _update_image(image: CustomImage, body: dict[str, Any], props: dict[str, Any]) -> CustomImage:
+    """What a PUT on an image that exists changes: its tags and description."""
+    if "tags" in body:
+        image.tags = dict(body.get("tags") or {})
+    if "description" in props:
+        image.description = props.get("description")
+    return image
+
+
 def _check_artifact_parameters(spec: ArtifactSpec, given: Any) -> None:
     """The values given name only the artifact's parameters and cover the required ones."""
     if not isinstance(given, list):
@@ -670,11 +679,7 @@ class DevTestLabsBackend:
         if existing is not None:
             if existing.busy:
                 raise dtl.OperationInProgress.on(f"custom image '{name}'")
-            if "tags" in body:
-                existing.tags = dict(body.get("tags") or {})
-            if "description" in props:
-                existing.description = props.get("description")
-            return existing, None
+            return _update_image(existing, body, props), None
         vm_props = props.get("vm")
         vhd_props = props.get("vhd")
         if bool(vm_props) == bool(vhd_props):
