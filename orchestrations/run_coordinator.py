@@ -1,6 +1,6 @@
 """run_coordinator: the factory's runs, one at a time, in the order their requests came.
 
-One instance (`shared.azure.run_queue.COORDINATOR_ID`) at a time. Each execution takes what
+One instance (`shared.run.request.COORDINATOR_ID`) at a time. Each execution takes what
 waits in the run queue (one run covering every request waiting, over the newest head of
 the branch), runs it as the sub-orchestration `factory_run` under the run's own id (so
 `push-<commit>`, `schedule-<occurrence>` and `manual-...` stay the ids an operator

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 # Orchestrators
 FACTORY_RUN = "factory_run"
-RUN_COORDINATOR = "run_coordinator"  # one instance, COORDINATOR_ID: one factory_run at a time
-COORDINATOR_ID = "imagefactory-run-coordinator"
+RUN_COORDINATOR = "run_coordinator"  # one instance (shared.run.request.COORDINATOR_ID)
 BUILD_IMAGE = "build_image"
 CONFIRM_VM_DELETED = "confirm_vm_deleted"  # a build VM's deletion, off the critical path
 DISTRIBUTE_IMAGE = "distribute_image"

@@ -9,7 +9,8 @@ the instance stays Running forever, with no error anywhere. So every activity an
 sub-orchestrator name in `orchestrations/*.py` (the constants of
 `shared/function_names.py`) must be a registered function of the right kind, and every
 constant there must be registered (`*_QUEUE` constants name queues a queue trigger
-reads; `*_ID` constants name instances, not functions).
+reads) and used: the module holds function and queue names only (an instance id such as
+the coordinator's lives with the run request).
 """
 
 from __future__ import annotations
@@ -125,8 +126,6 @@ def test_every_constant_of_function_names_is_registered(app: LoadedApp) -> None:
     queue_names = {str(info.trigger.get("queueName")) for info in app.of_type("queueTrigger")}
     missing = []
     for constant, value in sorted(constants().items()):
-        if constant.endswith("_ID"):
-            continue  # an instance id (of a singleton orchestration), not a function
         if constant.endswith("_QUEUE"):
             if value not in queue_names:
                 missing.append(f"{constant} = '{value}' (no queue trigger reads it)")
@@ -143,6 +142,32 @@ def test_every_registered_function_has_its_constant(app: LoadedApp) -> None:
 
 
 FUNCTION_CODE = ("triggers", "activities", "orchestrations")
+PRODUCT_CODE = (*FUNCTION_CODE, "shared")
+
+
+def imported_constants(source: str) -> set[str]:
+    """The names a module imports from shared.function_names (or reads off it as a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == NAMES_MODULE:
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Attribute) and node.attr.isupper():
+            found.add(node.attr)
+    return found
+
+
+def test_no_constant_is_dead() -> None:
+    used: set[str] = set()
+    for package in PRODUCT_CODE:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path != ROOT / "shared" / "function_names.py":
+                used |= imported_constants(path.read_text(encoding="utf-8"))
+    dead = sorted(set(constants()) - used)
+    assert not dead, f"constants of function_names.py no product code uses: {dead}"
+    assert imported_constants("from shared.function_names import A as B\nx = names.C\n") == {
+        "A",
+        "C",
+    }
 
 
 def literal_names(source: str) -> list[str]:
