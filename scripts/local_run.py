@@ -34,6 +34,8 @@ from rich.console import Console
 from rich.live import Live
 
 from devhost.process import DevHostProcess
+from emulator.runner import WorldInfo
+from scripts.local_settings import app_settings
 from scripts.push_demo import (
     deliver_github,
     github_push_payload,
@@ -107,35 +109,14 @@ def _process(args: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Popen
                 process.wait()
 
 
-def _settings(paths: LocalPaths, world: dict[str, Any]) -> dict[str, Any]:
-    ca = world["ca_file"]
-    queue = f"https://127.0.0.1:{world['queue_port']}/devstoreaccount1"
-    blob = f"https://127.0.0.1:{world['blob_port']}/devstoreaccount1"
-    # Azurite's documented development account key (public, not a secret).
-    key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-    connection = (
-        "DefaultEndpointsProtocol=https;AccountName=devstoreaccount1;"
-        f"AccountKey={key};BlobEndpoint={blob};QueueEndpoint={queue};"
-    )
+def _settings(paths: LocalPaths, world: WorldInfo) -> dict[str, str]:
+    """The app in the world, reading the local repository, with the demo's key and secret."""
     return {
-        "IsEncrypted": False,
-        "Values": {
-            "FUNCTIONS_WORKER_RUNTIME": "python",
-            "AzureWebJobsStorage": connection,
-            "DEVHOST_FUNCTION_KEY": DEMO_KEY,
-            "DEVHOST_CA_BUNDLE": ca,
-            "IMAGEFACTORY_ARM_ENDPOINT": world["endpoint"],
-            "IMAGEFACTORY_CA_BUNDLE": ca,
-            "IMAGEFACTORY_BLOB_ENDPOINT": f"https://127.0.0.1:{world['blob_port']}/{{account}}",
-            "IMAGEFACTORY_CREDENTIAL": "local",
-            "IMAGEFACTORY_CONFIG_SOURCE": "git",
-            "IMAGEFACTORY_CONFIG_LOCATION": str(paths.repository),
-            "IMAGEFACTORY_GITHUB_SECRET": DEMO_SECRET,
-            "IMAGEFACTORY_POLL_SECONDS": "0.5",
-            "IMAGEFACTORY_TIME_SCALE": str(TIME_SCALE),
-            "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
-        },
-        "Host": {"LocalHttpPort": 0},
+        **app_settings(world, poll_seconds=0.5, time_scale=TIME_SCALE),
+        "DEVHOST_FUNCTION_KEY": DEMO_KEY,
+        "IMAGEFACTORY_CONFIG_SOURCE": "git",
+        "IMAGEFACTORY_CONFIG_LOCATION": str(paths.repository),
+        "IMAGEFACTORY_GITHUB_SECRET": DEMO_SECRET,
     }
 
 
@@ -154,14 +135,12 @@ def local_world(paths: LocalPaths, console: Console) -> Iterator[str]:
         _process(emulator, paths.state / "emulator.log", paths.root) as world_process,
     ):
         _wait_for_file(info_file, world_process, paths.state / "emulator.log", "the emulator")
-        world = json.loads(info_file.read_text())
-        settings_file = paths.state / "local.settings.json"
-        settings_file.write_text(json.dumps(_settings(paths, world), indent=2))
-        console.print(f"Emulator at {world['endpoint']} (state in {paths.world})")
+        world = WorldInfo(**json.loads(info_file.read_text()))
+        console.print(f"Emulator at {world.endpoint} (state in {paths.world})")
         devhost = DevHostProcess(
             paths.root,
             state_dir=paths.devhost,
-            settings_file=settings_file,
+            values=_settings(paths, world),
             extra_args=["--no-timers"],
             log_file=paths.state / "devhost.log",
         )

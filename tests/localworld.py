@@ -11,11 +11,16 @@ ports in a temporary directory and stops when the session ends.
   1 simulated minute = 10 ms, generous throttling limits) plus client helpers.
 - `emulator` (per test) -> the same `LocalWorldClient` after an admin reset: no VMs,
   images, operations, faults; request counts zeroed.
+
+And the one way tests run the Function App under devhost in a process of its own:
+`app_process` (the app settings are `scripts.local_settings`' for a local world), with
+`functions_storage` when the test has no world, only an Azurite of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.storage.blob import BlobClient, BlobServiceClient
 
+from devhost.process import DevHostProcess
 from emulator.azurite import Azurite, AzuriteEndpoints
 from emulator.compute.models import DISK_ACCOUNT
 from emulator.runner import LocalWorld, WorldInfo
@@ -159,3 +165,42 @@ def emulator(local_world: LocalWorldClient) -> LocalWorldClient:
     """The session's emulator, reset to the scenario for this test."""
     local_world.reset()
     return local_world
+
+
+def app_process(
+    app_dir: Path,
+    work_dir: Path,
+    values: dict[str, str],
+    *,
+    queues: bool = True,
+    env: dict[str, str] | None = None,
+) -> DevHostProcess:
+    """devhost running the app in `app_dir` as a process of its own, with `values` as its
+    settings, its state and log (`devhost.log`) under `work_dir`, and no timers (a test
+    fires them). App settings are environment variables: this process's IMAGEFACTORY_*
+    variables are not passed on, so a test's own cannot leak into the app."""
+    return DevHostProcess(
+        app_dir,
+        state_dir=work_dir / "devhost",
+        values=values,
+        extra_args=["--no-timers", *([] if queues else ["--no-queues"])],
+        env=env,
+        log_file=work_dir / "devhost.log",
+        drop_env=("IMAGEFACTORY_",),
+    )
+
+
+@contextmanager
+def functions_storage(work_dir: Path) -> Iterator[dict[str, str]]:
+    """An Azurite of its own as the Functions storage (which holds the run queue): the
+    app settings that name it and trust its CA."""
+    tls = ensure_tls(work_dir / "tls")
+    azurite = Azurite(work_dir / "azurite", tls)
+    storage = azurite.start()
+    try:
+        yield {
+            "AzureWebJobsStorage": storage.connection_string(),
+            "IMAGEFACTORY_CA_BUNDLE": str(tls.ca_file),
+        }
+    finally:
+        azurite.stop()

@@ -8,7 +8,6 @@ page starts a second run; the product's check follows the pages.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -20,10 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from devhost.process import DevHostProcess
-from emulator.azurite import Azurite
-from emulator.tls import ensure_tls
 from shared.function_names import FACTORY_RUN, SCHEDULED_RUN
+from tests.localworld import app_process, functions_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "fixtures" / "schedule_app"
@@ -91,36 +88,18 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     work = tmp_path_factory.mktemp("schedule-paging")
     app_dir = work / "app"
     shutil.copytree(APP, app_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     # The run queue lives in the Functions storage: an Azurite of its own.
-    tls = ensure_tls(work / "tls")
-    azurite = Azurite(work / "azurite", tls)
-    storage = azurite.start()
-    settings = {
-        "IsEncrypted": False,
-        "Values": {
-            "FUNCTIONS_WORKER_RUNTIME": "python",
+    with functions_storage(work) as storage:
+        values = {
             "DEVHOST_MASTER_KEY": MASTER_KEY,
             "DEVHOST_FUNCTION_KEY": "schedule-paging-function-key",
             "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
-            "AzureWebJobsStorage": storage.connection_string(),
-            "IMAGEFACTORY_CA_BUNDLE": str(tls.ca_file),
-        },
-    }
-    (app_dir / "local.settings.json").write_text(json.dumps(settings), encoding="utf-8")
-    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    running = DevHostProcess(
-        app_dir,
-        state_dir=work / "state",
-        extra_args=["--no-timers", "--no-queues"],
-        env={"PYTHONPATH": pythonpath},
-        log_file=work / "devhost.log",
-        drop_env=("IMAGEFACTORY_",),
-    )
-    try:
-        with running:
+            **storage,
+        }
+        env = {"PYTHONPATH": pythonpath}
+        with app_process(app_dir, work, values, queues=False, env=env) as running:
             yield Host(running.base_url, work / "devhost.log")
-    finally:
-        azurite.stop()
 
 
 def test_a_run_beyond_the_first_page_keeps_the_timer_from_starting_another(host: Host) -> None:

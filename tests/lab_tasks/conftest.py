@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from azure.mgmt.resource import ResourceManagementClient
 
+from scripts import local_settings
 from shared.cli import main
 from shared.lab_tasks import clients
 from tests.localworld import LocalWorldClient
@@ -33,12 +34,7 @@ PASSWORD = "Local-Only-Passw0rd!"
 
 def world_settings(world: LocalWorldClient) -> dict[str, str]:
     """The app settings that point the commands at the local world."""
-    return {
-        "IMAGEFACTORY_ARM_ENDPOINT": world.endpoint,
-        "IMAGEFACTORY_CA_BUNDLE": world.ca_file,
-        "IMAGEFACTORY_CREDENTIAL": "local",
-        "IMAGEFACTORY_POLL_SECONDS": "0.05",
-    }
+    return local_settings.world_settings(world.info, poll_seconds=0.05)
 
 
 @dataclass

@@ -13,8 +13,8 @@ from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.mgmt.devtestlabs.models import GalleryImageReference, LabVirtualMachine
 from azure.storage.blob import BlobClient
 
-from emulator.azurite import DEFAULT_ACCOUNT, AzuriteEndpoints
 from emulator.runner import LocalWorld, WorldInfo
+from scripts.local_settings import storage_connection
 from shared.azure.credential import LocalTokenCredential
 from shared.model.arm_ids import parse_lab_id
 from tests.pipeline.world import start_world
@@ -27,20 +27,7 @@ class World:
 
     @property
     def queue_connection(self) -> str:
-        info = self.info
-        account = (
-            DEFAULT_ACCOUNT
-            if DEFAULT_ACCOUNT in info.storage_accounts
-            else info.storage_accounts[0]
-        )
-        endpoints = AzuriteEndpoints(
-            blob_port=info.blob_port,
-            queue_port=info.queue_port,
-            table_port=info.table_port,
-            ca_file=Path(info.ca_file),
-            accounts=tuple(info.storage_accounts),
-        )
-        return endpoints.connection_string(account)
+        return storage_connection(self.info)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         response = requests.request(

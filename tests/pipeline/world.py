@@ -4,7 +4,6 @@ killed with -9 and restarted)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ import requests
 from devhost.process import DevHostProcess
 from emulator.runner import LocalWorld, WorldInfo
 from emulator.scenario import load_scenario
+from scripts.local_settings import app_settings
+from tests.localworld import app_process
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "factory"
@@ -52,41 +53,21 @@ class FactoryHost:
         self.state_dir = self.work / "devhost"
         self.log = self.work / "devhost.log"
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> dict[str, str]:
         return {
-            "IsEncrypted": False,
-            "Values": {
-                "FUNCTIONS_WORKER_RUNTIME": "python",
-                "AzureWebJobsStorage": self.queue_connection,
-                "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
-                "DEVHOST_CA_BUNDLE": self.info.ca_file,
-                "IMAGEFACTORY_ARM_ENDPOINT": self.info.endpoint,
-                "IMAGEFACTORY_CA_BUNDLE": self.info.ca_file,
-                "IMAGEFACTORY_BLOB_ENDPOINT": f"https://127.0.0.1:{self.info.blob_port}/{{account}}",
-                "IMAGEFACTORY_CREDENTIAL": "local",
-                "IMAGEFACTORY_CONFIG_SOURCE": "directory",
-                "IMAGEFACTORY_CONFIG_LOCATION": str(self.config_dir),
-                "IMAGEFACTORY_POLL_SECONDS": "0.1",
-                "IMAGEFACTORY_TIME_SCALE": str(TIME_SCALE),
-                "IMAGEFACTORY_SCHEDULE": "0 0 2 * * *",
-                **self.values,
-            },
-            "Host": {"LocalHttpPort": 0},
+            **app_settings(self.info, poll_seconds=0.1, time_scale=TIME_SCALE),
+            "AzureWebJobsStorage": self.queue_connection,
+            "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+            "IMAGEFACTORY_CONFIG_SOURCE": "directory",
+            "IMAGEFACTORY_CONFIG_LOCATION": str(self.config_dir),
+            **self.values,
         }
 
     def start(self) -> FactoryHost:
         """Start devhost (again, after a kill: same state directory, so it resumes)."""
         self.work.mkdir(parents=True, exist_ok=True)
-        settings_file = self.work / "local.settings.json"
-        settings_file.write_text(json.dumps(self.settings(), indent=2), encoding="utf-8")
         if self.process is None:
-            self.process = DevHostProcess(
-                ROOT,
-                state_dir=self.state_dir,
-                settings_file=settings_file,
-                extra_args=["--no-timers"],
-                log_file=self.log,
-            )
+            self.process = app_process(ROOT, self.work, self.settings())
         self.process.start()
         self.url = self.process.base_url
         return self

@@ -15,12 +15,10 @@ import pytest
 import requests
 from dulwich import porcelain
 
-from devhost.process import DevHostProcess
-from emulator.azurite import Azurite
-from emulator.tls import ensure_tls
 from scripts.push_demo import init_repository
 from shared.function_names import FACTORY_RUN
 from shared.run.request import RunRequest
+from tests.localworld import app_process, functions_storage
 from tests.webhooks.gitserver import GitServer
 from tests.webhooks.payloads import Delivery
 
@@ -120,30 +118,16 @@ def devhost_process(work_dir: Path, values: dict[str, str]) -> Iterator[str]:
     IMAGEFACTORY_* variables are not passed on. The Functions storage (AzureWebJobsStorage,
     which holds the run queue) is an Azurite of its own; its settings are added to `values`.
     """
-    tls = ensure_tls(work_dir / "tls")
-    azurite = Azurite(work_dir / "azurite", tls)
-    storage = azurite.start()
-    values.setdefault("AzureWebJobsStorage", storage.connection_string())
-    values.setdefault("IMAGEFACTORY_CA_BUNDLE", str(tls.ca_file))
-    settings_file = work_dir / "local.settings.json"
-    settings = {"FUNCTIONS_WORKER_RUNTIME": "python", "DEVHOST_MASTER_KEY": MASTER_KEY, **values}
-    settings_file.write_text(
-        json.dumps({"IsEncrypted": False, "Values": settings, "Host": {"LocalHttpPort": 0}}),
-        encoding="utf-8",
-    )
-    process = DevHostProcess(
-        ROOT,
-        state_dir=work_dir / "state",
-        settings_file=settings_file,
-        extra_args=["--no-timers", "--no-queues"],
-        log_file=work_dir / "devhost.log",
-        drop_env=("IMAGEFACTORY_",),
-    )
-    try:
-        process.start()
-        yield process.base_url
-    finally:
-        # devhost finishes the activities in flight before it exits; runs that reach for
-        # an Azure that is not there retry for a while, and their state is thrown away.
-        process.stop(timeout=3)
-        azurite.stop()
+    with functions_storage(work_dir) as storage:
+        for name, value in storage.items():
+            values.setdefault(name, value)
+        process = app_process(
+            ROOT, work_dir, {"DEVHOST_MASTER_KEY": MASTER_KEY, **values}, queues=False
+        )
+        try:
+            process.start()
+            yield process.base_url
+        finally:
+            # devhost finishes the activities in flight before it exits; runs that reach for
+            # an Azure that is not there retry for a while, and their state is thrown away.
+            process.stop(timeout=3)
