@@ -14,7 +14,6 @@ import base64
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIServer, make_server
 
@@ -103,12 +102,7 @@ class GitServer:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
