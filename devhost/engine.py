@@ -1570,7 +1570,7 @@ class _HistoryFolder:
             for key in ("OrchestrationInstance", "ParentInstance", "Version", "Tags"):
                 item.pop(key, None)
         elif kind == EXECUTION_COMPLETED:
-            self._result(item)
+            self._result_if_shown(item)
         elif kind == TIMER_FIRED:
             item.pop("TimerId", None)
         if not self.show_input:
@@ -1590,9 +1590,10 @@ class _HistoryFolder:
                 item["Input"] = scheduled_input
             self.folded[index] = None
         if kind in (TASK_COMPLETED, SUB_COMPLETED):
-            self._result(item)
+            self._result_if_shown(item)
 
-    def _result(self, item: dict[str, Any]) -> None:
+    def _result_if_shown(self, item: dict[str, Any]) -> None:
+        """The result as a JSON value with `showHistoryOutput`; otherwise none."""
         if self.show_history_output:
             item["Result"] = _json_token(item.get("Result"))
         else:
