@@ -37,6 +37,8 @@ class WebhookProvider:
     """The provider's name in messages and docs."""
     function_name: str
     """The endpoint's function, a constant of `shared.function_names`."""
+    setup: str
+    """What to set up at the provider, as the README's table of endpoints says it."""
     settings: tuple[str, ...]
     """The `Settings` fields the provider reads (`IMAGEFACTORY_<FIELD>` app settings)."""
     enabled_by: tuple[str, ...]

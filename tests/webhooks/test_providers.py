@@ -6,7 +6,7 @@ A provider is one module of `shared/webhooks/providers/`; what it needs besides:
   as an anonymous `POST webhooks/<key>` HTTP trigger;
 - its settings: fields of `shared.settings.Settings`, each an app setting in
   `local.settings.json.example`;
-- its row in the README's table of webhook endpoints, naming its URL and settings;
+- its row in the README's table of webhook endpoints: its title, URL, `setup` and settings;
 - its tests: `tests/webhooks/providers/test_<module>.py`, and a test delivery in
   `tests/webhooks/payloads.py` that the intake accepts (so every property of
   `test_intake.py` runs over it).
@@ -103,8 +103,10 @@ def docs_problems(provider: WebhookProvider, rows: list[str]) -> list[str]:
     row = next((r for r in rows if url in r), None)
     if row is None:
         return [f"{provider.key}: the README's webhook table has no row for {url}"]
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
     problems = [] if cells[0] == provider.title else [f"{provider.key}: its row names {cells[0]}"]
+    if cells[2] != provider.setup:
+        problems.append(f"{provider.key}: its README row's set-up is not the provider's setup")
     problems += [
         f"{provider.key}: its README row does not name {setting}"
         for setting in provider.app_settings
@@ -197,6 +199,9 @@ def test_the_checks_catch_a_provider_that_lacks_its_parts(app: LoadedApp, tmp_pa
     unnamed = replace(github, settings=("github_secret", "webhook_branch"))
     assert docs_problems(unnamed, rows) == [
         "github: its README row does not name IMAGEFACTORY_WEBHOOK_BRANCH"
+    ]
+    assert docs_problems(replace(github, setup="Settings → Hooks"), rows) == [
+        "github: its README row's set-up is not the provider's setup"
     ]
     (tmp_path / "test_empty.py").write_text("def helper() -> None:\n    pass\n")
     assert missing_tests("bitbucket", tmp_path)[0].startswith("bitbucket: no tests in")

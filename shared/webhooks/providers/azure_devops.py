@@ -139,6 +139,11 @@ PROVIDER = WebhookProvider(
     key="azure-devops",
     title="Azure DevOps",
     function_name=WEBHOOK_AZURE_DEVOPS,
+    setup=(
+        'Project settings → Service hooks → Web Hooks, event "Code pushed"; basic '
+        "authentication user name and password, and/or the HTTP header "
+        "`X-ImageFactory-Secret: <secret>`; resource details to send: All"
+    ),
     settings=("ado_secret", "ado_username", "ado_password"),
     enabled_by=("ado_secret", "ado_password"),
     authenticate=_authenticate,

@@ -79,6 +79,7 @@ PROVIDER = WebhookProvider(
     key="github",
     title="GitHub",
     function_name=WEBHOOK_GITHUB,
+    setup='Settings → Webhooks: content type `application/json`, a secret, "Just the push event"',
     settings=("github_secret",),
     enabled_by=("github_secret",),
     authenticate=_authenticate,

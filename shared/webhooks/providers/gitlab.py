@@ -79,6 +79,7 @@ PROVIDER = WebhookProvider(
     key="gitlab",
     title="GitLab",
     function_name=WEBHOOK_GITLAB,
+    setup='Settings → Webhooks: a secret token, trigger "Push events"',
     settings=("gitlab_token",),
     enabled_by=("gitlab_token",),
     authenticate=_authenticate,
