@@ -31,7 +31,7 @@ from shared.run.payloads import (
     Pace,
     RunStatusRequest,
 )
-from shared.run.request import ConfigSourceRef
+from shared.run.request import GOING, ConfigSourceRef
 from shared.settings import get_settings
 
 bp = df.Blueprint()
@@ -86,9 +86,6 @@ def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
     wanted = [GalleryImage.model_validate(image) for image in request.images]
     return labs.newest_gallery_versions(request.lab, wanted)
-
-
-GOING = ("Running", "Pending", "Suspended", "ContinuedAsNew")
 
 
 @bp.function_name(RUN_STATUSES)

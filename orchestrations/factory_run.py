@@ -149,10 +149,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 
 def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orchestration:
     settings = factory.settings
-    by_key = {settings.factory_lab.lower(): settings.factory_lab}
-    for lab in factory.labs.values():
-        by_key.setdefault(lab.lab.lower(), lab.lab)
-    lab_ids = [by_key[key] for key in sorted(by_key)]
+    lab_ids = factory.lab_ids()
     galleries = {
         image.base.gallery.key: image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
         for image in factory.images.values()

@@ -25,17 +25,12 @@ import azure.functions as func
 from shared.azure import run_queue
 from shared.azure.run_queue import Enqueued, RunQueue, Waiting
 from shared.function_names import FACTORY_RUN, RUN_COORDINATOR
-from shared.run.request import COORDINATOR_ID, Finished, RunRequest, TakeRequest
+from shared.run.request import COORDINATOR_ID, GOING, Finished, RunRequest, TakeRequest
 from shared.telemetry import run_scope
 
 log = logging.getLogger(__name__)
 
-ACTIVE = {
-    df.OrchestrationRuntimeStatus.Pending,
-    df.OrchestrationRuntimeStatus.Running,
-    df.OrchestrationRuntimeStatus.ContinuedAsNew,
-    df.OrchestrationRuntimeStatus.Suspended,
-}
+ACTIVE = {df.OrchestrationRuntimeStatus(name) for name in GOING}
 FINISHING_WAIT_SECONDS = 60.0  # a coordinator that closed the queue completes within this
 
 

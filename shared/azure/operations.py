@@ -15,9 +15,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from shared.azure import clients
-from shared.run.payloads import OperationStatus
-
-ENDED = ("succeeded", "failed", "canceled")  # an operation's terminal statuses, lowercase
+from shared.run.payloads import ARM_ENDED, OperationStatus
 
 
 def keep_headers(into: dict[str, str]) -> Callable[[PipelineResponse[Any, Any]], None]:
@@ -42,7 +40,7 @@ def operation_state(subscription: str, url: str) -> OperationStatus:
     body = response.json()
     body = body if isinstance(body, dict) else {}
     status = str(body.get("status", "")).lower()
-    if status in ENDED:
+    if status in ARM_ENDED:
         error = body.get("error") or {}
         detail = f"{error.get('code', '')}: {error.get('message', '')}" if error else ""
         state = "succeeded" if status == "succeeded" else "failed"

@@ -31,10 +31,7 @@ def sweep(factory: Factory, now: datetime) -> SweepReport:
     """Delete expired build/test VMs of this factory in every lab, and the catalog blobs
     that no lab holds beyond each family's newest `keep` (from one read of every lab)."""
     report = SweepReport()
-    lab_ids = {factory.settings.factory_lab.lower(): factory.settings.factory_lab}
-    for target in factory.labs.values():
-        lab_ids.setdefault(target.lab.lower(), target.lab)
-    inventories = [labs.inventory(lab) for lab in lab_ids.values()]
+    inventories = [labs.inventory(lab) for lab in factory.lab_ids()]
     for inventory in inventories:
         _sweep_vms(inventory, factory.settings.factory_id, now, report)
     _sweep_catalog(factory, inventories, now, report)
@@ -50,8 +47,7 @@ def _sweep_vms(
         report.errors.append(f"{lab}: {inventory.error}")
         return
     for vm in inventory.vms:
-        expiry = tags.parse_time(tags.get(vm.tags, tags.EXPIRES_AT))
-        if not tags.owned_by(vm.tags, factory_id) or expiry is None or expiry > now:
+        if not tags.owned_by(vm.tags, factory_id) or not tags.expired(vm.tags, now):
             continue
         if vm.provisioning_state.lower() == "deleting":
             continue

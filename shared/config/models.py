@@ -347,3 +347,11 @@ class Factory(BaseModel):
         description="What is valid but likely a mistake (file:line: field: sentence), such as "
         "a glob that matches no image; `imagefactory validate` prints them.",
     )
+
+    def lab_ids(self) -> list[str]:
+        """The factory lab and every target lab, each once (ARM ids match case-insensitively),
+        in the order of their lowercased ids."""
+        by_key = {self.settings.factory_lab.lower(): self.settings.factory_lab}
+        for lab in self.labs.values():
+            by_key.setdefault(lab.lab.lower(), lab.lab)
+        return [by_key[key] for key in sorted(by_key)]

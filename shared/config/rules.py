@@ -82,9 +82,9 @@ def check_images(facts: list[ImageFacts]) -> list[Problem]:
                 )
             )
     for fact in facts:
-        limit = naming.VM_NAME_LIMIT.get(OsType(fact.os)) if fact.os in _OS_NAMES else None
-        if fact.prefix is not None and limit is not None:
-            over = len(fact.prefix) + naming.VM_SUFFIX_LENGTH - limit
+        if fact.prefix is not None and fact.os in _OS_NAMES:
+            limit = naming.VM_NAME_LIMIT[OsType(fact.os)]
+            over = naming.vm_name_overflow(fact.prefix, OsType(fact.os))
             if over > 0:
                 problems.append(
                     at(

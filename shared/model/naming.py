@@ -62,9 +62,10 @@ def vm_prefix(image: ImageDefinition) -> str:
     return letters[: VM_NAME_LIMIT[image.os] - VM_SUFFIX_LENGTH]
 
 
-def vm_name_overflow(image: ImageDefinition) -> int:
-    """How many characters the longest build VM name exceeds DevTest Labs' limit by (0: fits)."""
-    return max(0, len(vm_prefix(image)) + VM_SUFFIX_LENGTH - VM_NAME_LIMIT[image.os])
+def vm_name_overflow(prefix: str, os: OsType) -> int:
+    """How many characters a build VM name of `prefix` exceeds DevTest Labs' limit by
+    (0: fits)."""
+    return max(0, len(prefix) + VM_SUFFIX_LENGTH - VM_NAME_LIMIT[os])
 
 
 def build_vm_name(image: ImageDefinition, build: str, role: str = "build") -> str:

@@ -56,6 +56,12 @@ def parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def expired(tags: Mapping[str, str] | None, now: datetime) -> bool:
+    """The resource's expiry tag is a time, and it has come (no tag: it never expires)."""
+    expiry = parse_time(get(tags, EXPIRES_AT))
+    return expiry is not None and expiry <= now
+
+
 def owned_by(tags: Mapping[str, str] | None, factory_id: str) -> bool:
     """True only for resources carrying this factory's id: nothing else is ever changed."""
     value = get(tags, FACTORY)

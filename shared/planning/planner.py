@@ -213,7 +213,7 @@ def _build_vms(factory: Factory, lab: LabInventory | None) -> list[LabVm]:
 
 
 def _still_going(vm: LabVm, run: str, inventory: Inventory, now: datetime) -> bool:
-    if _expired(vm.tags, now):
+    if tags.expired(vm.tags, now):
         return False
     if inventory.active_runs is None:
         return True
@@ -477,7 +477,7 @@ def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> lis
         for vm in lab.vms:
             if not tags.owned_by(vm.tags, factory.settings.factory_id):
                 continue
-            if _expired(vm.tags, now):
+            if tags.expired(vm.tags, now):
                 expiry = tags.get(vm.tags, tags.EXPIRES_AT)
                 reason = f"build VM expired at {expiry}"
             elif lab.lab.lower() == factory.settings.factory_lab.lower() and vm.name in ended:
@@ -487,8 +487,3 @@ def _plan_cleanups(factory: Factory, inventory: Inventory, now: datetime) -> lis
                 continue
             result.append(Cleanup(lab=lab.lab, vm_name=vm.name, reason=reason))
     return result
-
-
-def _expired(vm_tags: dict[str, str], now: datetime) -> bool:
-    expiry = tags.parse_time(tags.get(vm_tags, tags.EXPIRES_AT))
-    return expiry is not None and expiry <= now

@@ -92,6 +92,9 @@ class VmRef(Record):
         return {tags.FACTORY: self.factory_id, tags.BUILD_ID: self.build_id, tags.RUN: self.run_id}
 
 
+ARM_ENDED = ("succeeded", "failed", "canceled")  # ARM's terminal states, lowercase
+
+
 class Status(Record):
     """One read of a long operation's state, as the adapter made it and the monitor reads
     it: `settled` says the wait is over; `retry_after`, when the service sent one, how
@@ -176,7 +179,7 @@ class ImageStatus(Status):
 
     @property
     def settled(self) -> bool:
-        return self.state in ("succeeded", "failed", "canceled", "missing")
+        return self.state in (*ARM_ENDED, "missing")
 
 
 class LabCopyRequest(Record):

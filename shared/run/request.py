@@ -33,6 +33,8 @@ class RunRequest(Record):
 
 
 COORDINATOR_ID = "imagefactory-run-coordinator"  # the one instance of `run_coordinator`
+# The Durable runtime statuses of an instance that has not ended (it may still act).
+GOING = ("Pending", "Running", "ContinuedAsNew", "Suspended")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
