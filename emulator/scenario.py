@@ -93,6 +93,18 @@ class GalleryImage(_Strict):
     description: str = ""
     disk_size_gb: int = 127
 
+    def ordered_versions(self, descending: bool = False) -> list[str]:
+        """Its versions in order, numerically part by part (as Compute lists them)."""
+        return sorted(self.versions, key=_version_order, reverse=descending)
+
+    def latest_version(self) -> str:
+        """The version `latest` names."""
+        return max(self.versions, key=_version_order)
+
+
+def _version_order(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
+
 
 class ArtifactParameter(_Strict):
     type: str = "string"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.compute.power import PowerStateMachine
-from emulator.devtestlabs.models import version_order
 from emulator.devtestlabs.state import LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
@@ -170,7 +169,7 @@ def list_image_versions(request: ArmRequest) -> ArmResponse:
     image = _gallery(request)
     order = request.query.get("$orderby", "").split()
     descending = len(order) > 1 and order[1].lower() == "desc"
-    versions = sorted(image.versions, key=version_order, reverse=descending)
+    versions = image.ordered_versions(descending)
     top = request.query.get("$top")
     if top is not None:
         if not top.isdigit() or int(top) < 1:

@@ -115,14 +115,6 @@ def _check_artifact_parameters(spec: ArtifactSpec, given: Any) -> None:
             raise dtl.InvalidArtifact(f"The artifact '{spec.name}' has no parameter '{pname}'.")
 
 
-def version_order(version: str) -> tuple[int, ...]:
-    """A sort key for dotted versions: numerically, part by part."""
-    parts = []
-    for part in version.split("."):
-        parts.append(int(part) if part.isdigit() else 0)
-    return tuple(parts)
-
-
 def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[GalleryImage, str]:
     """The gallery image a reference names and its concrete version (`latest` resolved)."""
     for field in ("publisher", "offer", "sku", "osType", "version"):
@@ -141,7 +133,7 @@ def resolve_gallery(images: list[GalleryImage], ref: dict[str, Any]) -> tuple[Ga
                 )
             version = str(ref["version"])
             if version.lower() == "latest":
-                return image, max(image.versions, key=version_order)
+                return image, image.latest_version()
             if version in image.versions:
                 return image, version
             raise dtl.InvalidGalleryImageReference(
