@@ -1,0 +1,57 @@
+"""Monitors that know how long a step takes read its status less, never more.
+
+A first run has nothing learned: its monitors poll from the start. Its versions record
+each step's seconds; a forced rebuild of the same images then sleeps about that long
+before the first read. The status reads of the build VMs (counted by the emulator) go
+down, and those of the disk grants and revokes do not go up.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.pipeline.conftest import World
+from tests.pipeline.world import EXAMPLE, FactoryHost
+
+VM_READ = "Microsoft.DevTestLab/labs/virtualmachines/read"
+DISK_OPERATION = "Microsoft.Compute/locations/DiskOperations/read"
+# VM deployments long enough (seconds, not a few polls) that how a monitor waits shows.
+SLOW_VMS = {
+    "kind": "slow",
+    "operation": "Microsoft.DevTestLab/labs/virtualmachines/write",
+    "factor": 20,
+}
+POLL_SECONDS = "0.3"
+
+
+def _reads(world: World) -> dict[str, int]:
+    counted: dict[str, Any] = world.admin("GET", "requests")["byOperation"]
+    return {op: int(n) for op, n in counted.items() if op.endswith("/read")}
+
+
+def test_learned_durations_cut_status_reads(fresh_world: World, tmp_path: Path) -> None:
+    work = tmp_path / "host"
+    shutil.copytree(EXAMPLE, work / "config")
+    fresh_world.admin("POST", "faults", SLOW_VMS)
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, work)
+    host.values["IMAGEFACTORY_POLL_SECONDS"] = POLL_SECONDS
+    host.start()
+    try:
+        fresh_world.admin("DELETE", "requests")
+        first = host.wait_run(host.start_run())
+        first_reads = _reads(fresh_world)
+        fresh_world.admin("DELETE", "requests")
+        again = host.wait_run(host.start_run(force=True))
+        again_reads = _reads(fresh_world)
+    finally:
+        host.stop()
+    for status in (first, again):
+        assert status["status"] == "Completed", status
+        assert not status["report"]["failed"], status["report"]["failed"]
+        assert len(status["report"]["built"]) == 4
+    # The build VMs' monitors sleep through most of each deployment and deallocation.
+    assert again_reads[VM_READ] < first_reads[VM_READ] * 0.8, (first_reads, again_reads)
+    # The disk grants and revokes are read no more often than before.
+    assert again_reads.get(DISK_OPERATION, 0) <= first_reads[DISK_OPERATION], again_reads
