@@ -16,6 +16,7 @@ from tests.emulator.conftest import (
     SUB1,
     SUB2,
     UBUNTU_2204,
+    Lab,
     artifact,
     vm_body,
 )
@@ -65,14 +66,13 @@ def test_build_vm_with_artifacts_ends_stopped_after_sysprep(emulator: LocalWorld
     assert vm.tags == {"factory": "test", "family": "win2019-dev"}
 
 
-def test_disk_copy_to_another_lab_then_custom_image_chains_back(
-    emulator: LocalWorldClient,
-) -> None:
-    _build_windows_vm(emulator, "build-2")
+def _exported_disk(emulator: LocalWorldClient, name: str) -> tuple[Any, str, str, str]:
+    """The factory lab VM `name`, deallocated, with read access granted to its OS disk:
+    the lab VM, its compute resource group, the disk's name and its read SAS."""
     dtl: Any = emulator.devtestlabs(SUB1)
     # Sysprep shut the guest down; only DevTest Labs' stop deallocates it for the export.
-    dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, "build-2").result()
-    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, "build-2")
+    dtl.virtual_machines.begin_stop(FACTORY.group, FACTORY.name, name).result()
+    vm = dtl.virtual_machines.get(FACTORY.group, FACTORY.name, name)
     compute: Any = emulator.compute(SUB1)
     group = vm.compute_id.split("/")[4]
     compute_vm = compute.virtual_machines.get(group, vm.compute_id.split("/")[-1])
@@ -82,6 +82,34 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         group, disk_name, {"access": "Read", "durationInSeconds": 3600}
     ).result()
     assert access.access_sas
+    return vm, group, disk_name, access.access_sas
+
+
+def _image_from_vhd(target: Any, lab: Lab, name: str, blob_uri: str) -> Any:
+    """A custom image made from the VHD at `blob_uri` in `lab`'s uploads."""
+    image = target.custom_images.begin_create_or_update(
+        lab.group,
+        lab.name,
+        name,
+        {
+            "tags": {"family": "win2019-dev"},
+            "properties": {
+                # The full blob URI (no SAS), as the DevTest Labs PowerShell module sends it.
+                "vhd": {"imageName": blob_uri, "sysPrep": True, "osType": "Windows"}
+            },
+        },
+    ).result()
+    assert image.provisioning_state == "Succeeded"
+    assert image.vhd.image_name == blob_uri
+    return image
+
+
+def test_disk_copy_to_another_lab_then_custom_image_chains_back(
+    emulator: LocalWorldClient,
+) -> None:
+    _build_windows_vm(emulator, "build-2")
+    vm, group, disk_name, sas = _exported_disk(emulator, "build-2")
+    compute: Any = emulator.compute(SUB1)
 
     # Copy server-side into another subscription's lab, with a blob name of our choosing.
     target: Any = emulator.devtestlabs(SUB2)
@@ -89,7 +117,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         BRAVO.group, BRAVO.name, blob_name="win2019-dev-1.vhd"
     ).upload_uri
     destination = emulator.blob_from_url(upload)
-    copy = destination.start_copy_from_url(access.access_sas, metadata={"family": "win2019-dev"})
+    copy = destination.start_copy_from_url(sas, metadata={"family": "win2019-dev"})
     assert copy["copy_status"] == "success"
     compute.disks.begin_revoke_access(group, disk_name).result()
     copied = destination.download_blob().readall()
@@ -103,24 +131,7 @@ def test_disk_copy_to_another_lab_then_custom_image_chains_back(
         for v in target.labs.list_vhds(BRAVO.group, BRAVO.name)
     )
 
-    image = target.custom_images.begin_create_or_update(
-        BRAVO.group,
-        BRAVO.name,
-        "win2019-dev-1",
-        {
-            "tags": {"family": "win2019-dev"},
-            "properties": {
-                # The full blob URI (no SAS), as the DevTest Labs PowerShell module sends it.
-                "vhd": {
-                    "imageName": upload.split("?", 1)[0],
-                    "sysPrep": True,
-                    "osType": "Windows",
-                }
-            },
-        },
-    ).result()
-    assert image.provisioning_state == "Succeeded"
-    assert image.vhd.image_name == upload.split("?", 1)[0]
+    image = _image_from_vhd(target, BRAVO, "win2019-dev-1", upload.split("?", 1)[0])
 
     # The blob may go (the upload SAS cannot delete; a bearer token can): the image keeps
     # what it was made from.
