@@ -9,7 +9,6 @@ import azure.durable_functions as df
 from activities._scope import run_scoped
 from shared.azure import catalog, labs, limits
 from shared.config.loading import ConfigInvalid
-from shared.config.models import GalleryImage
 from shared.function_names import (
     INVENTORY_CAPACITY,
     INVENTORY_CATALOG,
@@ -84,8 +83,7 @@ def inventory_capacity(payload: dict[str, Any]) -> dict[str, Any]:
 @run_scoped
 def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
-    wanted = [GalleryImage.model_validate(image) for image in request.images]
-    return labs.newest_gallery_versions(request.lab, wanted)
+    return labs.newest_gallery_versions(request.lab, request.images)
 
 
 @bp.function_name(RUN_STATUSES)

@@ -28,9 +28,16 @@ REFUSED_FOR_ROOM = {"quotaexceeded", "policyviolation", "operationnotallowed"}
 def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the VM; the admin password is generated inside and never returned."""
     request = BuildVmRequest.model_validate(payload)
+    image = request.gallery
     gallery = (
-        GalleryImageReference(os_type=request.os.value, **request.gallery)
-        if request.gallery
+        GalleryImageReference(
+            offer=image.offer,
+            publisher=image.publisher,
+            sku=image.sku,
+            os_type=request.os.value,
+            version=image.version,
+        )
+        if image is not None
         else None
     )
     try:

@@ -29,6 +29,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.steps import Orchestration, Patience, Waited, best_effort, call, monitor
+from shared.config.models import GalleryImage
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
@@ -276,7 +277,7 @@ def _provision(
     job: BuildInput,
     vm: VmRef,
     artifacts: list[Any],
-    gallery: dict[str, str] | None,
+    gallery: GalleryImage | None,
     custom_image: str | None,
     role: str = "build",
 ) -> Orchestration:

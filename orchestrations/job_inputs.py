@@ -41,10 +41,9 @@ class JobInputs:
         image = self.factory.images[build.family]
         timeouts = self.factory.settings.timeouts
         pace = self.pace
-        gallery = None
-        if image.base.gallery is not None:
-            gallery = image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
-            gallery["version"] = build.base.rsplit("@", 1)[1]
+        gallery = image.base.gallery
+        if gallery is not None:
+            gallery = gallery.model_copy(update={"version": build.base.rsplit("@", 1)[1]})
         return BuildInput(
             build=build,
             factory_id=self.factory.settings.factory_id,

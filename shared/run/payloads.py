@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field, field_validator
 
-from shared.config.models import FAMILY_PATTERN, Artifact, Factory, OsType
+from shared.config.models import FAMILY_PATTERN, Artifact, Factory, GalleryImage, OsType
 from shared.model import tags
 from shared.model.arm_ids import ArmIdError, parse_lab_id
 from shared.model.base import Record
@@ -64,7 +64,7 @@ class ActiveRuns(Record):
 
 class GalleryRequest(Record):
     lab: str
-    images: list[dict[str, str]] = Field(description="publisher, offer, sku of each")
+    images: list[GalleryImage] = Field(description="whose newest versions to read")
 
 
 class BuildVmRequest(Record):
@@ -75,7 +75,7 @@ class BuildVmRequest(Record):
     size: str
     artifacts: list[Artifact]
     tags: dict[str, str]
-    gallery: dict[str, str] | None = None  # publisher, offer, sku, version (resolved)
+    gallery: GalleryImage | None = None  # its version resolved (never `latest`)
     custom_image: str | None = None
     notes: str = ""
 
@@ -242,7 +242,7 @@ class BuildInput(Record):
     artifacts: list[Artifact]
     test_artifacts: list[Artifact] = Field(default_factory=list)
     test_vm_name: str = ""
-    gallery: dict[str, str] | None = None
+    gallery: GalleryImage | None = None  # its version resolved (never `latest`)
     parent_image: str | None = None
     generalize: bool = True
     image_tags: dict[str, str] = Field(default_factory=dict)
