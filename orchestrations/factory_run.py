@@ -14,9 +14,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrations.job_inputs import JobInputs
-from orchestrations.job_scheduler import Estimates, JobId, Kind, Scheduler, jobs_of
+from orchestrations.job_scheduler import Estimates, JobId, Kind, Scheduler
 from orchestrations.ledger import Ledger
-from orchestrations.limits import build_demands, run_limits, vm_sizes
+from orchestrations.limits import capacity_warnings, scheduler_for, vm_sizes
 from orchestrations.progress import Progress
 from orchestrations.steps import Orchestration, call
 from shared.config.models import Factory
@@ -106,12 +106,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     # 4. schedule: every build and copy starts the moment what it needs is released
     estimates = Estimates.learned(inventory.catalog, pace.time_scale)
     inputs = JobInputs(factory, pace, plan, context.instance_id, estimates)
-    scheduler = Scheduler(
-        jobs_of(
-            plan, factory.settings.factory_lab, estimates, build_demands(factory, plan, capacity)
-        ),
-        run_limits(factory, capacity, inventory, run_id_of(context.instance_id)),
-    )
+    run_id = run_id_of(context.instance_id)
+    scheduler = scheduler_for(factory, plan, inventory, capacity, estimates, run_id)
     ledger = yield from _run_jobs(context, inputs, scheduler, progress)
 
     # 5. retirement (a queue worker keeps the newest N; idempotent) and expired build VMs.
@@ -119,7 +115,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
     progress.phase("retire")
     messages = retirement_requests(factory, plan, ledger.distributed)
     queued = 0
-    warnings: list[str] = list(plan.warnings)  # versions that cannot be ordered, left alone
+    # versions that cannot be ordered (left alone), limits that could not be read
+    warnings: list[str] = [*plan.warnings, *capacity_warnings(capacity)]
     try:
         if messages:
             batch = RetirementBatch(messages=messages)
@@ -151,7 +148,7 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
     settings = factory.settings
     lab_ids = factory.lab_ids()
     galleries = {
-        image.base.gallery.key: image.base.gallery
+        image.base.gallery.key: image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
         for image in factory.images.values()
         if image.base.gallery is not None
     }

@@ -9,7 +9,7 @@ of its definition's size.
 
 from __future__ import annotations
 
-from orchestrations.job_scheduler import Demand, Limits
+from orchestrations.job_scheduler import Demand, Estimates, Limits, Scheduler, jobs_of
 from shared.config.models import Factory
 from shared.planning.capacity import Capacity
 from shared.planning.inventory import Inventory
@@ -41,3 +41,28 @@ def build_demands(factory: Factory, plan: Plan, capacity: Capacity) -> dict[str,
 def vm_sizes(factory: Factory) -> list[str]:
     """The sizes whose vCPUs the inventory reads: every definition's (read before the plan)."""
     return sorted({image.vm_size for image in factory.images.values()})
+
+
+def scheduler_for(
+    factory: Factory,
+    plan: Plan,
+    inventory: Inventory,
+    capacity: Capacity,
+    estimates: Estimates,
+    run_id: str,
+) -> Scheduler:
+    """The run's jobs, each build with its demand, within the run's limits."""
+    jobs = jobs_of(
+        plan, factory.settings.factory_lab, estimates, build_demands(factory, plan, capacity)
+    )
+    return Scheduler(jobs, run_limits(factory, capacity, inventory, run_id))
+
+
+def capacity_warnings(capacity: Capacity) -> list[str]:
+    """The report's word when a limit could not be read (Azure still enforces it)."""
+    if not capacity.error:
+        return []
+    return [
+        f"Azure's limits on the factory lab were not all read ({capacity.error}); builds "
+        "were bounded by the configured concurrency and waited out Azure's refusals"
+    ]

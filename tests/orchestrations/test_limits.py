@@ -7,7 +7,7 @@ other VMs count against the policy, this run's own (a resumed run adopts them) d
 from __future__ import annotations
 
 from orchestrations.job_scheduler import Demand, JobId, JobSpec, Kind, Limits, Pool, Scheduler
-from orchestrations.limits import build_demands, run_limits, vm_sizes
+from orchestrations.limits import build_demands, capacity_warnings, run_limits, vm_sizes
 from shared.model import tags
 from shared.planning.capacity import Capacity
 from shared.planning.inventory import Inventory, LabInventory, LabVm
@@ -82,3 +82,9 @@ def test_limits_come_from_the_policy_the_quota_and_the_lab_s_vms() -> None:
     assert vm_sizes(config) == ["Standard_D2s_v5", "standard_d8s_v5"]
     unlimited = run_limits(config, Capacity(), inventory, "this-run")
     assert (unlimited.vms, unlimited.vcpus) == (None, None)
+
+
+def test_a_limit_that_could_not_be_read_is_a_warning() -> None:
+    assert capacity_warnings(Capacity()) == []
+    (warning,) = capacity_warnings(Capacity(error="the region's vCPU quota: 403 Forbidden"))
+    assert "403 Forbidden" in warning and "concurrency" in warning
