@@ -44,7 +44,8 @@ def lab_user(lab: LabState) -> str:
     return str(uuid.uuid5(uuid.UUID(lab.unique_identifier), "user"))
 
 
-def _converted(declared: dict[str, Any], name: str, value: Any) -> Any:
+def _as_declared(declared: dict[str, Any], name: str, value: Any) -> Any:
+    """A parameter's value as the template declares its type (DevTest Labs sends strings)."""
     declaration = next((d for k, d in declared.items() if k.lower() == name.lower()), None)
     if not isinstance(declaration, dict) or not isinstance(value, str):
         return value
@@ -65,7 +66,7 @@ def _converted(declared: dict[str, Any], name: str, value: Any) -> Any:
     return value
 
 
-def _kept(declared: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+def _shown_parameter(declared: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
     """A parameter as the environment shows it: a secure value is used, never kept."""
     declaration = next((d for k, d in declared.items() if k.lower() == name.lower()), None)
     kind = str(declaration.get("type") or "") if isinstance(declaration, dict) else ""
@@ -170,7 +171,7 @@ class EnvironmentsBackend:
         given = _given_parameters(deployment)
         declared = spec.contents.get("parameters") or {}
         values = {
-            str(p["name"]): _converted(declared, str(p["name"]), p.get("value")) for p in given
+            str(p["name"]): _as_declared(declared, str(p["name"]), p.get("value")) for p in given
         }
         group_name = self._deploy(lab, name, spec, values, request)
         now = self.registry.now()
@@ -189,7 +190,7 @@ class EnvironmentsBackend:
                 f"{lab.id}/artifactsources/{source_name}/armtemplates/{spec.name}"
             ).lower(),
             arm_template_display_name=str(props.get("armTemplateDisplayName") or spec.display_name),
-            parameters=[_kept(declared, str(p["name"]), p.get("value")) for p in given],
+            parameters=[_shown_parameter(declared, str(p["name"]), p.get("value")) for p in given],
             subscription=lab.subscription,
             resource_group=group_name,
             deployment=name,

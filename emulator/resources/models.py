@@ -156,7 +156,7 @@ def _flatten(resources: Any, parent: tuple[str, str] | None = None) -> list[dict
     return flat
 
 
-def _stored(kind: str, value: Any) -> dict[str, Any]:
+def _kept_parameter(kind: str, value: Any) -> dict[str, Any]:
     """A parameter as the deployment keeps it: secure values are used, never kept."""
     if kind.startswith("secure"):
         return {"type": _TYPES[kind]}
@@ -259,7 +259,9 @@ class ResourcesBackend:
             resource_group=group.name,
             mode="Incremental",
             template=template,
-            parameters={n: _stored(_declared_type(declared[n], n), v) for n, v in values.items()},
+            parameters={
+                n: _kept_parameter(_declared_type(declared[n], n), v) for n, v in values.items()
+            },
             template_hash=_template_hash(template),
             correlation_id=str(uuid.uuid4()),
             started=now,
