@@ -80,6 +80,7 @@ def world_from_scenario(scenario: Scenario, now: dt.datetime) -> World:
                     artifacts_storage_account=lab.artifacts_storage_account or lab.storage_account,
                     vm_creation_resource_group=lab.vm_creation_resource_group,
                     max_vms_allowed_per_lab=lab.policies.max_vms_allowed_per_lab,
+                    allowed_gallery_images=lab.policies.allowed_gallery_images,
                     artifact_sources=(
                         lab.artifact_sources if lab.artifact_sources is not None else source_names
                     ),

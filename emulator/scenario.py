@@ -162,6 +162,9 @@ class ArtifactSourceSpec(_Strict):
 
 class LabPolicies(_Strict):
     max_vms_allowed_per_lab: int | None = Field(default=None, ge=0)
+    # The lab's GalleryImage policy (AllowedValuesPolicy): which Marketplace images its
+    # VMs may use, as "publisher/offer/sku"; None: no such policy.
+    allowed_gallery_images: list[str] | None = None
 
 
 class LabSpec(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -587,6 +588,49 @@ def get_network(request: ArmRequest) -> ArmResponse:
 
 
 def _policies(lab: LabState) -> list[dict[str, Any]]:
+    return _vm_count_policy(lab) + _gallery_image_policy(lab)
+
+
+def _gallery_image_policy(lab: LabState) -> list[dict[str, Any]]:
+    """The GalleryImage policy: its threshold is a JSON array of JSON-encoded image
+    references, as the portal and ARM templates of DevTest Labs write it."""
+    if lab.allowed_gallery_images is None:
+        return []
+    references = []
+    for text in lab.allowed_gallery_images:
+        publisher, offer, sku = text.split("/", 2)
+        references.append(
+            json.dumps(
+                {
+                    "offer": offer,
+                    "publisher": publisher,
+                    "sku": sku,
+                    "osType": "",
+                    "version": "latest",
+                },
+                separators=(",", ":"),
+            )
+        )
+    return [
+        {
+            "id": f"{lab.id}/policysets/default/policies/galleryimage",
+            "name": "GalleryImage",
+            "type": "Microsoft.DevTestLab/labs/policySets/policies",
+            "location": lab.location,
+            "properties": {
+                "status": "Enabled",
+                "factName": "GalleryImage",
+                "threshold": json.dumps(references),
+                "evaluatorType": "AllowedValuesPolicy",
+                "createdDate": iso(lab.created),
+                "provisioningState": "Succeeded",
+                "uniqueIdentifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{lab.id}/galleryimage")),
+            },
+        }
+    ]
+
+
+def _vm_count_policy(lab: LabState) -> list[dict[str, Any]]:
     if lab.max_vms_allowed_per_lab is None:
         return []
     return [

@@ -197,6 +197,7 @@ class LabState(BaseModel):
     artifacts_storage_account: str
     vm_creation_resource_group: str | None = None
     max_vms_allowed_per_lab: int | None = None
+    allowed_gallery_images: list[str] | None = None  # "publisher/offer/sku"
     artifact_sources: list[str] = []
     created: dt.datetime
     unique_identifier: str

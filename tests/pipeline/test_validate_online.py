@@ -71,3 +71,21 @@ def test_each_mistake_is_caught_online_with_file_and_line(
         e.startswith("images/ubuntu2204-base.yaml:") and "testArtifacts[0]" in e for e in err
     ), err
     assert err[-1] == f"{len(err) - 1} problem(s) found."
+
+
+def test_a_gallery_image_the_lab_policy_does_not_allow_is_refused(
+    online: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows Server 2019 is in the gallery, but the factory lab's GalleryImage policy
+    allows only the images the example uses."""
+    root = tmp_path / "factory"
+    shutil.copytree(EXAMPLE, root)
+    base = root / "images" / "win2022-base.yaml"
+    _replace(base, "sku: 2022-datacenter-azure-edition", "sku: 2019-Datacenter")
+    assert main(["validate", "--online", str(root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(
+        "images/win2022-base.yaml:5: base.gallery: 'MicrosoftWindowsServer/WindowsServer/"
+        "2019-Datacenter' is not among the factory lab's allowed gallery images"
+    ), err
+    assert len(err) == 2, err
