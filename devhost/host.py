@@ -93,25 +93,12 @@ class DevHost:
             self.invoke,
             determinism_guard=guard_setting not in ("off", "false", "0"),
         )
-        self.routes: list[http.Route] = sorted(
-            (
-                http.Route.compile(info, self._route_prefix())
-                for info in self.app.of_type("httpTrigger")
-            ),
-            key=lambda r: (r.pattern.pattern.count("(?P"), -len(r.pattern.pattern)),
-        )
+        self.routes = self._routes()
         self.timers = TimerTriggers(
             self.app.of_type("timerTrigger"), self.settings, self.store, self.invoke
         )
         self.app.unsupported.update(self.timers.refused)
-        self.pollers: list[QueuePoller] = []
-        for info in self.app.of_type("queueTrigger") if self.enable_queues else []:
-            try:
-                self.pollers.append(QueuePoller(info, self.settings, self.invoke))
-            except (SettingsError, ValueError) as exc:
-                # As the Functions host: the function does not run, the others do.
-                log.error("queue function %s is not run: %s", info.name, exc)
-                self.app.unsupported[info.name] = str(exc)
+        self.pollers = self._queue_pollers() if self.enable_queues else []
         self.server, self._server_thread = http.serve(self, self.address, self.requested_port)
         self.port = int(self.server.server_address[1])
         self.base_url = f"http://{self.address}:{self.port}"
@@ -151,6 +138,27 @@ class DevHost:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _routes(self) -> list[http.Route]:
+        """The HTTP triggers' routes, those with fewer parameters and longer first."""
+        routes = [
+            http.Route.compile(info, self._route_prefix())
+            for info in self.app.of_type("httpTrigger")
+        ]
+        return sorted(
+            routes, key=lambda r: (r.pattern.pattern.count("(?P"), -len(r.pattern.pattern))
+        )
+
+    def _queue_pollers(self) -> list[QueuePoller]:
+        pollers = []
+        for info in self.app.of_type("queueTrigger"):
+            try:
+                pollers.append(QueuePoller(info, self.settings, self.invoke))
+            except (SettingsError, ValueError) as exc:
+                # As the Functions host: the function does not run, the others do.
+                log.error("queue function %s is not run: %s", info.name, exc)
+                self.app.unsupported[info.name] = str(exc)
+        return pollers
 
     def _max_body(self) -> int:
         text = self.settings.get("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT")
