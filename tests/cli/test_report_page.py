@@ -11,24 +11,14 @@ from shared.cli.report_page import CellState, cell_state, fleet, render_page
 from shared.model import tags
 from shared.planning.inventory import LabImage, LabInventory
 from shared.run.payloads import RunReport, StepResult
-from tests.factories import (
-    FACTORY_LAB,
-    NOW,
-    built,
-    factory,
-    gallery,
-    image,
-    inventory,
-    lab_id,
-    layered,
-)
+from tests import factories as f
 
 DAY = timedelta(days=1)
 
 
 def _config():
-    return factory(
-        {"base": gallery(), "app": layered("base"), "other": gallery("sku2")},
+    return f.factory(
+        {"base": f.gallery(), "app": f.layered("base"), "other": f.gallery("sku2")},
         {"qa": "images: [base, app]\n", "dev": "images: ['*']\n"},
     )
 
@@ -47,18 +37,18 @@ def test_cell_state_compares_the_labs_newest_with_the_familys_newest() -> None:
 
 def test_a_lab_that_holds_an_older_version_only_is_behind() -> None:
     config = _config()
-    old, new = built(config, "base", NOW - 10 * DAY), built(config, "base", NOW - DAY)
-    app = built(config, "app", NOW - 9 * DAY, parent_version=old.version)
-    inv = inventory(
+    old, new = f.built(config, "base", f.NOW - 10 * DAY), f.built(config, "base", f.NOW - DAY)
+    app = f.built(config, "app", f.NOW - 9 * DAY, parent_version=old.version)
+    inv = f.inventory(
         [old, new, app],
         {
-            lab_id("qa"): [image("base", old.version), image("app", app.version)],
-            lab_id("dev"): [image("base", old.version), image("base", new.version)],
-            FACTORY_LAB: [image("base", old.version)],
+            f.lab_id("qa"): [f.image("base", old.version), f.image("app", app.version)],
+            f.lab_id("dev"): [f.image("base", old.version), f.image("base", new.version)],
+            f.FACTORY_LAB: [f.image("base", old.version)],
         },
     )
 
-    view = fleet(config, inv, NOW)
+    view = fleet(config, inv, f.NOW)
 
     states = {(row.name, c.family): (c.state, c.version) for row in view.labs for c in row.cells}
     assert states[("qa", "base")] == (CellState.BEHIND, old.version)
@@ -75,28 +65,28 @@ def test_a_lab_that_holds_an_older_version_only_is_behind() -> None:
 
 def test_images_of_other_owners_and_failed_images_are_not_held() -> None:
     config = _config()
-    entry = built(config, "base", NOW - DAY)
-    inv = inventory(
+    entry = f.built(config, "base", f.NOW - DAY)
+    inv = f.inventory(
         [entry],
         {
-            lab_id("qa"): [
-                image("base", entry.version, owner="someone-else"),
-                image("base", entry.version, state="Failed"),
+            f.lab_id("qa"): [
+                f.image("base", entry.version, owner="someone-else"),
+                f.image("base", entry.version, state="Failed"),
             ]
         },
     )
 
-    cells = {(r.name, c.family): c for r in fleet(config, inv, NOW).labs for c in r.cells}
+    cells = {(r.name, c.family): c for r in fleet(config, inv, f.NOW).labs for c in r.cells}
 
     assert cells[("qa", "base")].state is CellState.MISSING
 
 
 def test_a_lab_that_could_not_be_read_is_unknown_not_missing() -> None:
     config = _config()
-    inv = inventory([built(config, "base", NOW - DAY)])
-    inv = inv.model_copy(update={"labs": [LabInventory(lab=lab_id("qa"), error="403 Forbidden")]})
+    inv = f.inventory([f.built(config, "base", f.NOW - DAY)])
+    inv = inv.model_copy(update={"labs": [LabInventory(lab=f.lab_id("qa"), error="403 Forbidden")]})
 
-    row = next(r for r in fleet(config, inv, NOW).labs if r.name == "qa")
+    row = next(r for r in fleet(config, inv, f.NOW).labs if r.name == "qa")
 
     assert row.error == "403 Forbidden"
     assert {c.state for c in row.cells} == {CellState.UNKNOWN}
@@ -113,14 +103,14 @@ class _Tags(HTMLParser):
 
 def test_everything_from_users_is_escaped() -> None:
     evil = '<script>alert("x")</script>'
-    config = factory(
+    config = f.factory(
         {
-            "base": gallery() + f"description: '{evil}'\nartifacts:\n"
+            "base": f.gallery() + f"description: '{evil}'\nartifacts:\n"
             f"  - name: '{evil}'\n    parameters: {{'{evil}': '\"><img src=x onerror=alert(1)>'}}\n"
         },
         {"qa": "images: [base]\n"},
     )
-    entry = built(config, "base", NOW - DAY)
+    entry = f.built(config, "base", f.NOW - DAY)
     hostile = LabImage(
         name="x",
         tags={
@@ -129,14 +119,14 @@ def test_everything_from_users_is_escaped() -> None:
             tags.VERSION: "20261120020000-abcdef12",
         },
     )
-    inv = inventory([entry], {lab_id("qa"): [image("base", entry.version), hostile]})
+    inv = f.inventory([entry], {f.lab_id("qa"): [f.image("base", entry.version), hostile]})
     run = RunReport(
         instance_id=evil,
         trigger="manual",
         failed=[StepResult(family="base", version=entry.version, ok=False, step=evil, reason=evil)],
     )
 
-    page = render_page(fleet(config, inv, NOW), [run])
+    page = render_page(fleet(config, inv, f.NOW), [run])
 
     parser = _Tags()
     parser.feed(page)
@@ -147,7 +137,9 @@ def test_everything_from_users_is_escaped() -> None:
 
 def test_the_page_is_self_contained() -> None:
     config = _config()
-    page = render_page(fleet(config, inventory([built(config, "base", NOW - DAY)]), NOW), [])
+    page = render_page(
+        fleet(config, f.inventory([f.built(config, "base", f.NOW - DAY)]), f.NOW), []
+    )
 
     assert not re.search(r"""(src|href)=["'](?!#)""", page)
     assert "<script" not in page
