@@ -57,7 +57,7 @@ def test_a_lab_that_holds_an_older_version_only_is_behind() -> None:
     assert states[("dev", "base")] == (CellState.CURRENT, new.version)
     assert states[("dev", "other")] == (CellState.MISSING, None)
     assert states[("factory", "base")] == (CellState.BEHIND, old.version)
-    base = next(f for f in view.families if f.name == "base")
+    base = next(family for family in view.families if family.name == "base")
     assert base.newest == new.version
     assert [v.version for v in base.versions] == [new.version, old.version]
     assert [v.labs for v in base.versions] == [1, 3]
