@@ -11,26 +11,26 @@ from rich.text import Text
 
 from shared.cli.plan_view import lab_label
 from shared.run.payloads import RunReport
+from shared.run.progress import RunProgress
 
 
 def progress_view(run_id: str, status: dict[str, Any]) -> Group:
-    """The live view of a running run, from its custom status."""
-    progress = status.get("progress") or {}
-    builds = progress.get("builds", {})
-    dists = progress.get("distributions", {})
+    """The live view of a running run, from its status (`GET /api/runs/<id>`)."""
+    progress = RunProgress.from_status(status.get("progress")) or RunProgress(phase="?")
+    builds, dists = progress.builds, progress.distributions
+    building = f"; building {', '.join(builds.running)}" if builds.running else ""
+    in_flight = f"; {dists.running} in flight" if dists.running else ""
     lines = [
-        Text(f"Run {run_id}: {status.get('status', '?')}, phase: {progress.get('phase', '?')}"),
+        Text(f"Run {run_id}: {status.get('status', '?')}, phase: {progress.phase}"),
         Text(
-            f"  builds        {builds.get('done', 0)} done, {builds.get('failed', 0)} failed "
-            f"of {builds.get('planned', 0)}"
-            + (f"; building {', '.join(builds['running'])}" if builds.get("running") else "")
+            f"  builds        {builds.done} done, {builds.failed} failed of {builds.planned}"
+            + building
         ),
         Text(
-            f"  distributions {dists.get('done', 0)} done, {dists.get('failed', 0)} failed "
-            f"of {dists.get('planned', 0)}"
-            + (f"; {dists['running']} in flight" if dists.get("running") else "")
+            f"  distributions {dists.done} done, {dists.failed} failed of {dists.planned}"
+            + in_flight
         ),
-        Text(f"  retirements   {progress.get('retirements', {}).get('planned', 0)} planned"),
+        Text(f"  retirements   {progress.retirements.planned} planned"),
     ]
     return Group(*lines)
 
