@@ -31,6 +31,9 @@ class EventAnswer:
 
 @dataclass(frozen=True)
 class WebhookProvider:
+    """One push webhook provider, as its module declares it (`PROVIDER`): all the intake,
+    the trigger and the docs need of it."""
+
     key: str
     """The endpoint's path segment and `Push.provider`: `POST /api/webhooks/<key>`."""
     title: str
