@@ -27,7 +27,7 @@ from shared.run.payloads import (
     GalleryRequest,
     LabRef,
     LoadedConfig,
-    Pace,
+    MonitorTiming,
     RunStatusRequest,
 )
 from shared.run.request import GOING, ConfigSourceRef
@@ -42,7 +42,7 @@ bp = df.Blueprint()
 def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
     settings = get_settings()
-    pace = Pace(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
+    pace = MonitorTiming(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
     try:
         factory = read_config(ConfigSourceRef.model_validate(payload))
     except ConfigInvalid as exc:

@@ -15,7 +15,13 @@ from shared.config.models import Factory
 from shared.model import naming, tags
 from shared.planning.definition_hash import effective_artifacts
 from shared.planning.plan import Build, Distribution, Plan
-from shared.run.payloads import BuildInput, DistributeBatch, DistributeInput, Pace, StepSeconds
+from shared.run.payloads import (
+    BuildInput,
+    DistributeBatch,
+    DistributeInput,
+    MonitorTiming,
+    StepSeconds,
+)
 
 EXPECTED_FRACTION = 0.9
 
@@ -23,7 +29,7 @@ EXPECTED_FRACTION = 0.9
 @dataclass(frozen=True)
 class JobInputs:
     factory: Factory
-    pace: Pace
+    pace: MonitorTiming
     plan: Plan
     instance_id: str  # the factory run's: each job's instance id derives from it
     estimates: Estimates = field(default_factory=Estimates)

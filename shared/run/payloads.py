@@ -18,8 +18,9 @@ from shared.planning.plan import Build, Distribution, Plan
 from shared.run.timeline import StepSpan
 
 
-class Pace(Record):
-    """How fast the monitors poll and how timeouts scale (from the settings)."""
+class MonitorTiming(Record):
+    """How often the monitors read a status and how the configured timeouts scale (the
+    settings' poll_seconds and time_scale; the local world runs minutes as seconds)."""
 
     poll_seconds: float = 60.0
     time_scale: float = 1.0
@@ -31,7 +32,7 @@ class Pace(Record):
 class LoadedConfig(Record):
     factory: Factory | None = None
     problems: list[str] = Field(default_factory=list)
-    pace: Pace = Field(default_factory=Pace)
+    pace: MonitorTiming = Field(default_factory=MonitorTiming)  # key kept: stored histories
 
 
 class LabRef(Record):

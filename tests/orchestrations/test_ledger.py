@@ -9,7 +9,7 @@ from orchestrations.ledger import Ledger
 from shared.model import tags
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan as make_plan
-from shared.run.payloads import Pace, StepResult
+from shared.run.payloads import MonitorTiming, StepResult
 from tests import factories as f
 
 CONFIG = f.factory(
@@ -93,7 +93,7 @@ def test_a_vm_deletion_warning_joins_its_build() -> None:
 
 
 def test_job_inputs_carry_the_build_and_the_copy() -> None:
-    inputs = JobInputs(CONFIG, Pace(poll_seconds=5, time_scale=0.5), PLAN, "manual-1")
+    inputs = JobInputs(CONFIG, MonitorTiming(poll_seconds=5, time_scale=0.5), PLAN, "manual-1")
     child = inputs.build(BUILDS["child"])
     base_version = BUILDS["base"].version
     assert child.parent_image == f"base-{base_version}"
@@ -111,7 +111,7 @@ def test_job_inputs_carry_the_build_and_the_copy() -> None:
 
 
 def test_a_batch_is_one_sub_orchestration_with_each_copy_its_own() -> None:
-    inputs = JobInputs(CONFIG, Pace(), PLAN, "manual-1")
+    inputs = JobInputs(CONFIG, MonitorTiming(), PLAN, "manual-1")
     batch = JobId(Kind.BATCH, "base", BUILDS["base"].version, subscription=f.SUB_A.lower())
     payload = inputs.batch(batch, concurrency=2)
     assert [c.distribution.lab for c in payload.copies] == [f.lab_id("dev")]

@@ -19,7 +19,7 @@ from orchestrations.steps import Patience
 from shared.planning import catalog
 from shared.planning.plan import Trigger
 from shared.planning.planner import plan as make_plan
-from shared.run.payloads import Pace, StepSeconds
+from shared.run.payloads import MonitorTiming, StepSeconds
 from tests import factories as f
 from tests.orchestrations.test_job_scheduler import _build
 
@@ -90,7 +90,7 @@ def test_step_seconds_are_stored_with_the_version_and_learned() -> None:
     assert estimates.of_copy("other") == Estimates().copy
 
     plan = make_plan(config, f.inventory([]), f.NOW, Trigger(force=True))
-    inputs = JobInputs(config, Pace(poll_seconds=30), plan, "run-1", estimates)
+    inputs = JobInputs(config, MonitorTiming(poll_seconds=30), plan, "run-1", estimates)
     build = next(b for b in plan.builds if b.family == "base")
     expected = inputs.build(JobId(Kind.BUILD, "base", build.version)).expected
     assert expected == StepSeconds(
