@@ -23,7 +23,7 @@ from pydantic import (
 
 from shared.config.ncrontab import NcrontabError, check_ncrontab
 from shared.model import tags as factory_tags
-from shared.model.arm_ids import ArmIdError, parse_lab_id, parse_resource_id
+from shared.model.arm_ids import ArmIdError, LabId, parse_resource_id
 from shared.model.base import Record
 
 # A family name becomes part of custom image names `<family>-<version>` (see shared.model.naming).
@@ -261,7 +261,7 @@ class FactorySettings(Model):
         pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$",
         description="Identifies this factory's resources (tag value). Never change it.",
     )
-    factory_lab: str = Field(description="Resource id of the lab where images are built.")
+    factory_lab: LabId = Field(description="Resource id of the lab where images are built.")
     schedule: str = Field(
         default="0 0 2 * * *", description="Six-field NCRONTAB (Azure Functions timer)."
     )
@@ -270,11 +270,6 @@ class FactorySettings(Model):
     retention: Retention = Field(default_factory=Retention)
     rebuild: RebuildPolicy = Field(default_factory=RebuildPolicy)
     catalog: Catalog = Field(default_factory=Catalog)
-
-    @field_validator("factory_lab")
-    @classmethod
-    def _lab_id(cls, value: str) -> str:
-        return _check_lab_id(value)
 
     @field_validator("schedule")
     @classmethod
@@ -289,7 +284,7 @@ class FactorySettings(Model):
 class LabTarget(Model):
     """labs/*.yaml: one distribution target."""
 
-    lab: str = Field(description="Resource id of the target DevTest Lab.")
+    lab: LabId = Field(description="Resource id of the target DevTest Lab.")
     images: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
         min_length=1,
         description="Image names or globs (`*`, `?`, `[...]`); never a string prefix.",
@@ -299,11 +294,6 @@ class LabTarget(Model):
         default_factory=dict, description="Versions per family this lab keeps; never retired."
     )
 
-    @field_validator("lab")
-    @classmethod
-    def _lab_id(cls, value: str) -> str:
-        return _check_lab_id(value)
-
 
 def _check_arm_id(value: str, resource_type: str) -> None:
     try:
@@ -312,14 +302,6 @@ def _check_arm_id(value: str, resource_type: str) -> None:
         raise ValueError(str(exc)) from exc
     if parsed.full_type.lower() != resource_type.lower():
         raise ValueError(f"expected a {resource_type} resource id, got a {parsed.full_type} id")
-
-
-def _check_lab_id(value: str) -> str:
-    try:
-        parse_lab_id(value)
-    except ArmIdError as exc:
-        raise ValueError(str(exc)) from exc
-    return value
 
 
 class SourceFile(BaseModel):

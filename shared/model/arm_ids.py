@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RG = re.compile(r"^[-\w._()]{1,90}$")
@@ -73,6 +76,17 @@ def parse_lab_id(value: str) -> ResourceId:
     if not _LAB_NAME.match(parsed.name):
         raise ArmIdError(f"lab name '{parsed.name}' must be 1-50 letters, digits, '_' or '-'")
     return parsed
+
+
+def checked_lab_id(value: str) -> str:
+    """`value` itself if it is a lab id; else ArmIdError (a ValueError: a model's field
+    validation reports its sentence)."""
+    parse_lab_id(value)
+    return value
+
+
+# A model field holding a lab's resource id, checked as `parse_lab_id` checks it.
+LabId = Annotated[str, AfterValidator(checked_lab_id)]
 
 
 def same_id(a: str, b: str) -> bool:

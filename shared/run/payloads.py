@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from shared.config.models import FAMILY_PATTERN, Artifact, Factory, GalleryImage, OsType
 from shared.model import tags
-from shared.model.arm_ids import ArmIdError, parse_lab_id
+from shared.model.arm_ids import LabId
 from shared.model.base import Record
 from shared.planning.inventory import CatalogEntry, LabInventory
 from shared.planning.plan import Build, Distribution, Plan
@@ -317,18 +317,9 @@ class RetirementRequest(Record):
 
     model_config = ConfigDict(extra="forbid")
 
-    lab: str = Field(max_length=400, description="The lab's resource id.")
+    lab: LabId = Field(max_length=400, description="The lab's resource id.")
     family: str = Field(pattern=FAMILY_PATTERN)
     run_id: str | None = Field(default=None, max_length=200, description="for the logs only")
-
-    @field_validator("lab")
-    @classmethod
-    def _lab_id(cls, value: str) -> str:
-        try:
-            parse_lab_id(value)
-        except ArmIdError as exc:
-            raise ValueError(str(exc)) from None
-        return value
 
 
 class RetirementBatch(Record):
