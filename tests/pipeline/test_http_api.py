@@ -34,6 +34,7 @@ def test_start_needs_the_function_key(host: FactoryHost) -> None:
         (b'{"force": ' + b"9" * 5000 + b"}", "InvalidJson", "integer of 5000 digits"),
         (b'{"force": 1e999}', "InvalidJson", "too large for a number"),
         (b'{"images": ["win2022-base", "nope", "win2O22-base"]}', "UnknownImages", "'nope'"),
+        (b'{"images": ["win2022-bse"]}', "UnknownImages", "(did you mean 'win2022-base'?)"),
     ],
 )
 def test_bad_requests_get_a_json_reason(
