@@ -8,9 +8,9 @@ lab's life does not change (region, storage account, network) is read once per p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -22,6 +22,7 @@ from shared.model.arm_ids import ResourceId, parse_lab_id
 from shared.planning.inventory import LabImage, LabInventory, LabVm
 
 log = logging.getLogger(__name__)
+Listed = TypeVar("Listed", LabImage, LabVm)
 
 
 @dataclass(frozen=True)
@@ -112,25 +113,20 @@ def inventory(lab_id: str) -> LabInventory:
     """Every custom image and VM of a lab with tags; an unreadable lab reports why."""
     lab = Lab.of(lab_id)
     try:
-        images = [
-            LabImage(
-                name=i.name,
-                tags=i.tags or {},
-                provisioning_state=i.provisioning_state or "Succeeded",
-            )
-            for i in lab.client.custom_images.list(lab.group, lab.name)
-        ]
-        vms = [
-            LabVm(
-                name=v.name,
-                tags=v.tags or {},
-                provisioning_state=v.provisioning_state or "Succeeded",
-            )
-            for v in lab.client.virtual_machines.list(lab.group, lab.name)
-        ]
+        images = _listed(LabImage, lab.client.custom_images.list(lab.group, lab.name))
+        vms = _listed(LabVm, lab.client.virtual_machines.list(lab.group, lab.name))
     except HttpResponseError as exc:
         return LabInventory(lab=lab_id, error=reason(exc))
     return LabInventory(lab=lab_id, images=images, vms=vms)
+
+
+def _listed(kind: type[Listed], resources: Iterable[Any]) -> list[Listed]:
+    """A lab's custom images or VMs by name, tags and provisioning state (a resource that
+    reports none has succeeded)."""
+    return [
+        kind(name=r.name, tags=r.tags or {}, provisioning_state=r.provisioning_state or "Succeeded")
+        for r in resources
+    ]
 
 
 def newest_gallery_versions(lab_id: str, wanted: list[GalleryImage]) -> dict[str, str]:

@@ -14,8 +14,9 @@ from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.mgmt.resource import ResourceManagementClient
 
 from shared.azure import clients
+from shared.azure.labs import Lab
 from shared.lab_tasks.errors import LabUsageError
-from shared.model.arm_ids import ArmIdError, ResourceId, parse_lab_id
+from shared.model.arm_ids import ArmIdError, parse_lab_id
 from shared.settings import get_settings
 
 
@@ -29,10 +30,9 @@ def resources(subscription: str) -> ResourceManagementClient:
 
 
 @dataclass(frozen=True)
-class LabRef:
-    """A lab named by its resource id, with the clients of its subscription."""
-
-    id: ResourceId
+class LabRef(Lab):
+    """A lab named on the command line by its resource id, with the clients of its
+    subscription (the factory's `Lab`, plus resource-group deployments)."""
 
     @classmethod
     def parse(cls, value: str) -> LabRef:
@@ -40,14 +40,6 @@ class LabRef:
             return cls(parse_lab_id(value))
         except ArmIdError as exc:
             raise LabUsageError(f"--lab: {exc}") from None
-
-    @property
-    def name(self) -> str:
-        return self.id.name
-
-    @property
-    def group(self) -> str:
-        return self.id.resource_group
 
     @property
     def dtl(self) -> DevTestLabsClient:
