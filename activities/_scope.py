@@ -1,4 +1,4 @@
-"""Every activity runs inside its run's telemetry scope.
+"""Every activity is registered one way, and runs inside its run's telemetry scope.
 
 The orchestrators add `runId` to each dict payload (`orchestrations.steps.call`); this
 decorator reads it and logs everything the activity does under that run id. The payload
@@ -12,6 +12,8 @@ import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+
+import azure.durable_functions as df
 
 from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_scope
 
@@ -45,3 +47,13 @@ def run_scoped(fn: Callable[..., Result]) -> Callable[..., Result]:
             return fn(*args, **kwargs)
 
     return scoped
+
+
+def activity(bp: df.Blueprint, name: str) -> Callable[[Callable[..., Any]], Any]:
+    """Register the decorated function as the activity `name` of `bp`: its input is the
+    parameter `payload`, and it runs in its run's scope (`run_scoped`)."""
+
+    def register(fn: Callable[..., Any]) -> Any:
+        return bp.function_name(name)(bp.activity_trigger(input_name="payload")(run_scoped(fn)))
+
+    return register

@@ -11,7 +11,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.core.exceptions import ResourceNotFoundError
 
-from activities._scope import run_scoped
+from activities._scope import activity
 from shared.azure import blobs, disks, operations, vms
 from shared.function_names import (
     CAPTURE_STATUS,
@@ -40,11 +40,7 @@ def _at(ref: BlobRef) -> blobs.BlobAt:
     return blobs.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
 
 
-
-
-@bp.function_name(START_CAPTURE)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, START_CAPTURE)
 def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the read grant on the (deallocated) build VM's OS disk; its operation follows."""
     request = CaptureRequest.model_validate(payload)
@@ -53,9 +49,7 @@ def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
     return OperationRef(subscription=disk.subscription, url=url).model_dump()
 
 
-@bp.function_name(CAPTURE_STATUS)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, CAPTURE_STATUS)
 def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     """The catalog copy's state; once the grant has succeeded, starts the copy from its SAS
     (read here, used here, never returned)."""
@@ -76,9 +70,7 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     return CopyStatus(state=blobs.start_copy(source, blob, metadata={})).model_dump()
 
 
-@bp.function_name(FINISH_CAPTURE)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, FINISH_CAPTURE)
 def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Start revoking the disk's read SAS. None: the VM is gone (and its grant with it)."""
     request = CaptureRequest.model_validate(payload)
@@ -90,17 +82,13 @@ def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
     return OperationRef(subscription=disk.subscription, url=url).model_dump()
 
 
-@bp.function_name(OPERATION_STATUS)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, OPERATION_STATUS)
 def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = OperationRef.model_validate(payload)
     return operations.operation_state(ref.subscription, ref.url).model_dump(mode="json")
 
 
-@bp.function_name(LABEL_CATALOG)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, LABEL_CATALOG)
 def label_catalog(payload: dict[str, Any]) -> bool:
     """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
     request = LabelRequest.model_validate(payload)
@@ -108,9 +96,7 @@ def label_catalog(payload: dict[str, Any]) -> bool:
     return True
 
 
-@bp.function_name(START_LAB_COPY)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, START_LAB_COPY)
 def start_lab_copy(payload: dict[str, Any]) -> str:
     """Copy a catalog VHD into a lab's uploads, server-side (any region/subscription)."""
     request = LabCopyRequest.model_validate(payload)
@@ -118,15 +104,11 @@ def start_lab_copy(payload: dict[str, Any]) -> str:
     return blobs.start_copy(source, _at(request.destination), metadata={})
 
 
-@bp.function_name(LAB_COPY_STATUS)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, LAB_COPY_STATUS)
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
     return blobs.copy_state(_at(BlobRef.model_validate(payload))).model_dump(mode="json")
 
 
-@bp.function_name(DELETE_BLOB)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, DELETE_BLOB)
 def delete_blob(payload: dict[str, Any]) -> bool:
     return blobs.delete_blob(_at(BlobRef.model_validate(payload)))

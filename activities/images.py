@@ -6,7 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities._scope import run_scoped
+from activities._scope import activity
 from shared.azure import blobs, images
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
 from shared.run.payloads import ImageRef, ImageRequest
@@ -14,9 +14,7 @@ from shared.run.payloads import ImageRef, ImageRequest
 bp = df.Blueprint()
 
 
-@bp.function_name(CREATE_CUSTOM_IMAGE)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, CREATE_CUSTOM_IMAGE)
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
     return images.begin_create_image_from_vhd(
@@ -32,17 +30,13 @@ def create_custom_image(payload: dict[str, Any]) -> str:
     )
 
 
-@bp.function_name(CUSTOM_IMAGE_STATUS)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, CUSTOM_IMAGE_STATUS)
 def custom_image_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = ImageRef.model_validate(payload)
     return images.image_state(ref.lab, ref.name).model_dump(mode="json")
 
 
-@bp.function_name(DELETE_IMAGE)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, DELETE_IMAGE)
 def delete_image(payload: dict[str, Any]) -> bool:
     ref = ImageRef.model_validate(payload)
     return images.begin_delete_image(ref.lab, ref.name, ref.factory_id)

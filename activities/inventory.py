@@ -6,7 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities._scope import run_scoped
+from activities._scope import activity, run_scoped
 from shared.azure import catalog, labs, limits
 from shared.config.loading import ConfigInvalid
 from shared.function_names import (
@@ -36,9 +36,7 @@ from shared.settings import get_settings
 bp = df.Blueprint()
 
 
-@bp.function_name(LOAD_CONFIG)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, LOAD_CONFIG)
 def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
     settings = get_settings()
@@ -53,34 +51,26 @@ def load_config(payload: dict[str, Any]) -> dict[str, Any]:
     return LoadedConfig(factory=factory, pace=pace).model_dump(mode="json")
 
 
-@bp.function_name(INVENTORY_LAB)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, INVENTORY_LAB)
 def inventory_lab(payload: dict[str, Any]) -> dict[str, Any]:
     return labs.inventory(LabRef.model_validate(payload).lab).model_dump(mode="json")
 
 
-@bp.function_name(INVENTORY_CATALOG)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, INVENTORY_CATALOG)
 def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
     request = CatalogRequest.model_validate(payload)
     entries = catalog.list_entries(request.factory_lab, request.factory_id)
     return CatalogListing(entries=entries).model_dump(mode="json")
 
 
-@bp.function_name(INVENTORY_CAPACITY)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, INVENTORY_CAPACITY)
 def inventory_capacity(payload: dict[str, Any]) -> dict[str, Any]:
     """The factory lab's VM policy, its region's vCPU quota and the build sizes' vCPUs."""
     request = CapacityRequest.model_validate(payload)
     return limits.read_capacity(request.factory_lab, request.vm_sizes).model_dump(mode="json")
 
 
-@bp.function_name(RESOLVE_GALLERY)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, RESOLVE_GALLERY)
 def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
     request = GalleryRequest.model_validate(payload)
     return labs.newest_gallery_versions(request.lab, request.images)

@@ -8,7 +8,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError
 
-from activities._scope import run_scoped
+from activities._scope import activity
 from shared.azure import clients
 from shared.function_names import ENQUEUE_RETIREMENT, RETIREMENT_QUEUE
 from shared.run.payloads import RetirementBatch
@@ -17,9 +17,7 @@ from shared.telemetry import current_run_id
 bp = df.Blueprint()
 
 
-@bp.function_name(ENQUEUE_RETIREMENT)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, ENQUEUE_RETIREMENT)
 def enqueue_retirement(payload: dict[str, Any]) -> int:
     batch = RetirementBatch.model_validate(payload)
     queue = clients.queue(RETIREMENT_QUEUE)

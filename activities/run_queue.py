@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities._scope import run_scoped
+from activities._scope import activity
 from shared.azure import run_queue
 from shared.azure.run_queue import QueueState
 from shared.function_names import TAKE_RUN
@@ -21,9 +21,7 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 
-@bp.function_name(TAKE_RUN)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, TAKE_RUN)
 def take_run(payload: dict[str, Any]) -> dict[str, Any]:
     ask = TakeRequest.model_validate(payload)
 

@@ -8,7 +8,7 @@ import azure.durable_functions as df
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.devtestlabs.models import GalleryImageReference
 
-from activities._scope import run_scoped
+from activities._scope import activity
 from shared.azure import vms
 from shared.azure.errors import reason
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
@@ -22,9 +22,7 @@ bp = df.Blueprint()
 REFUSED_FOR_ROOM = {"quotaexceeded", "policyviolation", "operationnotallowed"}
 
 
-@bp.function_name(CREATE_BUILD_VM)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, CREATE_BUILD_VM)
 def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the VM; the admin password is generated inside and never returned."""
     request = BuildVmRequest.model_validate(payload)
@@ -67,17 +65,13 @@ def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
     return CreatedVm(outcome=started.outcome, operation=operation).model_dump()
 
 
-@bp.function_name(VM_STATUS)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, VM_STATUS)
 def vm_status(payload: dict[str, Any]) -> dict[str, Any]:
     ref = VmRef.model_validate(payload)
     return vms.vm_state(ref.lab, ref.name).model_dump(mode="json")
 
 
-@bp.function_name(DELETE_VM)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, DELETE_VM)
 def delete_vm(payload: dict[str, Any]) -> bool:
     """Start deleting the VM this run made for this build; False once it is gone (or if it
     is not ours: then it is not ours to delete)."""
@@ -85,9 +79,7 @@ def delete_vm(payload: dict[str, Any]) -> bool:
     return vms.begin_delete_vm(ref.lab, ref.name, ref.owner_tags())
 
 
-@bp.function_name(STOP_VM)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, STOP_VM)
 def stop_vm(payload: dict[str, Any]) -> bool:
     """Start stopping a VM this run made (a capture needs it stopped)."""
     ref = VmRef.model_validate(payload)
@@ -95,9 +87,7 @@ def stop_vm(payload: dict[str, Any]) -> bool:
     return True
 
 
-@bp.function_name(DELETE_EXPIRED_VM)
-@bp.activity_trigger(input_name="payload")
-@run_scoped
+@activity(bp, DELETE_EXPIRED_VM)
 def delete_expired_vm(payload: dict[str, Any]) -> bool:
     """Start deleting an expired VM of this factory (never one without its id tag)."""
     ref = VmRef.model_validate(payload)
