@@ -493,9 +493,10 @@ def _mono(value: str | None, length: int | None = None) -> str:
     """A name or id in monospace; cut to `length` characters, the whole in its title."""
     if not value:
         return "—"
-    if not length or len(value) <= length:
+    if not length:
         return f'<span class="mono">{_e(value)}</span>'
-    return f'<span class="mono short"{_attrs(title=value)}>{_e(value[:length])}</span>'
+    title = _attrs(title=value) if len(value) > length else ""
+    return f'<span class="mono short"{title}>{_e(value[:length])}</span>'
 
 
 def _runs(runs: Sequence[RunReport], names: dict[str, str]) -> str:
