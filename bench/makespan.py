@@ -19,15 +19,19 @@ Printed, in Azure minutes (the emulator's simulated clock, `--clock` simulated s
 per wall second): makespan / lower bound (target <= 1.10), build-VM minutes / build
 minutes (each VM's life from its create to the end of its delete, against what its build
 needs; target <= 1.05), ARM writes / the plan's minimum for both runs, ARM status reads
-per long operation, where the time beyond the bound went, and the replay events per
-distribution at two sizes (bench/replay_cost.py; growth target <= 1.2).
+per long operation, where the time beyond the bound went (along the critical chain: the
+Azure minutes between one operation's end and the next one's start, by the step that
+waited; each build VM's idle minutes; devhost's latency per replay and per activity), and
+the replay events per distribution at two sizes (bench/replay_cost.py; growth target
+<= 1.2). `--rebuild` adds a forced run of every image, which has learned each step's
+duration from the first run.
 
 The factory polls at its production default, 60 Azure seconds (`IMAGEFACTORY_POLL_SECONDS`
 = 60 / clock), and its timeouts are scaled to the same clock (`IMAGEFACTORY_TIME_SCALE` =
 1 / clock), so its learned durations are Azure minutes too. ARM's throttling buckets
 refill at the scenario's rate per Azure second, as they would in Azure.
 
-`python -m bench.makespan [--clock S] [--no-replay]`; also in `make bench`. Not a test.
+`python -m bench.makespan [--clock S] [--no-replay] [--rebuild]`; also in `make bench`. Not a test.
 """
 
 from __future__ import annotations
@@ -340,11 +344,13 @@ def _at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def run_once(label: str, host: FactoryHost, info: WorldInfo, timeout: float) -> Measured:
+def run_once(
+    label: str, host: FactoryHost, info: WorldInfo, timeout: float, **options: Any
+) -> Measured:
     reset_counts(info.endpoint, info.ca_file)
     wall = time.perf_counter()
     started = _clock(info)
-    run_id = host.start_run()
+    run_id = host.start_run(**options)
     deadline = time.monotonic() + timeout
     while True:
         status = host.run_status(run_id)
@@ -373,14 +379,9 @@ def vm_lives(run: Measured) -> dict[str, tuple[float, dict[str, float]]]:
     """Each build VM's life in Azure minutes (its create's start to its delete's end) and
     the minutes it sat between one operation's end and the next one's start, by the
     operation that waited to start."""
-    vm_names = {b.family: b.vm_name.lower() for b in run.plan.builds}
     lives = {}
-    for family, vm in vm_names.items():
-        ops = sorted(
-            (op for op in run.operations if f"/virtualmachines/{vm}" in op["resource_id"].lower()
-             or f"/disks/{vm}_osdisk" in op["resource_id"].lower()),
-            key=lambda op: op["start"],
-        )  # fmt: skip
+    for build in run.plan.builds:
+        ops = _vm_operations(run, build.vm_name)
         create = next(op for op in ops if op["name"] == "create")
         delete = next(op for op in ops if op["name"] == "delete" and op["end"])
         gaps: dict[str, float] = defaultdict(float)
@@ -389,7 +390,7 @@ def vm_lives(run: Measured) -> dict[str, tuple[float, dict[str, float]]]:
             gaps[op["name"]] += max(0.0, (_at(op["start"]) - previous).total_seconds() / 60)
             previous = max(previous, _at(op["end"] or op["start"]))
         life = (_at(delete["end"]) - _at(create["start"])).total_seconds() / 60
-        lives[family] = (life, dict(gaps))
+        lives[build.family] = (life, dict(gaps))
     return lives
 
 
@@ -425,8 +426,64 @@ def chain_delays(run: Measured, bound: Bound) -> list[str]:
     return lines
 
 
+def _vm_operations(run: Measured, vm: str) -> list[dict[str, Any]]:
+    """A build VM's operations and its OS disk's, in the order they started."""
+    vm = vm.lower()
+    return sorted(
+        (
+            op
+            for op in run.operations
+            if f"/virtualmachines/{vm}" in op["resource_id"].lower()
+            or f"/disks/{vm}_osdisk" in op["resource_id"].lower()
+        ),
+        key=lambda op: _at(op["start"]),
+    )
+
+
+def chain_gaps(run: Measured, bound: Bound) -> dict[str, float]:
+    """Azure minutes along the critical chain between one operation's end and the next
+    one's start (what Azure did not need), by the step that waited: each build's VM create
+    (the first after the run's start, a child's after its parent's copy into the factory
+    lab), deallocate, grant, revoke, its copy into the factory lab or, for the last image,
+    its first distribution; then the run's end after the last copy or VM deletion."""
+    builds = {b.family: b for b in run.plan.builds}
+    images: dict[tuple[str, str], dict[str, Any]] = {}
+    for op in run.operations:
+        if op["name"] == "create" and "/customimages/" in op["resource_id"].lower():
+            lab, name = op["resource_id"].lower().split("/customimages/")
+            images[(lab, name)] = op
+    gaps: dict[str, float] = defaultdict(float)
+
+    def gap(step: str, since: datetime, op: dict[str, Any]) -> datetime:
+        gaps[step] += max(0.0, (_at(op["start"]) - since).total_seconds() / 60)
+        return _at(op["end"] or op["start"])
+
+    since = run.started
+    for index, family in enumerate(bound.chain):
+        deleted = since
+        for op in _vm_operations(run, builds[family].vm_name):
+            if op["name"] == "delete":
+                deleted = _at(op["end"] or op["start"])
+                continue
+            since = gap(STEP_NAMES.get(op["name"], op["name"]), since, op)
+        copies = [
+            images[(d.lab.lower(), d.image_name.lower())]
+            for d in run.plan.distributions
+            if d.family == family and (d.lab.lower(), d.image_name.lower()) in images
+        ]
+        feed = [c for c in copies if c["resource_id"].lower().startswith(FACTORY_LAB_ID.lower())]
+        if index + 1 < len(bound.chain):
+            since = gap("copy into the factory lab", since, feed[0])
+            continue
+        first = min(copies, key=lambda c: _at(c["start"]))
+        gap("the first distribution", since, first)
+        last = max([deleted, *(_at(c["end"] or c["start"]) for c in copies)])
+        gaps["the run's end after its last copy"] += (run.ended - last).total_seconds() / 60
+    return dict(gaps)
+
+
 STEP_NAMES = {  # the emulator's operation names, as the build's steps
-    "create": "create",
+    "create": "VM create",
     "stop": "deallocate",
     "beginGetAccess": "grant",
     "endGetAccess": "revoke (the catalog copy before it)",
@@ -507,31 +564,35 @@ def _host(info: WorldInfo, work: Path, clock: float) -> FactoryHost:
     return FactoryHost(info, queue, work, values=values).start()
 
 
-def measure_runs(clock: float, root: Path) -> tuple[Scenario, list[Measured], Path]:
+def measure_runs(clock: float, root: Path, rebuild: bool) -> tuple[Scenario, list[Measured], Path]:
+    """A first run and an unchanged run; with `rebuild`, a forced run of every image after
+    them, which has learned each step's duration from the first."""
     world_scenario = scenario(clock)
     world = LocalWorld(scenario=world_scenario, state_dir=root / "world", clock_scale=clock)
     info = world.start()
     try:
         host = _host(info, root / "host", clock)
         try:
-            bound = lower_bound(world_scenario)
-            timeout = bound.value * 60 / clock * 4 + 120
-            first = run_once("first run", host, info, timeout)
-            unchanged = run_once("unchanged run", host, info, timeout)
+            timeout = lower_bound(world_scenario).value * 60 / clock * 4 + 120
+            runs = [
+                run_once("first run", host, info, timeout),
+                run_once("unchanged run", host, info, timeout),
+            ]
+            if rebuild:
+                runs.append(run_once("forced rebuild", host, info, timeout, force=True))
         finally:
             host.stop()
     finally:
         world.stop()
-    return world_scenario, [first, unchanged], host.config_dir
+    return world_scenario, runs, host.config_dir
 
 
 def report(world: Scenario, runs: list[Measured], config: Path, clock: float) -> None:
     bound = lower_bound(world)
-    first = runs[0]
     factory = load_directory(config)
     print(
         f"  world: {len(IMAGES)} images in 3 levels, {len(LABS)} labs in "
-        f"{len(SUBSCRIPTIONS)} subscriptions, {len(first.plan.distributions)} distributions; "
+        f"{len(SUBSCRIPTIONS)} subscriptions, {len(runs[0].plan.distributions)} distributions; "
         f"limits builds {BUILDS}, copies {COPIES}, {PER_SUBSCRIPTION} per subscription"
     )
     print(
@@ -541,13 +602,48 @@ def report(world: Scenario, runs: list[Measured], config: Path, clock: float) ->
     terms = ", ".join(f"{name} {value:.1f}" for name, value in bound.terms().items())
     print(f"  lower bound {bound.value:.1f} Azure minutes: {terms}")
     print(f"    critical chain: {' -> '.join(bound.chain)}")
-    ratio = first.minutes / bound.value
+    for run in runs:
+        if run.plan.builds:
+            _report_makespan(run, bound, clock)
+    for run in runs:
+        writes = arm_writes(run.counts)
+        minimum = minimum_writes(run.plan, factory)
+        share = f"{writes / minimum:.2f}" if minimum else "-"
+        reads, long_ops, by_read = status_reads(run)
+        per_op = f"{reads / long_ops:.1f}" if long_ops else "-"
+        throttled = run.counts["byStatus"].get("429", 0)
+        print(
+            f"  {run.label}: ARM writes {writes} / minimum {minimum} = {share}; "
+            f"{reads} status reads for {long_ops} long operations ({per_op} each); "
+            f"{throttled} throttled; {run.minutes:.1f} Azure minutes"
+        )
+        if long_ops:
+            kinds = Counter(op["name"] for op in run.operations)
+            print(
+                "    reads: "
+                + ", ".join(f"{k.split('/', 1)[-1]} {v}" for k, v in sorted(by_read.items()))
+                + "; operations: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+            )
+
+
+def _report_makespan(run: Measured, bound: Bound, clock: float) -> None:
+    ratio = run.minutes / bound.value
     verdict = "meets" if ratio <= MAKESPAN_TARGET else "misses"
     print(
-        f"  first run: makespan {first.minutes:.1f} Azure minutes ({first.wall:.0f} s wall) "
+        f"  {run.label}: makespan {run.minutes:.1f} Azure minutes ({run.wall:.0f} s wall) "
         f"/ lower bound {bound.value:.1f} = {ratio:.2f} ({verdict} <= {MAKESPAN_TARGET})"
     )
-    lives = vm_lives(first)
+    print(
+        "    behind the critical chain (Azure minutes; the step's own share in brackets): "
+        + ", ".join(chain_delays(run, bound))
+    )
+    lost = sorted(chain_gaps(run, bound).items(), key=lambda item: -item[1])
+    print(
+        f"    along it, {sum(m for _, m in lost):.1f} Azure minutes between one operation's "
+        "end and the next one's start, before: " + ", ".join(f"{name} {m:.1f}" for name, m in lost)
+    )
+    lives = vm_lives(run)
     lived = sum(life for life, _ in lives.values())
     needed = sum(bound.build_minutes[f] for f in lives)
     gaps: Counter[str] = Counter()
@@ -556,39 +652,19 @@ def report(world: Scenario, runs: list[Measured], config: Path, clock: float) ->
     ratio = lived / needed
     verdict = "meets" if ratio <= VM_TARGET else "misses"
     print(
-        f"  build-VM minutes {lived:.1f} / build minutes {needed:.1f} = {ratio:.2f} "
+        f"    build-VM minutes {lived:.1f} / build minutes {needed:.1f} = {ratio:.2f} "
         f"({verdict} <= {VM_TARGET}); a VM's idle minutes before the factory started each "
         "step, per build: "
         + ", ".join(
             f"{STEP_NAMES.get(name, name)} {m / len(lives):.1f}" for name, m in gaps.most_common()
         )
     )
-    for run in runs:
-        writes = arm_writes(run.counts)
-        minimum = minimum_writes(run.plan, factory)
-        share = f"{writes / minimum:.2f}" if minimum else "-"
-        reads, long_ops, _ = status_reads(run)
-        per_op = f"{reads / long_ops:.1f}" if long_ops else "-"
-        throttled = run.counts["byStatus"].get("429", 0)
-        print(
-            f"  {run.label}: ARM writes {writes} / minimum {minimum} = {share}; "
-            f"{reads} status reads for {long_ops} long operations ({per_op} each); "
-            f"{throttled} throttled; {run.minutes:.1f} Azure minutes"
-        )
-    by_read = status_reads(first)[2]
-    kinds = Counter(op["name"] for op in first.operations)
-    print("    status reads: " + ", ".join(f"{k} {v}" for k, v in sorted(by_read.items())))
-    print("    long operations: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    print(
-        "  behind the critical chain (Azure minutes; the step's own share in brackets): "
-        + ", ".join(chain_delays(first, bound))
-    )
-    if first.host is not None:
-        host = first.host
+    if run.host is not None:
+        host = run.host
         wait, took = _mean(host.waits), _mean(host.activities)
         replays = sum(host.episodes.values())
         print(
-            f"  devhost, first run: {replays} replays ("
+            f"    devhost: {replays} replays ("
             + ", ".join(f"{name} {n}" for name, n in host.episodes.most_common())
             + f"); an event waited {wait * 1000:.0f} ms for its replay ({wait * clock:.0f} "
             f"Azure s), an activity took {took * 1000:.0f} ms ({took * clock:.0f} Azure s), a "
@@ -604,10 +680,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clock", type=float, default=CLOCK, help="Azure seconds per second")
     parser.add_argument("--no-replay", action="store_true", help="skip the replay sizes")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="then a forced run that learned the durations"
+    )
     args = parser.parse_args(argv or [])
     root = Path(tempfile.mkdtemp(prefix="makespan-"))
     try:
-        world, runs, config = measure_runs(args.clock, root)
+        world, runs, config = measure_runs(args.clock, root, args.rebuild)
         report(world, runs, config, args.clock)
         if not args.no_replay:
             small, large = replay_cost.measure_sizes(4, 40, 25)
