@@ -339,7 +339,10 @@ def _duration(delta: timedelta) -> str:
 
 def _matrix(view: Fleet) -> str:
     families = view.family_names()
-    head = "".join(f"<th{_attrs(data_family=f)}>{_e(f)}</th>" for f in families)
+    head = "".join(
+        f"<th{_attrs(data_family=f)}><a{_attrs(href='#family-' + f)}>{_e(f)}</a></th>"
+        for f in families
+    )
     rows = []
     for lab in view.labs:
         label = _e(lab.name) + (" <small>(factory lab)</small>" if lab.factory_lab else "")
@@ -374,7 +377,7 @@ def _matrix(view: Fleet) -> str:
             (CellState.CURRENT, "newest: holds the family's newest version"),
             (CellState.BEHIND, "behind: holds an older version only"),
             (CellState.MISSING, "missing: selects the family, holds none"),
-            (CellState.UNSELECTED, "not selected: to be retired"),
+            (CellState.UNSELECTED, "not selected: held, but the lab no longer selects it"),
         )
     )
     return (
