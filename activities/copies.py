@@ -36,10 +36,6 @@ from shared.run.payloads import (
 bp = df.Blueprint()
 
 
-def _at(ref: BlobRef) -> blobs.BlobAt:
-    return blobs.BlobAt(ref.lab, ref.blob, catalog=ref.catalog)
-
-
 @activity(bp, START_CAPTURE)
 def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the read grant on the (deallocated) build VM's OS disk; its operation follows."""
@@ -54,7 +50,7 @@ def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
     """The catalog copy's state; once the grant has succeeded, starts the copy from its SAS
     (read here, used here, never returned)."""
     watch = CaptureWatch.model_validate(payload)
-    blob = _at(watch.blob)
+    blob = watch.blob
     state = blobs.copy_state(blob)
     if state.state != "missing":
         return state.model_dump(mode="json")
@@ -92,7 +88,7 @@ def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
 def label_catalog(payload: dict[str, Any]) -> bool:
     """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
     request = LabelRequest.model_validate(payload)
-    blobs.set_blob_metadata(_at(request.blob), request.metadata)
+    blobs.set_blob_metadata(request.blob, request.metadata)
     return True
 
 
@@ -100,15 +96,15 @@ def label_catalog(payload: dict[str, Any]) -> bool:
 def start_lab_copy(payload: dict[str, Any]) -> str:
     """Copy a catalog VHD into a lab's uploads, server-side (any region/subscription)."""
     request = LabCopyRequest.model_validate(payload)
-    source = blobs.catalog_read_url(_at(request.source), request.read_seconds)
-    return blobs.start_copy(source, _at(request.destination), metadata={})
+    source = blobs.catalog_read_url(request.source, request.read_seconds)
+    return blobs.start_copy(source, request.destination, metadata={})
 
 
 @activity(bp, LAB_COPY_STATUS)
 def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
-    return blobs.copy_state(_at(BlobRef.model_validate(payload))).model_dump(mode="json")
+    return blobs.copy_state(BlobRef.model_validate(payload)).model_dump(mode="json")
 
 
 @activity(bp, DELETE_BLOB)
 def delete_blob(payload: dict[str, Any]) -> bool:
-    return blobs.delete_blob(_at(BlobRef.model_validate(payload)))
+    return blobs.delete_blob(BlobRef.model_validate(payload))

@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities._scope import activity
-from shared.azure import blobs, images
+from shared.azure import images
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
 from shared.run.payloads import ImageRef, ImageRequest
 
@@ -17,17 +17,7 @@ bp = df.Blueprint()
 @activity(bp, CREATE_CUSTOM_IMAGE)
 def create_custom_image(payload: dict[str, Any]) -> str:
     request = ImageRequest.model_validate(payload)
-    return images.begin_create_image_from_vhd(
-        images.ImageSpec(
-            lab=request.lab,
-            name=request.name,
-            vhd=blobs.BlobAt(request.vhd.lab, request.vhd.blob, catalog=request.vhd.catalog),
-            os=request.os,
-            generalized=request.generalized,
-            tags=request.tags,
-            note=request.note,
-        )
-    )
+    return images.begin_create_image_from_vhd(request)
 
 
 @activity(bp, CUSTOM_IMAGE_STATUS)

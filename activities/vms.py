@@ -6,7 +6,6 @@ from typing import Any
 
 import azure.durable_functions as df
 from azure.core.exceptions import HttpResponseError
-from azure.mgmt.devtestlabs.models import GalleryImageReference
 
 from activities._scope import activity
 from shared.azure import vms
@@ -26,32 +25,8 @@ REFUSED_FOR_ROOM = {"quotaexceeded", "policyviolation", "operationnotallowed"}
 def create_build_vm(payload: dict[str, Any]) -> dict[str, Any]:
     """Start the VM; the admin password is generated inside and never returned."""
     request = BuildVmRequest.model_validate(payload)
-    image = request.gallery
-    gallery = (
-        GalleryImageReference(
-            offer=image.offer,
-            publisher=image.publisher,
-            sku=image.sku,
-            os_type=request.os.value,
-            version=image.version,
-        )
-        if image is not None
-        else None
-    )
     try:
-        started = vms.begin_create_vm(
-            vms.VmSpec(
-                lab=request.lab,
-                name=request.name,
-                os=request.os,
-                size=request.size,
-                artifacts=request.artifacts,
-                tags=request.tags,
-                gallery=gallery,
-                custom_image=request.custom_image,
-                notes=request.notes,
-            )
-        )
+        started = vms.begin_create_vm(request)
     except HttpResponseError as exc:
         code = str(exc.error.code if exc.error else "").lower()
         if exc.status_code == 409 and code in REFUSED_FOR_ROOM:

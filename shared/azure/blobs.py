@@ -22,32 +22,22 @@ from azure.storage.blob import BlobClient, BlobSasPermissions, UserDelegationKey
 
 from shared.azure import clients, labs
 from shared.azure.labs import Lab
-from shared.run.payloads import CopyStatus
+from shared.run.payloads import BlobRef, CopyStatus
 from shared.settings import get_settings
 
 RELEASED = "released"  # metadata of a blob truncated instead of deleted
 UPLOADS_CONTAINER = "uploads"
 
 
-@dataclass(frozen=True)
-class BlobAt:
-    """A blob in a lab's uploads container, reached with the factory's token (`catalog`)
-    or through an upload URI."""
-
-    lab: str
-    name: str
-    catalog: bool = False
-
-
-def blob_url(blob: BlobAt) -> str:
+def blob_url(blob: BlobRef) -> str:
     """The blob's plain URL in the lab's storage account (what a custom image names)."""
-    return f"{_container_url(blob.lab)}/{blob.name}"
+    return f"{_container_url(blob.lab)}/{blob.blob}"
 
 
-def _client(blob: BlobAt) -> BlobClient:
+def _client(blob: BlobRef) -> BlobClient:
     if blob.catalog:
         return clients.blob_with_token(blob_url(blob))
-    return clients.blob(upload_url(blob.lab, blob.name))
+    return clients.blob(upload_url(blob.lab, blob.blob))
 
 
 def _container_url(lab_id: str) -> str:
@@ -94,7 +84,7 @@ def _sas_expiry(url: str) -> datetime | None:
         return None
 
 
-def catalog_read_url(blob: BlobAt, seconds: int) -> str:
+def catalog_read_url(blob: BlobRef, seconds: int) -> str:
     """A read SAS for a catalog blob signed with a user delegation key of the factory's
     identity: the source of a server-side copy into another lab, without an ARM write."""
     account = labs.storage_account(Lab.of(blob.lab))
@@ -103,7 +93,7 @@ def catalog_read_url(blob: BlobAt, seconds: int) -> str:
     sas = generate_blob_sas(
         account_name=account,
         container_name=UPLOADS_CONTAINER,
-        blob_name=blob.name,
+        blob_name=blob.blob,
         user_delegation_key=_delegation_key(blob.lab, account, now, expiry),
         permission=BlobSasPermissions(read=True),
         expiry=expiry,
@@ -131,7 +121,7 @@ def _delegation_key(
 # --- copies, metadata, delete ----------------------------------------------------------------
 
 
-def start_copy(source_url: str, destination: BlobAt, metadata: dict[str, str]) -> str:
+def start_copy(source_url: str, destination: BlobRef, metadata: dict[str, str]) -> str:
     """Start a server-side copy into a lab's uploads container; adopts a copy under way."""
     client = _client(destination)
     if client.exists():
@@ -161,14 +151,14 @@ def _released(props: Any) -> bool:
     return bool((props.metadata or {}).get(RELEASED)) or not props.size
 
 
-def copy_state(blob: BlobAt) -> CopyStatus:
+def copy_state(blob: BlobRef) -> CopyStatus:
     client = _client(blob)
     try:
         props = client.get_blob_properties()
     except ResourceNotFoundError:
-        return CopyStatus(state="missing", detail=f"blob {blob.name} does not exist")
+        return CopyStatus(state="missing", detail=f"blob {blob.blob} does not exist")
     if _released(props):
-        return CopyStatus(state="missing", detail=f"blob {blob.name} was released")
+        return CopyStatus(state="missing", detail=f"blob {blob.blob} was released")
     copy = props.copy
     if copy is None or not copy.id:
         return CopyStatus(state="success")
@@ -182,11 +172,11 @@ def copy_state(blob: BlobAt) -> CopyStatus:
     return CopyStatus(state="pending", progress=progress)
 
 
-def set_blob_metadata(blob: BlobAt, metadata: dict[str, str]) -> None:
+def set_blob_metadata(blob: BlobRef, metadata: dict[str, str]) -> None:
     _client(blob).set_blob_metadata(metadata)
 
 
-def delete_blob(blob: BlobAt) -> bool:
+def delete_blob(blob: BlobRef) -> bool:
     """Delete a blob from a lab's uploads container. False: it was not there.
 
     The factory's identity deletes it when it holds a storage data role on that lab's

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.devtestlabs.models import CustomImage, CustomImagePropertiesCustom
 
 from shared.azure import labs
-from shared.azure.blobs import BlobAt, blob_url
+from shared.azure.blobs import blob_url
 from shared.azure.labs import Lab
 from shared.config.models import OsType
 from shared.model import tags
-from shared.run.payloads import ImageStatus
+from shared.run.payloads import ImageRequest, ImageStatus
 
 
-@dataclass(frozen=True)
-class ImageSpec:
-    lab: str
-    name: str
-    vhd: BlobAt
-    os: OsType
-    generalized: bool  # sysprepped (Windows) or deprovisioned (Linux) before capture
-    tags: dict[str, str]
-    note: str = ""
-
-
-def begin_create_image_from_vhd(spec: ImageSpec) -> str:
+def begin_create_image_from_vhd(spec: ImageRequest) -> str:
     """Start creating a custom image from a VHD in the lab's uploads; adopts our own.
 
     DevTest Labs names the VHD by its full blob URI in the lab's storage account, and

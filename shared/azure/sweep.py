@@ -18,6 +18,7 @@ from shared.model.text import first_line
 from shared.planning.inventory import LabInventory
 from shared.planning.planner import held_versions, pruning_policy
 from shared.planning.pruning import catalog_pruning
+from shared.run.payloads import BlobRef
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _sweep_catalog(
     for prune in catalog_pruning(entries, held, pruning_policy(factory, now)):
         blob = naming.catalog_blob_name(prune.family, prune.version)
         try:
-            if blobs.delete_blob(blobs.BlobAt(factory_lab, blob, catalog=True)):
+            if blobs.delete_blob(BlobRef(lab=factory_lab, blob=blob, catalog=True)):
                 report.blobs.append(blob)
         except Exception as exc:  # one blob must not stop the sweep
             report.errors.append(first_line(f"{blob}: {exc}"))

@@ -21,25 +21,11 @@ from azure.mgmt.devtestlabs.models import (
 from shared.azure import labs
 from shared.azure.labs import Lab
 from shared.azure.operations import keep_headers
-from shared.config.models import Artifact, OsType
 from shared.model import tags
 from shared.model.arm_ids import ResourceId, parse_resource_id
-from shared.run.payloads import VmStatus
+from shared.run.payloads import BuildVmRequest, VmStatus
 
 ADMIN_USER = "factoryadmin"
-
-
-@dataclass(frozen=True)
-class VmSpec:
-    lab: str
-    name: str
-    os: OsType
-    size: str
-    artifacts: list[Artifact]
-    tags: dict[str, str]
-    gallery: GalleryImageReference | None = None
-    custom_image: str | None = None  # name of a custom image in the same lab
-    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,7 +34,7 @@ class VmStarted:
     operation: str | None = None  # the create's Azure-AsyncOperation URL
 
 
-def begin_create_vm(spec: VmSpec) -> VmStarted:
+def begin_create_vm(spec: BuildVmRequest) -> VmStarted:
     """Start creating a lab VM, or adopt it if this run already created it for this build.
 
     The create's operation is returned: if the deployment fails, its error says why
@@ -82,7 +68,7 @@ def begin_create_vm(spec: VmSpec) -> VmStarted:
     return VmStarted("created", headers.get("azure-asyncoperation"))
 
 
-def _lab_vm(lab: Lab, spec: VmSpec) -> LabVirtualMachine:
+def _lab_vm(lab: Lab, spec: BuildVmRequest) -> LabVirtualMachine:
     network, subnet = labs.network(lab)
     return LabVirtualMachine(
         location=labs.location(lab),
@@ -97,7 +83,7 @@ def _lab_vm(lab: Lab, spec: VmSpec) -> LabVirtualMachine:
         disallow_public_ip_address=True,
         allow_claim=False,
         storage_type="Standard",
-        gallery_image_reference=spec.gallery,
+        gallery_image_reference=_gallery(spec),
         custom_image_id=lab.custom_image_id(spec.custom_image) if spec.custom_image else None,
         artifacts=[
             ArtifactInstallProperties(
@@ -109,6 +95,19 @@ def _lab_vm(lab: Lab, spec: VmSpec) -> LabVirtualMachine:
             )
             for a in spec.artifacts
         ],
+    )
+
+
+def _gallery(spec: BuildVmRequest) -> GalleryImageReference | None:
+    image = spec.gallery
+    if image is None:
+        return None
+    return GalleryImageReference(
+        offer=image.offer,
+        publisher=image.publisher,
+        sku=image.sku,
+        os_type=spec.os.value,
+        version=image.version,
     )
 
 
