@@ -197,6 +197,12 @@ def _scope(
     )
 
 
+def _kept_parameters(template: dict[str, Any], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The parameters as the deployment keeps them: each with its declared type."""
+    declared = template.get("parameters") or {}
+    return {n: _kept_parameter(_declared_type(declared[n], n), v) for n, v in values.items()}
+
+
 def _template_hash(template: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
     return str(int.from_bytes(digest[:8], "big"))
@@ -250,7 +256,6 @@ class ResourcesBackend:
         operation = self.registry.start_operation(
             PROVIDER, group.location, "deploy", deployment_id, subscription
         )
-        declared = template.get("parameters") or {}
         seconds = self.registry.scenario.durations.resource_deploy
         deployment = Deployment(
             id=deployment_id,
@@ -259,9 +264,7 @@ class ResourcesBackend:
             resource_group=group.name,
             mode="Incremental",
             template=template,
-            parameters={
-                n: _kept_parameter(_declared_type(declared[n], n), v) for n, v in values.items()
-            },
+            parameters=_kept_parameters(template, values),
             template_hash=_template_hash(template),
             correlation_id=str(uuid.uuid4()),
             started=now,
