@@ -1,4 +1,5 @@
-"""Every activity is registered one way, and runs inside its run's telemetry scope.
+"""Every activity is registered one way: typed input and output, in its run's telemetry
+scope.
 
 The orchestrators add `runId` to each dict payload (`orchestrations.steps.call`); this
 decorator reads it and logs everything the activity does under that run id. The payload
@@ -10,10 +11,12 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import azure.durable_functions as df
+from pydantic import BaseModel
 
 from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_scope
 
@@ -49,11 +52,25 @@ def run_scoped(fn: Callable[..., Result]) -> Callable[..., Result]:
     return scoped
 
 
-def activity(bp: df.Blueprint, name: str) -> Callable[[Callable[..., Any]], Any]:
-    """Register the decorated function as the activity `name` of `bp`: its input is the
-    parameter `payload`, and it runs in its run's scope (`run_scoped`)."""
+def activity(bp: df.Blueprint, name: str) -> Callable[[Callable[[Any], Any]], Any]:
+    """Register the decorated function as the activity `name` of `bp`, run in its run's
+    scope (`run_scoped`).
 
-    def register(fn: Callable[..., Any]) -> Any:
-        return bp.function_name(name)(bp.activity_trigger(input_name="payload")(run_scoped(fn)))
+    The function takes its typed input (the model its one parameter is annotated with) and
+    may return a model: the host's JSON `payload` is validated into the input here, and a
+    returned model is dumped to JSON here, once for every activity.
+    """
+
+    def register(fn: Callable[[Any], Any]) -> Any:
+        (hint,) = (v for k, v in typing.get_type_hints(fn).items() if k != "return")
+        model: type[BaseModel] = hint
+
+        def invoke(payload: dict[str, Any]) -> Any:
+            result = fn(model.model_validate(payload))
+            return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+
+        invoke.__name__, invoke.__qualname__ = fn.__name__, fn.__qualname__
+        invoke.__module__, invoke.__doc__ = fn.__module__, fn.__doc__
+        return bp.function_name(name)(bp.activity_trigger(input_name="payload")(run_scoped(invoke)))
 
     return register

@@ -6,8 +6,6 @@ Disk grants and revokes are only started here; the orchestrator follows their op
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -31,80 +29,73 @@ from shared.run.payloads import (
     LabCopyRequest,
     LabelRequest,
     OperationRef,
+    OperationStatus,
 )
 
 bp = df.Blueprint()
 
 
 @activity(bp, START_CAPTURE)
-def start_capture(payload: dict[str, Any]) -> dict[str, Any]:
+def start_capture(request: CaptureRequest) -> OperationRef:
     """Start the read grant on the (deallocated) build VM's OS disk; its operation follows."""
-    request = CaptureRequest.model_validate(payload)
     disk = vms.os_disk(request.lab, request.vm)
     url = disks.begin_disk_read(disk, request.grant_seconds)
-    return OperationRef(subscription=disk.subscription, url=url).model_dump()
+    return OperationRef(subscription=disk.subscription, url=url)
 
 
 @activity(bp, CAPTURE_STATUS)
-def capture_status(payload: dict[str, Any]) -> dict[str, Any]:
+def capture_status(watch: CaptureWatch) -> CopyStatus:
     """The catalog copy's state; once the grant has succeeded, starts the copy from its SAS
     (read here, used here, never returned)."""
-    watch = CaptureWatch.model_validate(payload)
-    blob = watch.blob
-    state = blobs.copy_state(blob)
+    state = blobs.copy_state(watch.blob)
     if state.state != "missing":
-        return state.model_dump(mode="json")
+        return state
     grant = operations.operation_state(watch.grant.subscription, watch.grant.url)
     if grant.state == "running":
-        granting = CopyStatus(
+        return CopyStatus(
             state="granting", detail="disk access is being granted", retry_after=grant.retry_after
         )
-        return granting.model_dump(mode="json")
     if grant.state == "failed":
-        return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}").model_dump()
+        return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}")
     source = disks.disk_read_url(watch.grant.subscription, watch.grant.url)
-    return CopyStatus(state=blobs.start_copy(source, blob, metadata={})).model_dump()
+    return CopyStatus(state=blobs.start_copy(source, watch.blob, metadata={}))
 
 
 @activity(bp, FINISH_CAPTURE)
-def finish_capture(payload: dict[str, Any]) -> dict[str, Any] | None:
+def finish_capture(request: CaptureRequest) -> OperationRef | None:
     """Start revoking the disk's read SAS. None: the VM is gone (and its grant with it)."""
-    request = CaptureRequest.model_validate(payload)
     try:
         disk = vms.os_disk(request.lab, request.vm)
     except ResourceNotFoundError:
         return None
     url = disks.begin_disk_revoke(disk)
-    return OperationRef(subscription=disk.subscription, url=url).model_dump()
+    return OperationRef(subscription=disk.subscription, url=url)
 
 
 @activity(bp, OPERATION_STATUS)
-def operation_status(payload: dict[str, Any]) -> dict[str, Any]:
-    ref = OperationRef.model_validate(payload)
-    return operations.operation_state(ref.subscription, ref.url).model_dump(mode="json")
+def operation_status(ref: OperationRef) -> OperationStatus:
+    return operations.operation_state(ref.subscription, ref.url)
 
 
 @activity(bp, LABEL_CATALOG)
-def label_catalog(payload: dict[str, Any]) -> bool:
+def label_catalog(request: LabelRequest) -> bool:
     """Describe a captured (and gated) VHD: from now on it counts as a catalog entry."""
-    request = LabelRequest.model_validate(payload)
     blobs.set_blob_metadata(request.blob, request.metadata)
     return True
 
 
 @activity(bp, START_LAB_COPY)
-def start_lab_copy(payload: dict[str, Any]) -> str:
+def start_lab_copy(request: LabCopyRequest) -> str:
     """Copy a catalog VHD into a lab's uploads, server-side (any region/subscription)."""
-    request = LabCopyRequest.model_validate(payload)
     source = blobs.catalog_read_url(request.source, request.read_seconds)
     return blobs.start_copy(source, request.destination, metadata={})
 
 
 @activity(bp, LAB_COPY_STATUS)
-def lab_copy_status(payload: dict[str, Any]) -> dict[str, Any]:
-    return blobs.copy_state(BlobRef.model_validate(payload)).model_dump(mode="json")
+def lab_copy_status(blob: BlobRef) -> CopyStatus:
+    return blobs.copy_state(blob)
 
 
 @activity(bp, DELETE_BLOB)
-def delete_blob(payload: dict[str, Any]) -> bool:
-    return blobs.delete_blob(BlobRef.model_validate(payload))
+def delete_blob(blob: BlobRef) -> bool:
+    return blobs.delete_blob(blob)

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import azure.durable_functions as df
 
 from activities._scope import activity
 from shared.azure import images
 from shared.function_names import CREATE_CUSTOM_IMAGE, CUSTOM_IMAGE_STATUS, DELETE_IMAGE
-from shared.run.payloads import ImageRef, ImageRequest
+from shared.run.payloads import ImageRef, ImageRequest, ImageStatus
 
 bp = df.Blueprint()
 
 
 @activity(bp, CREATE_CUSTOM_IMAGE)
-def create_custom_image(payload: dict[str, Any]) -> str:
-    request = ImageRequest.model_validate(payload)
+def create_custom_image(request: ImageRequest) -> str:
     return images.begin_create_image_from_vhd(request)
 
 
 @activity(bp, CUSTOM_IMAGE_STATUS)
-def custom_image_status(payload: dict[str, Any]) -> dict[str, Any]:
-    ref = ImageRef.model_validate(payload)
-    return images.image_state(ref.lab, ref.name).model_dump(mode="json")
+def custom_image_status(ref: ImageRef) -> ImageStatus:
+    return images.image_state(ref.lab, ref.name)
 
 
 @activity(bp, DELETE_IMAGE)
-def delete_image(payload: dict[str, Any]) -> bool:
-    ref = ImageRef.model_validate(payload)
+def delete_image(ref: ImageRef) -> bool:
     return images.begin_delete_image(ref.lab, ref.name, ref.factory_id)

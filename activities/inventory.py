@@ -19,6 +19,8 @@ from shared.function_names import (
 )
 from shared.git.config_source import load_config as read_config
 from shared.git.source import GitSourceError
+from shared.planning.capacity import Capacity
+from shared.planning.inventory import LabInventory
 from shared.run.payloads import (
     ActiveRuns,
     CapacityRequest,
@@ -37,42 +39,39 @@ bp = df.Blueprint()
 
 
 @activity(bp, LOAD_CONFIG)
-def load_config(payload: dict[str, Any]) -> dict[str, Any]:
+def load_config(source: ConfigSourceRef) -> LoadedConfig:
     """The validated configuration, or every problem with it; plus the monitors' pace."""
     settings = get_settings()
     pace = MonitorTiming(poll_seconds=settings.poll_seconds, time_scale=settings.time_scale)
     try:
-        factory = read_config(ConfigSourceRef.model_validate(payload))
+        factory = read_config(source)
     except ConfigInvalid as exc:
         problems = [str(p) for p in exc.problems]
-        return LoadedConfig(problems=problems, pace=pace).model_dump(mode="json")
+        return LoadedConfig(problems=problems, pace=pace)
     except GitSourceError as exc:
-        return LoadedConfig(problems=[str(exc)], pace=pace).model_dump(mode="json")
-    return LoadedConfig(factory=factory, pace=pace).model_dump(mode="json")
+        return LoadedConfig(problems=[str(exc)], pace=pace)
+    return LoadedConfig(factory=factory, pace=pace)
 
 
 @activity(bp, INVENTORY_LAB)
-def inventory_lab(payload: dict[str, Any]) -> dict[str, Any]:
-    return labs.inventory(LabRef.model_validate(payload).lab).model_dump(mode="json")
+def inventory_lab(ref: LabRef) -> LabInventory:
+    return labs.inventory(ref.lab)
 
 
 @activity(bp, INVENTORY_CATALOG)
-def inventory_catalog(payload: dict[str, Any]) -> dict[str, Any]:
-    request = CatalogRequest.model_validate(payload)
+def inventory_catalog(request: CatalogRequest) -> CatalogListing:
     entries = catalog.list_entries(request.factory_lab, request.factory_id)
-    return CatalogListing(entries=entries).model_dump(mode="json")
+    return CatalogListing(entries=entries)
 
 
 @activity(bp, INVENTORY_CAPACITY)
-def inventory_capacity(payload: dict[str, Any]) -> dict[str, Any]:
+def inventory_capacity(request: CapacityRequest) -> Capacity:
     """The factory lab's VM policy, its region's vCPU quota and the build sizes' vCPUs."""
-    request = CapacityRequest.model_validate(payload)
-    return limits.read_capacity(request.factory_lab, request.vm_sizes).model_dump(mode="json")
+    return limits.read_capacity(request.factory_lab, request.vm_sizes)
 
 
 @activity(bp, RESOLVE_GALLERY)
-def resolve_gallery(payload: dict[str, Any]) -> dict[str, str]:
-    request = GalleryRequest.model_validate(payload)
+def resolve_gallery(request: GalleryRequest) -> dict[str, str]:
     return labs.newest_gallery_versions(request.lab, request.images)
 
 

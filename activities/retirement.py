@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError
@@ -18,8 +17,7 @@ bp = df.Blueprint()
 
 
 @activity(bp, ENQUEUE_RETIREMENT)
-def enqueue_retirement(payload: dict[str, Any]) -> int:
-    batch = RetirementBatch.model_validate(payload)
+def enqueue_retirement(batch: RetirementBatch) -> int:
     queue = clients.queue(RETIREMENT_QUEUE)
     with contextlib.suppress(ResourceExistsError):
         queue.create_queue()

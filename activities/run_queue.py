@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import azure.durable_functions as df
 
@@ -22,8 +21,7 @@ log = logging.getLogger(__name__)
 
 
 @activity(bp, TAKE_RUN)
-def take_run(payload: dict[str, Any]) -> dict[str, Any]:
-    ask = TakeRequest.model_validate(payload)
+def take_run(ask: TakeRequest) -> Take:
 
     def change(state: QueueState) -> Take:
         now = datetime.now(UTC)
@@ -34,7 +32,7 @@ def take_run(payload: dict[str, Any]) -> dict[str, Any]:
     taken: Take = run_queue.default(ask.hub).update(change)
     with run_scope(taken.run):
         log.info("run queue: take %s: %s", ask.token, taken.run or "nothing waits")
-    return taken.model_dump(mode="json")
+    return taken
 
 
 def _head(request: RunRequest) -> str | None:
