@@ -13,9 +13,12 @@ from pydantic import ConfigDict, ValidationError
 from rich.console import Console
 
 from shared.cli.command import EXIT_OK, Command, UsageError, config_dir, utc_time
+from shared.cli.commands.inventory import live_inventory
 from shared.cli.commands.plan import read_inventory
 from shared.cli.report_page import CellState, fleet, render_page
 from shared.config.loading import load_directory
+from shared.config.models import Factory
+from shared.model.base import first_error
 from shared.planning.inventory import Inventory
 from shared.run.payloads import RunReport
 
@@ -35,6 +38,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--inventory",
         metavar="FILE.json",
         help="what exists in Azure, as `plan --inventory` takes it (default: nothing read)",
+    )
+    source.add_argument(
+        "--live",
+        action="store_true",
+        help="read what exists now from every lab the configuration names, as "
+        "`imagefactory inventory` does (read-only; a lab that cannot be read is shown so)",
     )
     parser.add_argument(
         "--runs",
@@ -73,19 +82,20 @@ def read_runs(path: str) -> list[RunReport]:
         try:
             reports.append(_StrictReport.model_validate(body))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in (index, *first["loc"]))
-            raise UsageError(f"the runs file {path} is not valid: {where}: {first['msg']}") from exc
+            where = first_error(exc, within=(index,))
+            raise UsageError(f"the runs file {path} is not valid: {where}") from exc
     return reports
 
 
-def _inventory(args: argparse.Namespace) -> Inventory:
+def _inventory(args: argparse.Namespace, factory: Factory, err: Console) -> Inventory:
+    if args.live:
+        return live_inventory(factory, err)[0]
     return read_inventory(args.inventory) if args.inventory else Inventory()
 
 
 def _run(args: argparse.Namespace, out: Console, err: Console) -> int:
     factory = load_directory(config_dir(args.config))
-    inventory = _inventory(args)
+    inventory = _inventory(args, factory, err)
     runs = read_runs(args.runs) if args.runs else []
     view = fleet(factory, inventory, args.now)
     try:
