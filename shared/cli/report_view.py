@@ -46,11 +46,26 @@ def render_report(report: RunReport, console: Console) -> None:
         return
     if report.dry_run:
         console.print("Dry run: planned only, nothing changed.")
+    console.print(_outcomes(report))
+    for warning in report.warnings:
+        console.print(Text(warning, style="yellow"))
+    for lab in report.inventory_errors:
+        console.print(Text(f"could not read {lab_label(lab.lab)}: {lab.error}", style="red"))
+    console.print(
+        Text(
+            f"{len(report.built)} built, {len(report.distributed)} distributed, "
+            f"{len(report.failed)} failed, {len(report.skipped)} skipped, "
+            f"{report.retirements_queued} retirement message(s) queued.",
+            style="bold",
+        )
+    )
+
+
+def _outcomes(report: RunReport) -> Table:
+    """One row per image and lab: what the run did there (or will retire) and why."""
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("")
-    table.add_column("image")
-    table.add_column("where")
-    table.add_column("why / what happened")
+    for column in ("", "image", "where", "why / what happened"):
+        table.add_column(column)
     plan = report.plan
     reasons = {b.family: b.reason.value for b in plan.builds} if plan else {}
     for result in report.built:
@@ -81,31 +96,18 @@ def render_report(report: RunReport, console: Console) -> None:
             lab_label(result.lab or ""),
             result.reason,
         )
-    if plan:
-        for retirement in plan.retirements:
-            table.add_row(
-                Text("retiring", style="magenta"),
-                retirement.image_name,
-                lab_label(retirement.lab),
-                retirement.reason,
-            )
-        for skip in plan.skips:
-            table.add_row(
-                Text("unchanged", style="dim"),
-                skip.family,
-                lab_label(skip.lab) if skip.lab else "",
-                skip.reason,
-            )
-    console.print(table)
-    for warning in report.warnings:
-        console.print(Text(warning, style="yellow"))
-    for lab in report.inventory_errors:
-        console.print(Text(f"could not read {lab_label(lab.lab)}: {lab.error}", style="red"))
-    console.print(
-        Text(
-            f"{len(report.built)} built, {len(report.distributed)} distributed, "
-            f"{len(report.failed)} failed, {len(report.skipped)} skipped, "
-            f"{report.retirements_queued} retirement message(s) queued.",
-            style="bold",
+    for retirement in plan.retirements if plan else []:
+        table.add_row(
+            Text("retiring", style="magenta"),
+            retirement.image_name,
+            lab_label(retirement.lab),
+            retirement.reason,
         )
-    )
+    for skip in plan.skips if plan else []:
+        table.add_row(
+            Text("unchanged", style="dim"),
+            skip.family,
+            lab_label(skip.lab) if skip.lab else "",
+            skip.reason,
+        )
+    return table
