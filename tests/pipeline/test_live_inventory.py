@@ -90,11 +90,18 @@ def test_a_lab_that_cannot_be_read_is_one_sentence_and_marked(
     assert main(["plan", str(root), "--inventory", str(out)]) == 0
     assert "the lab could not be read" in capsys.readouterr().out
 
+    page = tmp_path / "report.html"
+    assert main(["report", "--config", str(root), "--live", "--out", str(page)]) == 0
+    assert "could not read the lab gone-weu" in capsys.readouterr().err
+    assert "ResourceGroupNotFound" in page.read_text() or "404" in page.read_text()
 
-def test_without_a_reachable_azure_the_catalog_is_one_sentence(
+
+def test_a_catalog_that_cannot_be_read_is_one_sentence(
     reader: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("IMAGEFACTORY_BLOB_ENDPOINT", "https://127.0.0.1:9/{account}")
+    """Without the catalog every image would look unbuilt: no inventory is written."""
+    # A blob endpoint that is not a storage account's: ARM answers, refusing the path.
+    monkeypatch.setenv("IMAGEFACTORY_BLOB_ENDPOINT", f"{reader.info.endpoint}/{{account}}")
     clients.reset()
     assert main(["inventory", "--config", str(EXAMPLE)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
