@@ -19,24 +19,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from shared.planning.inventory import CatalogEntry
-from shared.planning.retention import version_key, version_problem
+from shared.planning.retention import Keeping, version_key, version_problem
 
 Version = tuple[str, str]  # (family, version)
 
 
-@dataclass(frozen=True)
-class PruningPolicy:
-    now: datetime
-    keep: Mapping[str, int] = field(default_factory=dict)
-    default_keep: int = 3
-    pinned: frozenset[Version] = frozenset()
+@dataclass(frozen=True, kw_only=True)
+class PruningPolicy(Keeping):
+    """What the catalog keeps: `Keeping` per family, and every version a lab pins."""
 
-    def keep_for(self, family: str) -> int:
-        return max(1, self.keep.get(family, self.default_keep))
+    pinned: frozenset[Version] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -51,19 +51,28 @@ def version_key(version: str, created: datetime | None = None) -> VersionKey:
     return (named, created or named, version)
 
 
-@dataclass(frozen=True)
-class RetentionPolicy:
-    factory_id: str
-    selected: frozenset[str]
-    defined: frozenset[str]
+@dataclass(frozen=True, kw_only=True)
+class Keeping:
+    """How many versions of each family stay: its own `keep`, else `default_keep`, and
+    never fewer than one (the newest always stays). `now` orders what may be ordered."""
+
     now: datetime
     keep: Mapping[str, int] = field(default_factory=dict)
     default_keep: int = 3
-    pinned: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    retire_removed: bool = True
 
     def keep_for(self, family: str) -> int:
         return max(1, self.keep.get(family, self.default_keep))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionPolicy(Keeping):
+    """What one lab keeps of this factory's images."""
+
+    factory_id: str
+    selected: frozenset[str]
+    defined: frozenset[str]
+    pinned: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    retire_removed: bool = True
 
 
 @dataclass(frozen=True)
