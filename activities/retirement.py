@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import azure.durable_functions as df
-from azure.core.exceptions import ResourceExistsError
 
 from activities._scope import activity
 from shared.azure import clients
@@ -18,9 +15,7 @@ bp = df.Blueprint()
 
 @activity(bp, ENQUEUE_RETIREMENT)
 def enqueue_retirement(batch: RetirementBatch) -> int:
-    queue = clients.queue(RETIREMENT_QUEUE)
-    with contextlib.suppress(ResourceExistsError):
-        queue.create_queue()
+    queue = clients.existing_queue(RETIREMENT_QUEUE)
     run_id = current_run_id()  # the worker logs each retirement under the run that asked
     for message in batch.messages:
         named = message.model_copy(update={"run_id": message.run_id or run_id})

@@ -12,14 +12,12 @@ cannot be read now raises, so the host retries it and, after `maxDequeueCount`
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
-from azure.core.exceptions import ResourceExistsError
 
 from shared.azure import clients
 from shared.azure.retirement import InvalidMessage, parse_request, retire
@@ -63,8 +61,6 @@ def retirement_worker(message: func.QueueMessage) -> None:
 def _poison(body: bytes, reason: str) -> None:
     """Move a message to the poison queue with why: the original text and one sentence."""
     log.warning("retirement message moved to %s: %s", POISON_QUEUE, reason)
-    queue = clients.queue(POISON_QUEUE)
-    with contextlib.suppress(ResourceExistsError):
-        queue.create_queue()
+    queue = clients.existing_queue(POISON_QUEUE)
     text = body.decode("utf-8", errors="replace")[:8192]
     queue.send_message(json.dumps({"reason": reason, "message": text}))

@@ -6,11 +6,13 @@ and which credential (DefaultAzureCredential, or the local world's token credent
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from typing import Any
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ResourceExistsError
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.devtestlabs import DevTestLabsClient
 from azure.storage.blob import BlobClient, BlobServiceClient, ContainerClient
@@ -86,6 +88,14 @@ def queue(name: str) -> QueueClient:
     if not service:
         raise RuntimeError(f"no storage connection: set {setting} or {setting}__queueServiceUri")
     return QueueClient(service, name, credential=credential(), **options)
+
+
+def existing_queue(name: str) -> QueueClient:
+    """`queue(name)`, created if it is not there yet (a fresh storage account has none)."""
+    client = queue(name)
+    with contextlib.suppress(ResourceExistsError):
+        client.create_queue()
+    return client
 
 
 def reset() -> None:
