@@ -39,8 +39,6 @@ from shared.run.timeline import StepSpan
 
 bp = df.Blueprint()
 
-COPY, CREATE_IMAGE = "copy VHD", "create custom image"  # the steps, as the report names them
-
 
 @bp.function_name(DISTRIBUTE_IMAGE)
 @bp.orchestration_trigger(context_name="context")
@@ -94,15 +92,15 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy),
         )
     except Exception as exc:
-        span(COPY)
+        span("copy VHD")
         yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result(COPY, first_line(exc))
-    span(COPY)
+        return result("copy VHD", first_line(exc))
+    span("copy VHD")
     status = copied.status
     if copied.timed_out or status.state != "success":
         yield from best_effort(context, DELETE_BLOB, copied_blob)
         reason = f"timed out at {status.progress}" if copied.timed_out else status.detail
-        return result(COPY, reason or status.state)
+        return result("copy VHD", reason or status.state)
 
     context.set_custom_status({"step": "create image", "lab": dist.lab})
     request = ImageRequest(
@@ -125,17 +123,17 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
             Patience(job.timeouts.image_create, job.poll_seconds, job.expected.image_create),
         )
     except Exception as exc:
-        span(CREATE_IMAGE)
+        span("create custom image")
         yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result(CREATE_IMAGE, first_line(exc))
-    span(CREATE_IMAGE)
+        return result("create custom image", first_line(exc))
+    span("create custom image")
     yield from best_effort(context, DELETE_BLOB, copied_blob)
     state = created.status.state
     if created.timed_out or state != "succeeded":
         # An image in an unknown or failed state is removed rather than left half-made.
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
         reason = "timed out" if created.timed_out else f"the image ended {state}"
-        return result(CREATE_IMAGE, reason)
+        return result("create custom image", reason)
     return result()
 
 
