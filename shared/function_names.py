@@ -41,6 +41,7 @@ RETIREMENT_QUEUE = "imagefactory-retirements"
 # Triggers: HTTP, push webhooks (one per provider of shared.webhooks.providers), timers, queues
 HTTP_START_RUN = "http_start_run"
 HTTP_RUN_STATUS = "http_run_status"
+HTTP_LIST_RUNS = "http_list_runs"
 WEBHOOK_GITHUB = "webhook_github"
 WEBHOOK_AZURE_DEVOPS = "webhook_azure_devops"
 WEBHOOK_GITLAB = "webhook_gitlab"

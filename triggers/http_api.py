@@ -1,6 +1,7 @@
 """The manual HTTP API: start a run (function key), read a run's status and report.
 
 POST /api/runs            {"images": [...], "force": false, "dryRun": false}
+GET  /api/runs            the runs, newest first: ?top=N (at most 100), ?pageToken=...
 GET  /api/runs/{id}       the run's status, progress and (when done) its report
 
 A run goes through the run queue (one run at a time); a dry run changes nothing and
@@ -16,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,12 +27,13 @@ from shared.azure import run_queue
 from shared.azure.run_queue import REMEMBER, RunQueueError
 from shared.config.loading import ConfigInvalid
 from shared.config.messages import unknown_images
-from shared.function_names import HTTP_RUN_STATUS, HTTP_START_RUN
+from shared.function_names import HTTP_LIST_RUNS, HTTP_RUN_STATUS, HTTP_START_RUN
 from shared.git.config_source import load_config
 from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
 from shared.model.base import first_error
 from shared.planning.plan import Trigger
+from shared.run import listing
 from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.settings import get_settings
 from triggers.start import (
@@ -123,6 +126,57 @@ async def http_start_run(
             "send it again once the factory is idle",
         )
     return answer(client, req, queued_body(outcome), 202, with_links=True)
+
+
+@bp.function_name(HTTP_LIST_RUNS)
+@bp.route(route="runs", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def http_list_runs(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """One page of the factory's runs, newest first; `nextPage` is the next page's token."""
+    top_text = req.params.get("top", str(listing.DEFAULT_PAGE))
+    if not top_text.isdigit() or not 1 <= int(top_text) <= listing.MAX_PAGE:
+        return error(400, "InvalidQuery", f"top must be a number from 1 to {listing.MAX_PAGE}")
+    token = req.params.get("pageToken") or None
+    try:
+        until = listing.created_until(token)
+    except listing.BadPageToken as exc:
+        return error(400, "InvalidQuery", str(exc))
+    try:
+        instances = await _instances(client, until)
+    except (aiohttp.ClientError, RuntimeError) as exc:
+        return error(503, "RunsUnavailable", f"the runs cannot be listed now: {exc}")
+    found = listing.page(instances, int(top_text), token)
+    return func.HttpResponse(
+        found.model_dump_json(by_alias=True), status_code=200, mimetype="application/json"
+    )
+
+
+async def _instances(
+    client: df.DurableOrchestrationClient, until: datetime | None
+) -> list[dict[str, Any]]:
+    """Every instance created until `until`, through the Durable extension's instance query
+    on the client binding's RPC endpoint, page by page: the SDK's client reads only the
+    first page (`x-ms-continuation-token` carries where the next one starts)."""
+    base = client._orchestration_bindings.rpc_base_url  # the binding has no public accessor
+    if not base:
+        raise RuntimeError("the Durable client binding has no RPC endpoint")
+    query = {"showInput": "false", "top": "100"}
+    if until is not None:
+        query["createdTimeTo"] = until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    found: list[dict[str, Any]] = []
+    token = ""
+    async with aiohttp.ClientSession() as session:
+        while True:
+            headers = {"x-ms-continuation-token": token} if token else {}
+            async with session.get(f"{base}instances/", params=query, headers=headers) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"the instance query answered {r.status}")
+                found.extend(await r.json())
+                token = r.headers.get("x-ms-continuation-token", "")
+            if not token:
+                return found
 
 
 @bp.function_name(HTTP_RUN_STATUS)
