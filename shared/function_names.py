@@ -42,6 +42,7 @@ RETIREMENT_QUEUE = "imagefactory-retirements"
 HTTP_START_RUN = "http_start_run"
 HTTP_RUN_STATUS = "http_run_status"
 HTTP_LIST_RUNS = "http_list_runs"
+HTTP_REPORT = "http_report"  # the fleet report page
 WEBHOOK_GITHUB = "webhook_github"
 WEBHOOK_AZURE_DEVOPS = "webhook_azure_devops"
 WEBHOOK_GITLAB = "webhook_gitlab"

@@ -3,6 +3,8 @@
 POST /api/runs            {"images": [...], "force": false, "dryRun": false}
 GET  /api/runs            the runs, newest first: ?top=N (at most 100), ?pageToken=...
 GET  /api/runs/{id}       the run's status, progress and (when done) its report
+GET  /api/report          the fleet report page (HTML): the configuration, the labs read
+                          now and the last runs' reports
 
 A run goes through the run queue (one run at a time); a dry run changes nothing and
 starts at once. An `Idempotency-Key` names the request: a retry with the same key and
@@ -24,16 +26,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from shared.azure import run_queue
+from shared.azure.inventory_reader import CatalogUnreadable, read_inventory
 from shared.azure.run_queue import REMEMBER, RunQueueError
+from shared.cli.report_page import fleet, render_page
 from shared.config.loading import ConfigInvalid
 from shared.config.messages import unknown_images
-from shared.function_names import HTTP_LIST_RUNS, HTTP_RUN_STATUS, HTTP_START_RUN
+from shared.function_names import HTTP_LIST_RUNS, HTTP_REPORT, HTTP_RUN_STATUS, HTTP_START_RUN
 from shared.git.config_source import load_config
 from shared.git.source import GitSourceError
 from shared.json_body import BodyError, parse_json
 from shared.model.base import first_error
 from shared.planning.plan import Trigger
 from shared.run import listing
+from shared.run.payloads import RunReport
 from shared.run.request import ConfigSourceRef, RunRequest, run_instance_id
 from shared.settings import get_settings
 from triggers.start import (
@@ -177,6 +182,50 @@ async def _instances(
                 token = r.headers.get("x-ms-continuation-token", "")
             if not token:
                 return found
+
+
+REPORT_RUNS = 10  # the last runs the report page shows
+
+
+@bp.function_name(HTTP_REPORT)
+@bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def http_report(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
+    """The fleet report page: the configuration at the head of the branch, every lab it
+    names read now (read-only) and the last runs' reports."""
+    try:
+        factory = await asyncio.to_thread(load_config, get_settings().config_ref)
+    except ConfigInvalid as exc:
+        first = exc.problems[0]
+        return error(409, "ConfigurationInvalid", f"the configuration is invalid: {first}")
+    except GitSourceError as exc:
+        return error(503, "ConfigurationUnavailable", _clause(str(exc)))
+    try:
+        inventory = await asyncio.to_thread(read_inventory, factory)
+    except CatalogUnreadable as exc:
+        return error(503, "InventoryUnavailable", _clause(str(exc)))
+    try:
+        runs = await _last_reports(client, REPORT_RUNS)
+    except (aiohttp.ClientError, RuntimeError) as exc:
+        return error(503, "RunsUnavailable", f"the runs cannot be listed now: {exc}")
+    page = render_page(fleet(factory, inventory, datetime.now(UTC)), runs)
+    return func.HttpResponse(page, status_code=200, mimetype="text/html", charset="utf-8")
+
+
+async def _last_reports(client: df.DurableOrchestrationClient, count: int) -> list[RunReport]:
+    """The reports of the last `count` runs that have one, newest first."""
+    reports: list[RunReport] = []
+    for run in listing.page(await _instances(client, None), count, None).runs:
+        status = await client.get_status(run.id)
+        output = status.output if status is not None else None
+        if isinstance(output, dict):
+            try:
+                reports.append(RunReport.model_validate(output))
+            except ValidationError:
+                continue  # a failed run's output is its error, not a report
+    return reports
 
 
 @bp.function_name(HTTP_RUN_STATUS)

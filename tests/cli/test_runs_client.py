@@ -2,15 +2,17 @@
 the local world, the client talks to it over HTTP with the function key from the
 environment. `start --wait` exits 0 when everything was delivered and 1 when a build
 failed (the emulator's artifact failure); `list` shows the runs newest first, a page at
-a time; `show` prints a run's report."""
+a time; `show` prints a run's report; `GET /api/report` serves the fleet report page."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from shared.cli.main import main
 from shared.cli.runs_client import KEY_VARIABLE
@@ -122,6 +124,8 @@ def test_start_wait_exits_0_when_delivered_and_1_when_a_build_failed(
     assert "4 built" in capsys.readouterr().out
     assert _runs(host, "show", second) == 1
 
+    _the_app_serves_the_fleet_report_page(host)
+
 
 def test_what_the_app_refuses_is_a_usage_error(
     host: FactoryHost, keyed: None, capsys: pytest.CaptureFixture[str]
@@ -142,3 +146,21 @@ def test_a_dry_run_waits_for_its_plan(
     assert _runs(host, "start", "--dry-run", "--wait", "--interval", "0.2") == 0
     out = capsys.readouterr().out
     assert "Dry run: planned only, nothing changed." in out, out
+
+
+def _the_app_serves_the_fleet_report_page(host: FactoryHost) -> None:
+    """GET /api/report: the page of the configuration, the labs as they are now and the
+    last runs (every family built, then a forced build that failed)."""
+    assert requests.get(f"{host.url}/api/report", timeout=60).status_code == 401
+    response = requests.get(
+        f"{host.url}/api/report", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/html")
+    page = response.text
+    assert page.startswith("<!DOCTYPE html>") or page.lower().startswith("<!doctype html>")
+    for family in ("win2022-base", "win2022-devtools", "ubuntu2204-base", "ubuntu2404-docker"):
+        assert f'data-family="{family}"' in page, family
+    states = set(re.findall(r'data-state="([a-z]+)"', page))
+    assert states and states <= {"current", "none"}, states  # every lab holds what it selects
+    assert "apply artifacts" in page and "code 100" in page  # the failed run's failure
