@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,76 @@ def test_the_package_holds_what_the_host_runs() -> None:
     assert imported <= copied
     assert "shared" in copied
     assert not {"devhost", "emulator", "tests"} & copied
+
+
+def _step(workflow: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [s for s in steps(workflow) if s.get("name") == name]
+    return found
+
+
+def test_validate_plans_against_the_live_labs_with_a_read_only_openid_connect_login() -> None:
+    text = (WORKFLOWS / "validate.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text, "Azure sign-in uses OpenID Connect, not a stored secret"
+    workflow = load("validate.yml")
+    assert workflow["permissions"]["id-token"] == "write"
+    (login,) = uses(workflow, "azure/login")
+    assert login["with"]["client-id"] == "${{ vars.AZURE_READER_CLIENT_ID }}"
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    assert "vars.AZURE_READER_CLIENT_ID != ''" in login["if"]
+    assert "head.repo.full_name == github.repository" in login["if"]  # forks get no token
+    assert login["continue-on-error"] is True  # a failed sign-in falls back, and says so
+    reading = _step(workflow, "Read the labs")
+    assert 'imagefactory inventory --config "$CONFIG_PATH" --out' in reading["run"]
+    assert _step(workflow, "Plan")["env"]["INVENTORY_FILE"] == "${{ steps.inventory.outputs.file }}"
+    (script,) = uses(workflow, "actions/github-script")
+    assert script["env"]["INVENTORY_SOURCE"] == "${{ steps.inventory.outputs.source }}"
+    assert "process.env.INVENTORY_SOURCE" in script["with"]["script"]
+
+
+@pytest.mark.parametrize(
+    ("login", "exit_code", "file", "says"),
+    [
+        ("", None, "examples/inventory.json", "no Azure login is configured"),
+        ("failure", None, "examples/inventory.json", "the Azure sign-in failed"),
+        ("success", 0, "live-inventory.json", "the labs as they are now (`imagefactory"),
+        ("success", 1, "live-inventory.json", "except labs that could not be read"),
+        ("success", 2, "examples/inventory.json", "the labs could not be read"),
+    ],
+)
+def test_the_inventory_step_falls_back_to_the_static_example_and_says_so(
+    tmp_path: Path, login: str, exit_code: int | None, file: str, says: str
+) -> None:
+    """The step's own shell, run as the runner runs it (bash -e), with an `imagefactory`
+    that exits as the real one does: 0 all read, 1 some labs not read, 2 nothing usable."""
+    workflow = load("validate.yml")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "imagefactory"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit {exit_code or 0}\n')
+    fake.chmod(0o755)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "inventory.json").write_text("{}")
+    outputs = tmp_path / "outputs"
+    outputs.touch()
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "GITHUB_OUTPUT": str(outputs),
+        "CONFIG_PATH": workflow["env"]["CONFIG_PATH"],
+        "INVENTORY": workflow["env"]["INVENTORY"],
+        "LOGIN": login,
+    }
+    script = _step(workflow, "Read the labs")["run"]
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    found = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    assert found["file"] == file
+    assert says in found["source"], found
+    assert calls.exists() == (login == "success")  # Azure is read only once signed in
