@@ -207,3 +207,36 @@ def test_the_inventory_step_falls_back_to_the_static_example_and_says_so(
     assert found["file"] == file
     assert says in found["source"], found
     assert calls.exists() == (login == "success")  # Azure is read only once signed in
+
+
+def test_the_sample_azure_pipeline_reads_the_labs_only_through_a_read_only_connection(
+    tmp_path: Path,
+) -> None:
+    pipeline = yaml.safe_load((ROOT / "pipelines" / "azure-pipelines.yml").read_text())
+    assert pipeline["variables"]["READER_CONNECTION"] == ""  # off until a connection is named
+    (condition,) = [s for s in pipeline["steps"] if "displayName" not in s and len(s) == 1 and
+                    next(iter(s)).startswith("${{ if ne(variables.READER_CONNECTION")]  # fmt: skip
+    (task,) = next(iter(condition.values()))
+    assert task["task"] == "AzureCLI@2"
+    assert task["inputs"]["azureSubscription"] == "${{ variables.READER_CONNECTION }}"
+    script = task["inputs"]["inlineScript"]
+    assert 'imagefactory inventory --config "$CONFIG_PATH" --out live-inventory.json' in script
+    (post,) = [s for s in pipeline["steps"] if s.get("displayName", "").startswith("Post")]
+    assert "INVENTORY_SOURCE" in post["script"] and "Planned against {source}" in post["script"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for exit_code, says in ((0, "variable=INVENTORY_FILE]live-inventory.json"),
+                            (2, "INVENTORY_SOURCE]the static inventory")):  # fmt: skip
+        fake = bin_dir / "imagefactory"
+        fake.write_text(f"#!/bin/sh\nexit {exit_code}\n")
+        fake.chmod(0o755)
+        done = subprocess.run(
+            ["bash", "-c", script],
+            env={"PATH": f"{bin_dir}:/usr/bin:/bin", "CONFIG_PATH": "c", "INVENTORY": "i.json"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        assert says in done.stdout, done.stdout
