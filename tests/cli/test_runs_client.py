@@ -10,12 +10,14 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from shared.cli.main import main
 from shared.cli.runs_client import KEY_VARIABLE
+from shared.run import listing
 from tests.pipeline.conftest import World
 from tests.pipeline.world import FUNCTION_KEY, FactoryHost, running_host, start_world
 
@@ -164,3 +166,43 @@ def _the_app_serves_the_fleet_report_page(host: FactoryHost) -> None:
     states = set(re.findall(r'data-state="([a-z]+)"', page))
     assert states and states <= {"current", "none"}, states  # every lab holds what it selects
     assert "apply artifacts" in page and "code 100" in page  # the failed run's failure
+
+
+def test_the_list_holds_runs_only_newest_first_with_ties_broken_by_id() -> None:
+    def instance(instance_id: str, created: str, name: str = "factory_run") -> dict[str, Any]:
+        return {"instanceId": instance_id, "name": name, "createdTime": created,
+                "runtimeStatus": "Completed", "output": {"built": [{}], "failed": []}}  # fmt: skip
+
+    instances = [
+        instance("push-abc", "2026-12-01T10:00:00Z"),
+        instance("push-abc:build:win2022-base-1", "2026-12-01T10:00:01Z"),  # inside a run
+        instance("imagefactory-run-coordinator", "2026-12-01T11:00:00Z", "run_coordinator"),
+        instance("schedule-20261201T020000Z", "2026-12-01T02:00:00Z"),
+        instance("manual-b", "2026-12-01T12:00:00Z"),
+        instance("manual-a", "2026-12-01T12:00:00Z"),
+    ]
+    first = listing.page(instances, 2, None)
+    assert [r.id for r in first.runs] == ["manual-b", "manual-a"]
+    assert first.runs[0].counts is not None and first.runs[0].counts.built == 1
+    assert first.next_page is not None
+    second = listing.page(instances, 2, first.next_page)
+    assert [r.id for r in second.runs] == ["push-abc", "schedule-20261201T020000Z"]
+    assert second.next_page is None
+    assert [r.trigger for r in second.runs] == ["push", "schedule"]
+    until = listing.created_until(first.next_page)
+    assert until is not None and until.isoformat() == "2026-12-01T12:00:01+00:00"
+    with pytest.raises(listing.BadPageToken):
+        listing.page(instances, 2, "bm90LWEtdG9rZW4")
+
+
+def test_the_list_endpoint_refuses_a_page_size_it_does_not_give(host: FactoryHost) -> None:
+    for top in ("0", "101", "ten"):
+        response = requests.get(
+            f"{host.url}/api/runs",
+            params={"top": top},
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=30,
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "InvalidQuery"
+    assert requests.get(f"{host.url}/api/runs", timeout=30).status_code == 401
