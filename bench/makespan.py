@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -597,7 +598,9 @@ def report(world: Scenario, runs: list[Measured], config: Path, clock: float) ->
     )
     print(
         f"  clock: {clock:g} Azure seconds per wall second (one Azure minute takes "
-        f"{60 / clock:.2f} s); the factory polls every {POLL_AZURE_SECONDS:g} Azure seconds"
+        f"{60 / clock:.2f} s); the factory polls every {POLL_AZURE_SECONDS:g} Azure seconds; "
+        f"load average {os.getloadavg()[1]:.1f} on {os.cpu_count()} CPUs (devhost's latency "
+        "is wall time: a busy machine lengthens the run in Azure minutes)"
     )
     terms = ", ".join(f"{name} {value:.1f}" for name, value in bound.terms().items())
     print(f"  lower bound {bound.value:.1f} Azure minutes: {terms}")
