@@ -5,7 +5,7 @@ Each module holds one blueprint; this list is what the Function App registers.
 
 import azure.durable_functions as df
 
-from activities import copies, images, inventory, retirement, run_queue, vms
+from activities import copies, images, inventory, notify, retirement, run_queue, vms
 
 blueprints: list[df.Blueprint] = [
     inventory.bp,
@@ -14,4 +14,5 @@ blueprints: list[df.Blueprint] = [
     images.bp,
     retirement.bp,
     run_queue.bp,
+    notify.bp,
 ]

@@ -17,6 +17,7 @@ from orchestrations.job_inputs import JobInputs
 from orchestrations.job_scheduler import Estimates, JobId, Kind, Scheduler
 from orchestrations.ledger import Ledger
 from orchestrations.limits import capacity_warnings, scheduler_for, vm_sizes
+from orchestrations.notifications import notify_end
 from orchestrations.progress import Progress
 from orchestrations.steps import Orchestration, call
 from shared.config.models import Factory
@@ -92,7 +93,8 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
         inventory, capacity = yield from _inventory(context, factory)
     except Exception as exc:  # without the catalog nothing can be planned safely
         warning = first_line(f"the inventory could not be read, nothing was done: {exc}")
-        return progress.finish(report.model_copy(update={"warnings": [warning]}))
+        report = report.model_copy(update={"warnings": [warning]})
+        return progress.finish((yield from notify_end(context, factory, report)))
 
     # 3. plan
     plan = make_plan(factory, inventory, context.current_utc_datetime, run.trigger)
@@ -141,6 +143,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 
     # 6. report
     report = report.model_copy(update={**ledger.report(warnings), "retirements_queued": queued})
+    report = yield from notify_end(context, factory, report)
     return progress.finish(report)
 
 

@@ -36,6 +36,7 @@ DELETE_IMAGE = "delete_image"
 DELETE_BLOB = "delete_blob"
 ENQUEUE_RETIREMENT = "enqueue_retirement"
 TAKE_RUN = "take_run"
+NOTIFY_RUN = "notify_run"  # the run's end, to its receivers
 RETIREMENT_QUEUE = "imagefactory-retirements"
 
 # Triggers: HTTP, push webhooks (one per provider of shared.webhooks.providers), timers, queues

@@ -6,6 +6,7 @@ Cross-file rules (duplicates, references, cycles) live in `shared.config.loading
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -254,6 +255,48 @@ class Catalog(Model):
         return value
 
 
+SETTING_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # an app setting, as an environment variable
+
+
+class NotificationKind(StrEnum):
+    TEAMS = "teams"  # a Microsoft Teams incoming webhook: an Adaptive Card message
+    SLACK = "slack"  # a Slack incoming webhook: text and blocks
+    CLOUDEVENTS = "cloudevents"  # any webhook: a CloudEvents 1.0 JSON event
+
+
+class NotifyOn(StrEnum):
+    ALWAYS = "always"
+    FAILURE = "failure"  # only when something failed or nothing could be done
+
+
+class Notification(Model):
+    """Where a run's end is posted. The URL is a secret, so the configuration names the
+    app setting that holds it (in Azure, a Key Vault reference)."""
+
+    kind: NotificationKind
+    url_setting: str = Field(
+        max_length=128,
+        description="Name of the app setting holding the webhook's URL, e.g. TEAMS_URL.",
+        json_schema_extra={"pattern": SETTING_NAME},
+    )
+    on: NotifyOn = Field(default=NotifyOn.ALWAYS, description="always, or only on failure")
+
+    @field_validator("url_setting")
+    @classmethod
+    def _setting_name(cls, value: str) -> str:
+        if "://" in value:
+            raise ValueError(
+                "expected the name of the app setting that holds the URL, not the URL "
+                "(it is a secret: keep it in an app setting or Key Vault)"
+            )
+        if not re.fullmatch(SETTING_NAME, value):
+            raise ValueError(
+                f"expected an app setting's name (letters, digits and _, not starting "
+                f"with a digit), got '{value}'"
+            )
+        return value
+
+
 class FactorySettings(Model):
     """factory.yaml: the factory lab and how the factory runs."""
 
@@ -270,6 +313,9 @@ class FactorySettings(Model):
     retention: Retention = Field(default_factory=Retention)
     rebuild: RebuildPolicy = Field(default_factory=RebuildPolicy)
     catalog: Catalog = Field(default_factory=Catalog)
+    notifications: list[Notification] = Field(
+        default_factory=list, max_length=20, description="Posted at the end of every run."
+    )
 
     @field_validator("schedule")
     @classmethod
