@@ -30,6 +30,7 @@ EVENT_TYPE = "imagefactory.run.finished"
 SLACK_SECTION_LIMIT = 3000  # characters of a section block's text
 SLACK_HEADER_LIMIT = 150  # characters of a header block's plain text
 LISTED = 20  # items named per list; the rest are counted
+ITEM_LIMIT = 300  # characters of one item (a failure's reason can be long)
 
 
 class Outcome(Record):
@@ -134,7 +135,8 @@ def wanted(notification: Notification, summary: RunSummary) -> bool:
 
 
 def _listed(items: list[str]) -> list[str]:
-    shown = items[:LISTED]
+    """The first items, each cut to a line's worth (Teams refuses a card over 28 KB)."""
+    shown = [_clip(item, ITEM_LIMIT) for item in items[:LISTED]]
     if len(items) > LISTED:
         shown.append(f"and {len(items) - LISTED} more")
     return shown

@@ -118,6 +118,20 @@ def test_slack_gets_text_and_blocks_within_its_limits() -> None:
     assert f"and {500 - LISTED} more" in shown
 
 
+def test_a_long_reason_is_cut_in_the_messages_but_kept_in_the_event() -> None:
+    long = "x" * 5000
+    report = _report().model_copy(
+        update={
+            "failed": [StepResult(family="a", version="1", ok=False, step="capture", reason=long)]
+        }
+    )
+    summary = summarize(report, "contoso-images", ENDED)
+    card = check_teams(_post(teams_message(summary)))
+    assert long not in str(card) and "x" * 200 in str(card)
+    assert long not in str(check_slack(_post(slack_message(summary))))
+    assert cloud_event(summary)["data"]["failed"][0]["reason"] == long
+
+
 def test_a_cloud_event_carries_the_instance_id_and_the_summary() -> None:
     summary = _summary()
     event = check_cloud_event(_post(cloud_event(summary), CLOUDEVENTS_JSON))
