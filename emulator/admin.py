@@ -52,6 +52,11 @@ class AdminApi:
         except (ValueError, ValidationError) as exc:
             message = str(exc).splitlines()[0]
             return _error(400, "InvalidRequestContent", f"The admin request is invalid: {message}")
+        except KeyError as exc:
+            message = f"The admin request is invalid: it lacks the field {exc}."
+            return _error(400, "InvalidRequestContent", message)
+        except ArmError as error:
+            return _reply(error.status, error.body())
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/")
@@ -88,10 +93,7 @@ class AdminApi:
         return _reply(200, {"reset": True})
 
     def _restart(self, request: Request) -> Response:
-        try:
-            self.core.restart()
-        except ArmError as error:
-            return _reply(error.status, error.body())
+        self.core.restart()
         return _reply(200, {"restarted": True})
 
     def _secrets(self, request: Request) -> Response:

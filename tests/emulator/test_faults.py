@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError
 
 from tests.emulator.conftest import ALPHA, FACTORY, SUB1, UBUNTU_2204, Lab, artifact, vm_body
@@ -201,3 +202,21 @@ def test_token_bucket_runs_dry_with_429_and_headers(emulator: LocalWorldClient) 
     assert int(refused.headers["Retry-After"]) >= 7
     assert throttled.value.error is not None
     assert throttled.value.error.code == "SubscriptionRequestsThrottled"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"location": "westeurope", "vcpus": 2}, 400, "lacks the field 'subscription'"),
+        ({"subscription": "no-such-sub", "location": "westeurope", "vcpus": 2}, 404, "no-such-sub"),
+        ({"subscription": SUB1, "location": "westeurope", "vcpus": "many"}, 400, "invalid"),
+    ],
+)
+def test_a_bad_admin_request_is_a_4xx_with_a_json_body(
+    emulator: LocalWorldClient, body: dict[str, object], status: int, words: str
+) -> None:
+    response = requests.post(
+        f"{emulator.endpoint}/_admin/quota", json=body, verify=emulator.ca_file, timeout=30
+    )
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]["message"]
