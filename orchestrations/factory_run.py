@@ -151,7 +151,7 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
     settings = factory.settings
     lab_ids = factory.lab_ids()
     galleries = {
-        image.base.gallery.key: image.base.gallery.model_dump(include={"publisher", "offer", "sku"})
+        image.base.gallery.key: image.base.gallery
         for image in factory.images.values()
         if image.base.gallery is not None
     }
