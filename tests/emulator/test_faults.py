@@ -213,7 +213,7 @@ def test_token_bucket_runs_dry_with_429_and_headers(emulator: LocalWorldClient) 
     ],
 )
 def test_a_bad_admin_request_is_a_4xx_with_a_json_body(
-    emulator: LocalWorldClient, body: dict[str, object], status: int, words: str
+    emulator: LocalWorldClient, body: dict[str, Any], status: int, words: str
 ) -> None:
     response = requests.post(
         f"{emulator.endpoint}/_admin/quota", json=body, verify=emulator.ca_file, timeout=30
