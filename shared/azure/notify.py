@@ -51,6 +51,12 @@ def post(notification: Notification, summary: RunSummary, poster: Poster) -> str
     url = poster.environ.get(notification.url_setting, "").strip()
     if not url:
         return f"{name} was not sent: the app setting {notification.url_setting} is not set"
+    if not url.lower().startswith(("https://", "http://")):
+        # e.g. a Key Vault reference the platform could not resolve: never echo the value
+        return (
+            f"{name} was not sent: the app setting {notification.url_setting} holds no "
+            "http(s) URL (a Key Vault reference that did not resolve?)"
+        )
     body, content_type = message(notification.kind, summary)
     wait = poster.first_backoff
     failure = ""

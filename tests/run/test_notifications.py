@@ -203,6 +203,7 @@ def test_a_4xx_is_not_retried_and_a_dead_receiver_is_a_warning_without_its_url()
             "GONE": hooks.answer("/gone-secret", 404),
             "DOWN": hooks.answer("/down-secret", 500),
             "DEAD": dead,
+            "VAULT": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/t/)",
         }
         result = notify(
             [
@@ -210,6 +211,7 @@ def test_a_4xx_is_not_retried_and_a_dead_receiver_is_a_warning_without_its_url()
                 _notification("slack", "DOWN"),
                 _notification("cloudevents", "DEAD"),
                 _notification("teams", "UNSET"),
+                _notification("slack", "VAULT"),
             ],
             _summary(),
             Poster(environ=environ, sleep=waits.append),
@@ -217,11 +219,12 @@ def test_a_4xx_is_not_retried_and_a_dead_receiver_is_a_warning_without_its_url()
     assert result.sent == 0
     assert len(hooks.at("/gone-secret")) == 1
     assert len(hooks.at("/down-secret")) == ATTEMPTS
-    gone, down, unreachable, unset = result.warnings
+    gone, down, unreachable, unset, vault = result.warnings
     assert "HTTP 404" in gone and "GONE" in gone
     assert f"after {ATTEMPTS} attempts" in down and "HTTP 500" in down
     assert "could not be reached" in unreachable
     assert "UNSET is not set" in unset
+    assert "VAULT holds no http(s) URL" in vault and "kv.vault" not in vault
     assert not any("secret" in w or "127.0.0.1" in w for w in result.warnings)
 
 
