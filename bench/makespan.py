@@ -37,10 +37,8 @@ refill at the scenario's rate per Azure second, as they would in Azure.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -507,26 +505,8 @@ TASK_SCHEDULED, TIMER_CREATED, TIMER_FIRED, STARTED = 4, 10, 11, 12
 
 
 def host_times(db: Path, run_id: str) -> Host:
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute(
-            "SELECT instance_id, event FROM history WHERE instance_id = ? OR instance_id LIKE ? "
-            "ORDER BY instance_id, seq",
-            (run_id, f"{run_id}:%"),
-        ).fetchall()
-        names = dict(
-            conn.execute(
-                "SELECT instance_id, name FROM instances "
-                "WHERE instance_id = ? OR instance_id LIKE ?",
-                (run_id, f"{run_id}:%"),
-            ).fetchall()
-        )
-    finally:
-        conn.close()
+    by_instance, names = replay_cost.run_histories(db, run_id)
     host = Host([], [], [], Counter())
-    by_instance: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for instance, text in rows:
-        by_instance[instance].append(json.loads(text))
     for instance, events in by_instance.items():
         scheduled: dict[int, datetime] = {}
         timers: dict[int, datetime] = {}

@@ -112,7 +112,9 @@ def _replayed(history: list[int]) -> int:
     return sum(ends)
 
 
-def _measure(db: Path, run_id: str) -> tuple[int, int, int, str, int]:
+def run_histories(db: Path, run_id: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """A run's stored histories in devhost's database, by instance in event order (the run
+    and its sub-orchestrations), and each instance's orchestrator name."""
     conn = sqlite3.connect(db)
     try:
         rows = conn.execute(
@@ -129,9 +131,15 @@ def _measure(db: Path, run_id: str) -> tuple[int, int, int, str, int]:
         )
     finally:
         conn.close()
-    histories: dict[str, list[int]] = {}
+    histories: dict[str, list[dict[str, Any]]] = {}
     for instance, event in rows:
-        histories.setdefault(instance, []).append(int(json.loads(event)["EventType"]))
+        histories.setdefault(instance, []).append(json.loads(event))
+    return histories, names
+
+
+def _measure(db: Path, run_id: str) -> tuple[int, int, int, str, int]:
+    events, names = run_histories(db, run_id)
+    histories = {instance: [int(ev["EventType"]) for ev in evs] for instance, evs in events.items()}
     cost = {instance: _replayed(kinds) for instance, kinds in histories.items()}
     largest = max(cost, key=lambda i: cost[i])
     return sum(cost.values()), cost.get(run_id, 0), cost[largest], names[largest], len(cost)
