@@ -46,7 +46,9 @@ def start_capture(request: CaptureRequest) -> OperationRef:
 @activity(bp, CAPTURE_STATUS)
 def capture_status(watch: CaptureWatch) -> CopyStatus:
     """The catalog copy's state; once the grant has succeeded, starts the copy from its SAS
-    (read here, used here, never returned)."""
+    (read here, used here, never returned) in the same call and returns the copy's state
+    then, so a copy that completes at once (a same-region copy often does) is seen done
+    on the read that started it."""
     state = blobs.copy_state(watch.blob)
     if state.state != "missing":
         return state
@@ -58,7 +60,9 @@ def capture_status(watch: CaptureWatch) -> CopyStatus:
     if grant.state == "failed":
         return CopyStatus(state="failed", detail=f"disk grant failed: {grant.detail}")
     source = disks.disk_read_url(watch.grant.subscription, watch.grant.url)
-    return CopyStatus(state=blobs.start_copy(source, watch.blob, metadata={}))
+    blobs.start_copy(source, watch.blob, metadata={})
+    started = blobs.copy_state(watch.blob)
+    return started if started.state != "missing" else CopyStatus(state="pending")
 
 
 @activity(bp, FINISH_CAPTURE)

@@ -115,6 +115,9 @@ class Steps:
     job: BuildInput
     vm: VmRef
     spans: list[StepSpan] = field(default_factory=list)
+    # A step's operation time as its monitors read it (by step name), without the polling
+    # lag its span includes.
+    took: dict[str, float] = field(default_factory=dict)
     _started: list[Step] = field(default_factory=list)
     _cleaned: set[str] = field(default_factory=set)
 
@@ -145,11 +148,13 @@ class Steps:
         return None
 
     def seconds(self) -> StepSeconds:
-        """How long the measured steps took."""
+        """How long the measured steps took: their operations' own time where the step
+        noted it, else the step's span."""
         took: dict[str, float] = {}
         for span in self.spans:
             if span.name in MEASURED:
-                took[MEASURED[span.name]] = took.get(MEASURED[span.name], 0.0) + span.seconds
+                seconds = self.took.get(span.name, span.seconds)
+                took[MEASURED[span.name]] = took.get(MEASURED[span.name], 0.0) + seconds
         return StepSeconds.model_validate(took)
 
 
@@ -193,11 +198,13 @@ def build_image(context: df.DurableOrchestrationContext) -> Orchestration:
         [
             Step(
                 CREATE_VM,
-                lambda: _provision(context, job, vm, job.artifacts, job.gallery, job.parent_image),
+                lambda: _provision(
+                    context, job, vm, job.artifacts, job.gallery, job.parent_image, steps.took
+                ),
                 delete_vm,
             ),
-            Step(DEALLOCATE, lambda: _deallocate(context, job, vm)),
-            Step(CAPTURE, lambda: _capture(context, job, vm, blob), remove_unlabelled),
+            Step(DEALLOCATE, lambda: _deallocate(context, job, vm, steps.took)),
+            Step(CAPTURE, lambda: _capture(context, job, vm, blob, steps.took), remove_unlabelled),
             Step(RELEASE_VM, release_vm),
             *(gate if job.test_artifacts else []),
             Step(LABEL, label),
@@ -279,9 +286,11 @@ def _provision(
     artifacts: list[Any],
     gallery: GalleryImage | None,
     custom_image: str | None,
+    took: dict[str, float] | None = None,
     role: str = "build",
 ) -> Orchestration:
-    """Create (or adopt) a VM and wait until its artifacts are applied. None: ready."""
+    """Create (or adopt) a VM and wait until its artifacts are applied. None: ready.
+    `took` gets the create step's operation time (the wait for room aside)."""
     build = job.build
     now = context.current_utc_datetime
     vm_tags = {
@@ -312,6 +321,8 @@ def _provision(
         waited = yield from _watch(context, job, vm, lambda s: s.settled, expected)
     except Exception as exc:
         return _failed(job, step, exc)
+    if took is not None:
+        took[CREATE_VM] = waited.seconds
     status = waited.status
     if waited.timed_out:
         return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
@@ -353,7 +364,7 @@ def _deployment_error(context: df.DurableOrchestrationContext, created: CreatedV
 
 
 def _deallocate(
-    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef
+    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, took: dict[str, float]
 ) -> Orchestration:
     """DevTest Labs' stop deallocates the VM; sysprep and deprovision only shut the guest
     down, which leaves it allocated, and Azure refuses disk access to an allocated VM."""
@@ -368,6 +379,7 @@ def _deallocate(
         )
     except Exception as exc:
         return _failed(job, step, exc)
+    took[DEALLOCATE] = waited.seconds
     status = waited.status
     if waited.timed_out or not status.deallocated:
         return _failed(job, step, f"the VM was not deallocated ({status.detail})")
@@ -375,23 +387,50 @@ def _deallocate(
 
 
 def _capture(
-    context: df.DurableOrchestrationContext, job: BuildInput, vm: VmRef, blob: BlobRef
+    context: df.DurableOrchestrationContext,
+    job: BuildInput,
+    vm: VmRef,
+    blob: BlobRef,
+    took: dict[str, float],
 ) -> Orchestration:
     """Grant read access to the deallocated VM's OS disk, copy it into the catalog, then
-    revoke the grant. The activities only start each operation; this waits."""
+    revoke the grant. The activities only start each operation; this waits.
+
+    A grant takes seconds and the build VM waits on it, so its status is read at once and
+    then briskly; the read that sees it granted starts the copy in the same call and
+    returns the copy's state. Only the copy (minutes, in Azure) is waited for as learned,
+    and only its own time is what the version records."""
     grant = int(job.timeouts.disk_copy) + GRANT_MARGIN_SECONDS
     request = CaptureRequest(lab=vm.lab, vm=vm.name, blob=blob.blob, grant_seconds=grant)
+    begin = context.current_utc_datetime
     try:
         started = yield call(context, START_CAPTURE, request.model_dump())
-        watch = CaptureWatch(blob=blob, grant=OperationRef.model_validate(started))
+        watch = CaptureWatch(blob=blob, grant=OperationRef.model_validate(started)).model_dump()
         waited = yield from monitor(
             context,
             CAPTURE_STATUS,
-            watch.model_dump(),
+            watch,
             CopyStatus.model_validate,
-            lambda s: s.settled,
-            Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy),
+            lambda s: s.state != "granting",
+            Patience(job.timeouts.disk_copy, job.poll_seconds, brisk=True),
         )
+        took[CAPTURE] = 0.0
+        if not waited.timed_out and not waited.status.settled:
+            spent = (context.current_utc_datetime - begin).total_seconds()
+            waited = yield from monitor(
+                context,
+                CAPTURE_STATUS,
+                watch,
+                CopyStatus.model_validate,
+                lambda s: s.settled,
+                Patience(
+                    max(0.0, job.timeouts.disk_copy - spent),
+                    job.poll_seconds,
+                    job.expected.disk_copy,
+                    brisk=True,
+                ),
+            )
+            took[CAPTURE] = waited.seconds
     except Exception as exc:
         yield from _revoke(context, job, request)
         return _failed(job, "capture disk", exc)
@@ -407,7 +446,8 @@ def _capture(
 def _revoke(
     context: df.DurableOrchestrationContext, job: BuildInput, request: CaptureRequest
 ) -> Orchestration:
-    """Revoke the disk's read SAS and wait for it; best effort (the VM's deletion follows)."""
+    """Revoke the disk's read SAS and wait for it, briskly (it takes seconds and the VM's
+    deletion waits on it); best effort."""
     try:
         started = yield call(context, FINISH_CAPTURE, request.model_dump())
         if started is None:
@@ -418,7 +458,7 @@ def _revoke(
             OperationRef.model_validate(started).model_dump(),
             OperationStatus.model_validate,
             lambda s: s.settled,
-            Patience(job.timeouts.vm_delete, job.poll_seconds),
+            Patience(job.timeouts.vm_delete, job.poll_seconds, brisk=True),
         )
     except Exception:
         return False

@@ -33,10 +33,15 @@ def call(context: df.DurableOrchestrationContext, name: str, payload: Any) -> An
 
 @dataclass(frozen=True)
 class Waited(Generic[S]):
-    """The last status a monitor read, and whether the deadline passed first."""
+    """The last status a monitor read, whether the deadline passed first, and how long the
+    operation took as far as the reads tell: it ended between the last read that saw it
+    under way and the one that saw it done, so the seconds from the monitor's start to
+    midway between them (to the first read when that one saw it done). What a run learns
+    from it holds no systematic polling lag, so the next run's sleeps do not grow with it."""
 
     status: S
     timed_out: bool
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,12 +54,15 @@ class Patience:
     quarter of the poll interval, doubling up to the interval: an operation that ends as
     expected costs one or two reads. Expectations shorter than two intervals are not used,
     so a monitor never reads more often than one that polls from the start. A status that
-    carries the service's Retry-After waits that long instead.
+    carries the service's Retry-After waits that long instead. A `brisk` monitor, for an
+    operation that takes seconds (a disk grant or revoke) but holds up the build VM, reads
+    at once and then at a quarter interval, doubling up to the interval.
     """
 
     timeout_seconds: float
     poll_seconds: float
     expected_seconds: float = 0.0
+    brisk: bool = False
 
     @property
     def first_sleep(self) -> float:
@@ -64,7 +72,7 @@ class Patience:
 
     def intervals(self) -> Iterator[float]:
         """Seconds between one read and the next, in order."""
-        interval = self.poll_seconds / 4 if self.first_sleep else self.poll_seconds
+        interval = self.poll_seconds / 4 if self.first_sleep or self.brisk else self.poll_seconds
         while True:
             yield interval
             interval = min(self.poll_seconds, interval * 2)
@@ -94,13 +102,17 @@ def monitor(
     if patience.first_sleep:
         yield context.create_timer(start + timedelta(seconds=patience.first_sleep))
     intervals = patience.intervals()
+    unfinished: float | None = None  # when a read last saw the operation under way
     while True:
         status = parse((yield call(context, activity, payload)))
-        if done(status):
-            return Waited(status, timed_out=False)
         now = context.current_utc_datetime
+        elapsed = (now - start).total_seconds()
+        took = elapsed if unfinished is None else (unfinished + elapsed) / 2
+        if done(status):
+            return Waited(status, timed_out=False, seconds=took)
         if now >= deadline:
-            return Waited(status, timed_out=True)
+            return Waited(status, timed_out=True, seconds=took)
+        unfinished = elapsed
         after = getattr(status, "retry_after", None) or next(intervals)
         yield context.create_timer(min(deadline, now + timedelta(seconds=after)))
 

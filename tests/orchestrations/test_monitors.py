@@ -71,6 +71,28 @@ def test_no_expectation_polls_from_the_start() -> None:
     assert Patience(600, 60, expected_seconds=300).read_times(330) == [300, 315, 345]
 
 
+@settings(max_examples=200, deadline=None)
+@given(duration=seconds, poll=polls, timeout=seconds)
+def test_a_brisk_monitor_reads_at_once_then_at_a_quarter_interval(
+    duration: float, poll: float, timeout: float
+) -> None:
+    """A disk grant or revoke takes seconds: it is seen done a quarter interval after its
+    start when it ends by then, and never more than one interval after its end."""
+    times = Patience(timeout, poll, brisk=True).read_times(duration)
+    assert times[0] == 0
+    assert all(b - a <= poll + 1e-6 for a, b in itertools.pairwise(times))
+    assert times[-1] <= max(0.0, min(duration, timeout)) + poll + 1e-6
+    if duration <= poll / 4 and timeout >= poll / 4:
+        assert times[-1] <= poll / 4 + 1e-6
+
+
+def test_brisk_schedule() -> None:
+    assert Patience(600, 60, brisk=True).read_times(10) == [0, 15]
+    assert Patience(600, 60, brisk=True).read_times(100) == [0, 15, 45, 105]
+    # An expectation still comes first.
+    assert Patience(600, 60, 300, brisk=True).read_times(330) == [300, 315, 345]
+
+
 def test_step_seconds_are_stored_with_the_version_and_learned() -> None:
     config = f.factory(
         {"base": f.gallery() + "testArtifacts: [{name: t}]\n", "other": f.gallery("s2")},
