@@ -13,7 +13,7 @@ from rich.console import Console
 
 from shared.lab_tasks.clients import LabRef, poll_seconds
 from shared.lab_tasks.errors import LabTaskFailed, azure_error
-from shared.lab_tasks.waiting import Deadline
+from shared.lab_tasks.waiting import Deadline, wait
 
 T = TypeVar("T")
 
@@ -53,6 +53,19 @@ def find(what: str, fn: Callable[[], T]) -> T | None:
         return None
     except HttpResponseError as error:
         raise azure_error(error, what) from None
+
+
+def delete_found(
+    what: str, read: Callable[[], T], begin_delete: Callable[[float], Any], ctx: Context
+) -> T | None:
+    """Read `what`, delete it and wait for the deletion (`begin_delete` gets the polling
+    interval); the resource as it was read, or None when it was not there."""
+    found = find(f"Reading {what}", read)
+    if found is None:
+        return None
+    poller = call(f"Deleting {what}", lambda: begin_delete(poll_seconds()))
+    wait(poller, f"Deleting {what}", ctx.deadline, ctx.err)
+    return found
 
 
 def check_lab(lab: LabRef) -> None:

@@ -26,6 +26,7 @@ from shared.lab_tasks.common import (
     Result,
     call,
     check_lab,
+    delete_found,
     deployment_name,
     find,
     start_deployment,
@@ -238,19 +239,17 @@ def delete_env(lab_id: str, name: str, ctx: Context) -> Result:
     lab = LabRef.parse(lab_id)
     name = _last(name, "environments")
     check_lab(lab)
-    found = find(
-        f"Reading environment {name}",
-        lambda: lab.dtl.environments.get(lab.group, lab.name, ME, name),
+    environments = lab.dtl.environments
+    found = delete_found(
+        f"environment {name}",
+        lambda: environments.get(lab.group, lab.name, ME, name),
+        lambda every: environments.begin_delete(
+            lab.group, lab.name, ME, name, polling_interval=every
+        ),
+        ctx,
     )
     if found is None:
         ctx.say(f"The environment {name} is already gone from lab {lab.name}; nothing to delete.")
         return Result({"environmentName": name, "deleted": False})
-    poller = call(
-        f"Deleting environment {name}",
-        lambda: lab.dtl.environments.begin_delete(
-            lab.group, lab.name, ME, name, polling_interval=poll_seconds()
-        ),
-    )
-    wait(poller, f"Deleting environment {name}", ctx.deadline, ctx.err)
     ctx.say(f"Deleted environment {name} from lab {lab.name}.")
     return Result({"environmentResourceId": found.id, "deleted": True})

@@ -17,7 +17,7 @@ from azure.mgmt.devtestlabs.models import (
 )
 
 from shared.lab_tasks.clients import LabRef, poll_seconds
-from shared.lab_tasks.common import Context, Result, call, check_lab, find
+from shared.lab_tasks.common import Context, Result, call, check_lab, delete_found, find
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
 from shared.lab_tasks.waiting import wait
 
@@ -83,19 +83,15 @@ def delete_image(lab_id: str, name: str, ctx: Context) -> Result:
     name = _name_of(name, "customimages")
     check_lab(lab)
     image_id = lab.child("customimages", name)
-    found = find(
-        f"Reading custom image {name}",
-        lambda: lab.dtl.custom_images.get(lab.group, lab.name, name),
+    images = lab.dtl.custom_images
+    found = delete_found(
+        f"custom image {name}",
+        lambda: images.get(lab.group, lab.name, name),
+        lambda every: images.begin_delete(lab.group, lab.name, name, polling_interval=every),
+        ctx,
     )
     if found is None:
         ctx.say(f"The custom image {name} is already gone from lab {lab.name}; nothing to delete.")
         return Result({"customImageId": image_id, "deleted": False})
-    poller = call(
-        f"Deleting custom image {name}",
-        lambda: lab.dtl.custom_images.begin_delete(
-            lab.group, lab.name, name, polling_interval=poll_seconds()
-        ),
-    )
-    wait(poller, f"Deleting custom image {name}", ctx.deadline, ctx.err)
     ctx.say(f"Deleted custom image {name} from lab {lab.name}.")
     return Result({"customImageId": image_id, "deleted": True})

@@ -23,8 +23,8 @@ from shared.lab_tasks.common import (
     Result,
     call,
     check_lab,
+    delete_found,
     deployment_name,
-    find,
     start_deployment,
 )
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
@@ -229,20 +229,14 @@ def create_vm(task: CreateVm, ctx: Context) -> Result:
 
 def delete_vm_named(lab: LabRef, name: str, ctx: Context) -> bool:
     """Delete a lab VM and wait; False when it was not there."""
-    found = find(
-        f"Reading lab VM {name}",
-        lambda: lab.dtl.virtual_machines.get(lab.group, lab.name, name),
+    vms = lab.dtl.virtual_machines
+    found = delete_found(
+        f"lab VM {name}",
+        lambda: vms.get(lab.group, lab.name, name),
+        lambda every: vms.begin_delete(lab.group, lab.name, name, polling_interval=every),
+        ctx,
     )
-    if found is None:
-        return False
-    poller = call(
-        f"Deleting lab VM {name}",
-        lambda: lab.dtl.virtual_machines.begin_delete(
-            lab.group, lab.name, name, polling_interval=poll_seconds()
-        ),
-    )
-    wait(poller, f"Deleting lab VM {name}", ctx.deadline, ctx.err)
-    return True
+    return found is not None
 
 
 def delete_vm(lab_id: str, name: str, ctx: Context) -> Result:
