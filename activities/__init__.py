@@ -1,18 +1,11 @@
 """Durable activities: one small step each, calling shared/.
 
-Each module holds one blueprint; this list is what the Function App registers.
+Each module holds one blueprint; `blueprints` is what the Function App registers, in this order.
 """
 
 import azure.durable_functions as df
 
 from activities import copies, images, inventory, notify, retirement, run_queue, vms
 
-blueprints: list[df.Blueprint] = [
-    inventory.bp,
-    vms.bp,
-    copies.bp,
-    images.bp,
-    retirement.bp,
-    run_queue.bp,
-    notify.bp,
-]
+_MODULES = (inventory, vms, copies, images, retirement, run_queue, notify)
+blueprints: list[df.Blueprint] = [module.bp for module in _MODULES]
