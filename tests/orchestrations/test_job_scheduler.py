@@ -168,6 +168,12 @@ def _assert_no_idle_slot(
                     assert scheduler.remaining_minutes(other) >= scheduler.remaining_minutes(job)
 
 
+def _failing(specs: list[JobSpec], data: st.DataObject) -> set[JobId]:
+    """Which jobs fail when they run, drawn by hypothesis."""
+    ids = [s.id for s in specs]
+    return set(data.draw(st.lists(st.sampled_from(ids), unique=True))) if ids else set()
+
+
 def _dependents_of(specs: list[JobSpec], failing: set[JobId]) -> set[JobId]:
     """What a failure blocks, computed the plain way: a job needing a failed or blocked job."""
     blocked: set[JobId] = set()
@@ -182,15 +188,14 @@ def _dependents_of(specs: list[JobSpec], failing: set[JobId]) -> set[JobId]:
 def test_every_job_runs_once_after_its_needs_within_the_limits(
     specs: list[JobSpec], limit: Limits, data: st.DataObject
 ) -> None:
-    ids = [s.id for s in specs]
-    failing = set(data.draw(st.lists(st.sampled_from(ids), unique=True))) if ids else set()
+    failing = _failing(specs, data)
     scheduler, trace = _simulate(specs, limit, failing, data)
 
     blocked = _dependents_of(specs, failing)
     # A failed job that was blocked itself never ran, so it never failed.
     blocked_by_run = _dependents_of(specs, failing - blocked)
     assert trace.blocked == blocked_by_run
-    assert set(trace.started) == set(ids) - trace.blocked
+    assert set(trace.started) == {s.id for s in specs} - trace.blocked
     assert len(trace.started) == len(set(trace.started))
     assert trace.finished == set(trace.started)
     for job in trace.blocked:
@@ -205,10 +210,9 @@ def test_the_same_events_give_the_same_decisions(
     specs: list[JobSpec], limit: Limits, data: st.DataObject
 ) -> None:
     """Replay: a fresh scheduler fed the same events takes the same jobs, in the same order."""
-    ids = [s.id for s in specs]
-    failing = set(data.draw(st.lists(st.sampled_from(ids), unique=True))) if ids else set()
-    _, trace = _simulate(specs, limit, failing, data)
     by_id = {s.id: s for s in specs}
+    failing = _failing(specs, data)
+    _, trace = _simulate(specs, limit, failing, data)
     again = Scheduler(specs, limit)
     takes = [again.take()]
     for event, job, ok in trace.events:

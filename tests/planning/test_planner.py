@@ -22,13 +22,20 @@ from tests.factories import (
     layered,
 )
 
-CONFIG = factory(
-    images={
+
+def _images(child: str) -> dict[str, str]:
+    """base and other from the gallery, child layered on base (plus child's own lines),
+    grandchild on child."""
+    return {
         "base": gallery("s1"),
-        "child": layered("base") + "artifacts:\n  - name: linux-apt-package\n",
+        "child": layered("base") + child,
         "grandchild": layered("child"),
         "other": gallery("s2"),
-    },
+    }
+
+
+CONFIG = factory(
+    images=_images("artifacts:\n  - name: linux-apt-package\n"),
     labs={"alpha": "images: ['*']\n", "beta": "images: [other]\nretention: {keep: 1}\n"},
 )
 MANUAL = Trigger(kind="manual")
@@ -127,13 +134,7 @@ def test_old_images_rebuild_after_max_age() -> None:
 def test_rebuild_on_change_off_keeps_the_old_version() -> None:
     catalog, labs = _steady_state()
     config = factory(
-        images={
-            "base": gallery("s1"),
-            "child": layered("base") + "rebuild: {onChange: false}\n",
-            "grandchild": layered("child"),
-            "other": gallery("s2"),
-        },
-        labs={"alpha": "images: ['*']\n"},
+        images=_images("rebuild: {onChange: false}\n"), labs={"alpha": "images: ['*']\n"}
     )
     result = plan(config, inventory(catalog, labs), NOW, MANUAL)
     assert not result.builds
