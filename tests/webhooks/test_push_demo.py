@@ -30,6 +30,8 @@ def test_the_push_demo_starts_a_run_over_its_commit(
         arguments = ["--url", url, "--secret", SECRET, "--repo", str(repo)]
         assert main(arguments) == 0
         first = head(repo)
+        # Once the first run has started, a second push cannot supersede its request.
+        app.run_input(f"push-{first}", timeout=120)
         assert main(arguments) == 0  # a second change: a second commit, a second run
         second = head(repo)
         output = capsys.readouterr().out
