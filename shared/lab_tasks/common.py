@@ -55,15 +55,16 @@ def find(what: str, fn: Callable[[], T]) -> T | None:
         raise azure_error(error, what) from None
 
 
-def delete_found(
-    what: str, read: Callable[[], T], begin_delete: Callable[[float], Any], ctx: Context
-) -> T | None:
-    """Read `what`, delete it and wait for the deletion (`begin_delete` gets the polling
-    interval); the resource as it was read, or None when it was not there."""
-    found = find(f"Reading {what}", read)
+def delete_found(what: str, operations: Any, key: tuple[str, ...], ctx: Context) -> Any:
+    """Read `what` from an SDK operations group (`operations.get(*key)`), delete it and
+    wait for the deletion; the resource as it was read, or None when it was not there."""
+    found = find(f"Reading {what}", lambda: operations.get(*key))
     if found is None:
         return None
-    poller = call(f"Deleting {what}", lambda: begin_delete(poll_seconds()))
+    poller = call(
+        f"Deleting {what}",
+        lambda: operations.begin_delete(*key, polling_interval=poll_seconds()),
+    )
     wait(poller, f"Deleting {what}", ctx.deadline, ctx.err)
     return found
 

@@ -239,15 +239,8 @@ def delete_env(lab_id: str, name: str, ctx: Context) -> Result:
     lab = LabRef.parse(lab_id)
     name = _last(name, "environments")
     check_lab(lab)
-    environments = lab.dtl.environments
-    found = delete_found(
-        f"environment {name}",
-        lambda: environments.get(lab.group, lab.name, ME, name),
-        lambda every: environments.begin_delete(
-            lab.group, lab.name, ME, name, polling_interval=every
-        ),
-        ctx,
-    )
+    key = (lab.group, lab.name, ME, name)
+    found = delete_found(f"environment {name}", lab.dtl.environments, key, ctx)
     if found is None:
         ctx.say(f"The environment {name} is already gone from lab {lab.name}; nothing to delete.")
         return Result({"environmentName": name, "deleted": False})

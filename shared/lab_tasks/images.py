@@ -83,13 +83,8 @@ def delete_image(lab_id: str, name: str, ctx: Context) -> Result:
     name = _name_of(name, "customimages")
     check_lab(lab)
     image_id = lab.child("customimages", name)
-    images = lab.dtl.custom_images
-    found = delete_found(
-        f"custom image {name}",
-        lambda: images.get(lab.group, lab.name, name),
-        lambda every: images.begin_delete(lab.group, lab.name, name, polling_interval=every),
-        ctx,
-    )
+    key = (lab.group, lab.name, name)
+    found = delete_found(f"custom image {name}", lab.dtl.custom_images, key, ctx)
     if found is None:
         ctx.say(f"The custom image {name} is already gone from lab {lab.name}; nothing to delete.")
         return Result({"customImageId": image_id, "deleted": False})

@@ -229,14 +229,8 @@ def create_vm(task: CreateVm, ctx: Context) -> Result:
 
 def delete_vm_named(lab: LabRef, name: str, ctx: Context) -> bool:
     """Delete a lab VM and wait; False when it was not there."""
-    vms = lab.dtl.virtual_machines
-    found = delete_found(
-        f"lab VM {name}",
-        lambda: vms.get(lab.group, lab.name, name),
-        lambda every: vms.begin_delete(lab.group, lab.name, name, polling_interval=every),
-        ctx,
-    )
-    return found is not None
+    key = (lab.group, lab.name, name)
+    return delete_found(f"lab VM {name}", lab.dtl.virtual_machines, key, ctx) is not None
 
 
 def delete_vm(lab_id: str, name: str, ctx: Context) -> Result:
