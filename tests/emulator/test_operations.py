@@ -137,12 +137,12 @@ def test_rate_limit_headers_per_kind(
 def test_scheduled_transition_moves_an_operation_on_the_simulated_clock() -> None:
     start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     operation = new_operation(
+        now=start,
         subscription="s",
         location="West Europe",
         provider="Microsoft.Compute",
         name="beginGetAccess",
         resource_id="/x",
-        now=start,
     )
     assert operation.location == "westeurope"
     assert re.fullmatch(r"[0-9a-f-]{36}", operation.id)
