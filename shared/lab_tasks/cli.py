@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from shared.lab_tasks.common import Context, Result
     from shared.lab_tasks.environments import EnvTask
 
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_MINUTES = 120.0
 FORMATS = ("github", "azure-pipelines", "json", "text")
@@ -138,15 +140,26 @@ def _env_delete(args: argparse.Namespace, ctx: Context) -> Result:
     return delete_env(args.lab, args.name, ctx)
 
 
+def _kind(kinds: Subcommands, name: str, summary: str) -> Subcommands:
+    """A `lab <kind>` command, whose actions follow as its subcommands."""
+    return kinds.add_parser(name, help=summary).add_subparsers(
+        dest="lab_action", required=True, metavar="ACTION"
+    )
+
+
+def _action(actions: Subcommands, name: str, summary: str, task: Task) -> argparse.ArgumentParser:
+    """A `lab <kind> <action>` subcommand that runs `task`, with the options every task takes."""
+    parser = actions.add_parser(name, help=summary)
+    _common(parser, task)
+    return parser
+
+
 def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
     """The `lab vm|image|env ...` subcommands, under the `lab` command's parser."""
     kinds = lab.add_subparsers(dest="lab_kind", required=True, metavar="KIND")
 
-    vm = kinds.add_parser("vm", help="lab virtual machines").add_subparsers(
-        dest="lab_action", required=True, metavar="ACTION"
-    )
-    create = vm.add_parser("create", help="create a lab VM from a lab VM ARM template")
-    _common(create, _vm_create)
+    vm = _kind(kinds, "vm", "lab virtual machines")
+    create = _action(vm, "create", "create a lab VM from a lab VM ARM template", _vm_create)
     create.add_argument("--template", required=True, metavar="FILE", help="the lab VM template")
     _parameters(create)
     create.add_argument("--fail-on-artifact-error", action="store_true")
@@ -155,35 +168,25 @@ def add_lab_arguments(lab: argparse.ArgumentParser) -> None:
     create.add_argument("--delete-failed-deployment-before-retry", action="store_true")
     create.add_argument("--append-retry-number", action="store_true")
     create.add_argument("--wait-artifacts-minutes", type=float, default=0, metavar="M")
-    delete = vm.add_parser("delete", help="delete a lab VM")
-    _common(delete, _vm_delete)
+    _action(vm, "delete", "delete a lab VM", _vm_delete)
 
-    image = kinds.add_parser("image", help="custom images").add_subparsers(
-        dest="lab_action", required=True, metavar="ACTION"
-    )
-    create = image.add_parser("create", help="create a custom image from a lab VM")
-    _common(create, _image_create)
+    image = _kind(kinds, "image", "custom images")
+    create = _action(image, "create", "create a custom image from a lab VM", _image_create)
     create.add_argument("--vm", required=True, metavar="VM_NAME", help="the source lab VM")
     create.add_argument("--os-state", required=True, choices=OS_STATES, metavar="STATE")
     create.add_argument("--description")
-    delete = image.add_parser("delete", help="delete a custom image")
-    _common(delete, _image_delete)
+    _action(image, "delete", "delete a custom image", _image_delete)
 
-    env = kinds.add_parser("env", help="lab environments").add_subparsers(
-        dest="lab_action", required=True, metavar="ACTION"
-    )
-    create = env.add_parser("create", help="create an environment from a repository template")
-    _common(create, _env_create)
+    env = _kind(kinds, "env", "lab environments")
+    create = _action(env, "create", "create an environment from a repository template", _env_create)
     create.add_argument("--repository", required=True, metavar="REPO")
     create.add_argument("--template", required=True, metavar="TEMPLATE")
     _parameters(create)
     create.add_argument("--export-template", metavar="DIR")
-    update = env.add_parser("update", help="deploy another template into an environment")
-    _common(update, _env_update)
+    update = _action(env, "update", "deploy another template into an environment", _env_update)
     update.add_argument("--template", required=True, metavar="FILE")
     _parameters(update)
-    delete = env.add_parser("delete", help="delete an environment")
-    _common(delete, _env_delete)
+    _action(env, "delete", "delete an environment", _env_delete)
 
 
 def _runner(task: Task) -> Callable[[argparse.Namespace, Console, Console], int]:
