@@ -18,17 +18,14 @@ import requests
 from shared.cli.main import main
 from shared.cli.runs_client import KEY_VARIABLE
 from shared.run import listing
-from tests.pipeline.conftest import World
-from tests.pipeline.world import FUNCTION_KEY, FactoryHost, running_host, start_world
+from tests.pipeline.conftest import World, world_at
+from tests.pipeline.world import FUNCTION_KEY, FactoryHost, running_host
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    runner, info = start_world(tmp_path_factory.mktemp("runs-world"))
-    try:
-        yield World(runner, info)
-    finally:
-        runner.stop()
+    with world_at(tmp_path_factory.mktemp("runs-world")) as world:
+        yield world
 
 
 @pytest.fixture(scope="module")

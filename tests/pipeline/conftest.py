@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from azure.storage.blob import BlobClient
 
 from emulator.runner import LocalWorld, WorldInfo
 from scripts.local_settings import storage_connection
+from shared.azure import clients
 from shared.azure.credential import LocalTokenCredential
 from shared.model.arm_ids import parse_lab_id
-from tests.pipeline.world import start_world
+from tests.pipeline.world import FactoryHost, start_world
 
 
 @dataclass
@@ -104,20 +106,61 @@ class World:
         )
 
 
-@pytest.fixture(scope="session")
-def example_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    runner, info = start_world(tmp_path_factory.mktemp("example-world"))
+@contextmanager
+def world_at(path: Path) -> Iterator[World]:
+    """A local world (emulator + Azurite) under path, stopped on leaving."""
+    runner, info = start_world(path)
     try:
         yield World(runner, info)
     finally:
         runner.stop()
+
+
+@pytest.fixture(scope="session")
+def example_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with world_at(tmp_path_factory.mktemp("example-world")) as world:
+        yield world
 
 
 @pytest.fixture
 def fresh_world(tmp_path: Path) -> Iterator[World]:
     """A world of its own, for tests that inject faults or kill processes."""
-    runner, info = start_world(tmp_path / "world")
+    with world_at(tmp_path / "world") as world:
+        yield world
+
+
+@contextmanager
+def factory_settings_for(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The factory's own settings point at this world (as app settings would), so a test
+    reads it through the factory's adapters."""
+    monkeypatch.setenv("IMAGEFACTORY_ARM_ENDPOINT", world.info.endpoint)
+    monkeypatch.setenv("IMAGEFACTORY_CA_BUNDLE", world.info.ca_file)
+    monkeypatch.setenv(
+        "IMAGEFACTORY_BLOB_ENDPOINT", f"https://127.0.0.1:{world.info.blob_port}/{{account}}"
+    )
+    monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
+    clients.reset()
     try:
-        yield World(runner, info)
+        yield world
     finally:
-        runner.stop()
+        clients.reset()
+
+
+def git_host(
+    world: World, work: Path, repository: Path, extra: Mapping[str, str] | None = None
+) -> FactoryHost:
+    """A host (not started) whose configuration is the Git repository at repository."""
+    values = {"IMAGEFACTORY_CONFIG_SOURCE": "git", "IMAGEFACTORY_CONFIG_LOCATION": str(repository)}
+    return FactoryHost(world.info, world.queue_connection, work, values={**values, **(extra or {})})
+
+
+def completed_run(host: FactoryHost, **options: Any) -> dict[str, Any]:
+    """Start host, run the factory once with options, stop host; the run's status, which
+    must be Completed."""
+    host.start()
+    try:
+        status = host.wait_run(host.start_run(**options))
+    finally:
+        host.stop()
+    assert status["status"] == "Completed", (status, host.log_tail())
+    return status

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from emulator.runner import LocalWorld
 from emulator.scenario import LabPolicies, load_scenario
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.world import CLOCK_SCALE, EXAMPLE, SCENARIO, FactoryHost
 
 MAX_VMS, VCPUS = 3, 16
@@ -66,13 +66,7 @@ def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
         )
         work = tmp_path / "host"
         shutil.copytree(EXAMPLE, work / "config")
-        host = FactoryHost(info, world.queue_connection, work).start()
-        try:
-            status = host.wait_run(host.start_run())
-        finally:
-            host.stop()
-        assert status["status"] == "Completed", (status, host.log_tail())
-        report = status["report"]
+        report = completed_run(FactoryHost(info, world.queue_connection, work))["report"]
         assert not report["failed"], report["failed"]
         assert len(report["built"]) == 4 and len(report["distributed"]) == 8
 

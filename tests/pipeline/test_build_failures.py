@@ -9,9 +9,9 @@ from pathlib import Path
 
 from shared.config.loading import load_directory
 from shared.model import tags
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.test_end_to_end import _family_images, _labs
-from tests.pipeline.world import EXAMPLE, running_host
+from tests.pipeline.world import EXAMPLE, FactoryHost
 
 FACTORY = load_directory(EXAMPLE)
 ORPHAN = "w22base-0rphan"
@@ -58,10 +58,8 @@ def test_build_failures_keep_their_cause_and_their_capture(
     _orphan_of_an_ended_run(fresh_world)
     for fault in FAULTS:
         fresh_world.admin("POST", "faults", fault)
-    for host in running_host(fresh_world.info, fresh_world.queue_connection, tmp_path / "host"):
-        status = host.wait_run(host.start_run())
-        assert status["status"] == "Completed", (status, host.log_tail())
-        report = status["report"]
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, tmp_path / "host")
+    report = completed_run(host)["report"]
 
     failed = {f["family"]: f for f in report["failed"] if not f["lab"]}
     # The deployment's cause, from ARM's operation error, under the step that failed.

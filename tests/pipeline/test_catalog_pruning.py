@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import requests
 
-from shared.azure import catalog, clients
+from shared.azure import catalog
 from shared.config.loading import load_directory
 from shared.model import naming
 from shared.planning.selection import select_images
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, factory_settings_for
 from tests.pipeline.test_end_to_end import _complete, _family_images, _labs
 from tests.pipeline.world import FactoryHost, running_host
 
@@ -31,15 +31,8 @@ def host(
     fresh_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FactoryHost]:
     # The test reads the catalog as the factory does (its settings point at this world).
-    monkeypatch.setenv("IMAGEFACTORY_ARM_ENDPOINT", fresh_world.info.endpoint)
-    monkeypatch.setenv("IMAGEFACTORY_CA_BUNDLE", fresh_world.info.ca_file)
-    monkeypatch.setenv(
-        "IMAGEFACTORY_BLOB_ENDPOINT", f"https://127.0.0.1:{fresh_world.info.blob_port}/{{account}}"
-    )
-    monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
-    clients.reset()
-    yield from running_host(fresh_world.info, fresh_world.queue_connection, tmp_path)
-    clients.reset()
+    with factory_settings_for(fresh_world, monkeypatch):
+        yield from running_host(fresh_world.info, fresh_world.queue_connection, tmp_path)
 
 
 def _keep(config: Path, keep: int) -> None:

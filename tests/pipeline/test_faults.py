@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.model import tags
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.test_end_to_end import _family_images, _labs
-from tests.pipeline.world import running_host
+from tests.pipeline.world import FactoryHost
 
 FAULTS = [
     # 10% of every ARM call answers 429 (with Retry-After) or 503.
@@ -42,10 +42,8 @@ FAULTS = [
 def test_faults_are_reported_and_contained(fresh_world: World, tmp_path: Path) -> None:
     for fault in FAULTS:
         fresh_world.admin("POST", "faults", fault)
-    for host in running_host(fresh_world.info, fresh_world.queue_connection, tmp_path / "host"):
-        status = host.wait_run(host.start_run())
-        assert status["status"] == "Completed", (status, host.log_tail())
-        report = status["report"]
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, tmp_path / "host")
+    report = completed_run(host)["report"]
 
     failed = {(f["family"], (f["lab"] or "").rsplit("/", 1)[-1]): f for f in report["failed"]}
     assert set(failed) == {

@@ -7,29 +7,15 @@ from pathlib import Path
 
 from scripts.push_demo import init_repository
 from shared.model import tags
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run, git_host
 from tests.pipeline.test_end_to_end import _labs
-from tests.pipeline.world import FactoryHost
 
 
 def test_the_commit_is_in_the_report_and_the_image_tags(fresh_world: World, tmp_path: Path) -> None:
     repository = tmp_path / "config.git"
     head = init_repository(repository)
-    host = FactoryHost(
-        fresh_world.info,
-        fresh_world.queue_connection,
-        tmp_path / "host",
-        values={
-            "IMAGEFACTORY_CONFIG_SOURCE": "git",
-            "IMAGEFACTORY_CONFIG_LOCATION": str(repository),
-        },
-    ).start()
-    try:
-        status = host.wait_run(host.start_run(images=["ubuntu2204-base"]))
-    finally:
-        host.stop()
-    assert status["status"] == "Completed", status
-    report = status["report"]
+    host = git_host(fresh_world, tmp_path / "host", repository)
+    report = completed_run(host, images=["ubuntu2204-base"])["report"]
     assert report["commit"] == head
     assert [b["family"] for b in report["built"]] == ["ubuntu2204-base"]
     images = [

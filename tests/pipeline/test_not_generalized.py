@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from shared.model import tags
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.world import EXAMPLE, FactoryHost
 
 
@@ -19,13 +19,8 @@ def test_a_windows_image_built_without_generalize_is_not_declared_sysprepped(
     shutil.copytree(EXAMPLE, work / "config")
     definition = work / "config" / "images" / "win2022-base.yaml"
     definition.write_text(definition.read_text() + "generalize: false\n")
-    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, work).start()
-    try:
-        status = host.wait_run(host.start_run(images=["win2022-base"]))
-    finally:
-        host.stop()
-    assert status["status"] == "Completed", status
-    report = status["report"]
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, work)
+    report = completed_run(host, images=["win2022-base"])["report"]
     assert not report["failed"], report["failed"]
     # The layered child (generalized as usual) follows its parent.
     assert {b["family"] for b in report["built"]} == {"win2022-base", "win2022-devtools"}

@@ -14,14 +14,14 @@ from azure.mgmt.devtestlabs.models import (
     CustomImagePropertiesCustom,
 )
 
-from shared.azure import catalog, clients
+from shared.azure import catalog
 from shared.azure.retirement import retire
 from shared.azure.sweep import sweep
 from shared.config.loading import load_directory
 from shared.model import naming, tags
 from shared.model.arm_ids import parse_lab_id
 from shared.run.payloads import RetirementRequest
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, factory_settings_for
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import EXAMPLE
 
@@ -34,15 +34,8 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def configured(fresh_world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """The factory's settings point at this world (as app settings would)."""
-    monkeypatch.setenv("IMAGEFACTORY_ARM_ENDPOINT", fresh_world.info.endpoint)
-    monkeypatch.setenv("IMAGEFACTORY_CA_BUNDLE", fresh_world.info.ca_file)
-    monkeypatch.setenv(
-        "IMAGEFACTORY_BLOB_ENDPOINT", f"https://127.0.0.1:{fresh_world.info.blob_port}/{{account}}"
-    )
-    monkeypatch.setenv("IMAGEFACTORY_CREDENTIAL", "local")
-    clients.reset()
-    yield fresh_world
-    clients.reset()
+    with factory_settings_for(fresh_world, monkeypatch) as world:
+        yield world
 
 
 def _vhd(world: World, lab_id: str, blob: str, metadata: dict[str, str] | None = None) -> str:
@@ -72,15 +65,17 @@ def _owned(family: str, version: str, owner: str = FACTORY_ID) -> dict[str, str]
     return {tags.FACTORY: owner, tags.FAMILY: family, tags.VERSION: version}
 
 
+def _versions(
+    world: World, lab_id: str, family: str, versions: list[str], owner: str = FACTORY_ID
+) -> None:
+    """A custom image of each version of family in the lab, named as the factory names them."""
+    for version in versions:
+        _image(world, lab_id, naming.image_name(family, version), _owned(family, version, owner))
+
+
 def test_retirement_keeps_the_newest_and_only_touches_its_own(configured: World) -> None:
     versions = ["20261101000000-aaaaaaaa", "20261102000000-bbbbbbbb", "20261103000000-cccccccc"]
-    for version in versions:
-        _image(
-            configured,
-            QA,
-            naming.image_name("ubuntu2204-base", version),
-            _owned("ubuntu2204-base", version),
-        )
+    _versions(configured, QA, "ubuntu2204-base", versions)
     _image(
         configured,
         QA,

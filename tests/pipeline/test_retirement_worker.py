@@ -17,7 +17,7 @@ from shared.function_names import RETIREMENT_QUEUE
 from shared.model import naming
 from tests.pipeline.conftest import World
 from tests.pipeline.test_end_to_end import _family_images, _labs
-from tests.pipeline.test_retire_and_sweep import FACTORY, FACTORY_ID, _image, _owned
+from tests.pipeline.test_retire_and_sweep import FACTORY, FACTORY_ID, _image, _owned, _versions
 from tests.pipeline.world import FactoryHost
 
 QA = FACTORY.labs["qa-weu"].lab
@@ -57,25 +57,11 @@ def host(fresh_world: World, tmp_path: Path) -> Iterator[FactoryHost]:
 
 
 def _seed(world: World) -> None:
-    for version in U:
-        _image(
-            world,
-            QA,
-            naming.image_name("ubuntu2204-base", version),
-            _owned("ubuntu2204-base", version),
-        )
+    _versions(world, QA, "ubuntu2204-base", U)
     _image(world, QA, "ubuntu2204-base-theirs", _owned("ubuntu2204-base", U[0], OTHER))
-    for version in [*W, *BOGUS]:
-        _image(
-            world, QA, naming.image_name("win2022-base", version), _owned("win2022-base", version)
-        )
-    for version in W:  # another factory's images of a family this one also builds
-        _image(
-            world,
-            DEV,
-            naming.image_name("win2022-base", version),
-            _owned("win2022-base", version, OTHER),
-        )
+    _versions(world, QA, "win2022-base", [*W, *BOGUS])
+    # another factory's images of a family this one also builds
+    _versions(world, DEV, "win2022-base", W, OTHER)
     only = naming.image_name("ubuntu2404-docker", U[0])
     _image(world, DATA, only, _owned("ubuntu2404-docker", U[0]))
 

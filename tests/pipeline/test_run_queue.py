@@ -37,7 +37,7 @@ from scripts.push_demo import (
 )
 from shared.function_names import FACTORY_RUN
 from shared.model import tags
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, git_host
 from tests.pipeline.test_end_to_end import _labs
 from tests.pipeline.world import FactoryHost
 
@@ -82,13 +82,11 @@ class Pushes:
 def pushes(fresh_world: World, tmp_path: Path) -> Iterator[Pushes]:
     repository = tmp_path / "config.git"
     init_repository(repository)
-    host = FactoryHost(
-        fresh_world.info,
-        fresh_world.queue_connection,
+    host = git_host(
+        fresh_world,
         tmp_path / "host",
-        values={
-            "IMAGEFACTORY_CONFIG_SOURCE": "git",
-            "IMAGEFACTORY_CONFIG_LOCATION": str(repository),
+        repository,
+        {
             "IMAGEFACTORY_GITHUB_SECRET": SECRET,
             "IMAGEFACTORY_GIT_CACHE_DIR": str(tmp_path / "git-cache"),
         },
