@@ -265,15 +265,16 @@ def test_wrong_azure_devops_secrets_are_refused(secret: str) -> None:
     assert refusal("azure-devops", p.ado_payload("a" * 40), secrets) == "secret_invalid"
 
 
-@pytest.mark.parametrize(
-    ("provider", "header", "code"),
-    [
-        ("github", "X-Hub-Signature-256", "signature_missing"),
-        ("gitlab", "X-Gitlab-Token", "token_missing"),
-        ("azure-devops", "Authorization", "credentials_missing"),
-        ("azure-devops", "X-ImageFactory-Secret", "secret_missing"),
-    ],
-)
+# (provider, a header its deliveries must carry, the refusal's code without it)
+REQUIRED_HEADERS = [
+    ("github", "X-Hub-Signature-256", "signature_missing"),
+    ("gitlab", "X-Gitlab-Token", "token_missing"),
+    ("azure-devops", "Authorization", "credentials_missing"),
+    ("azure-devops", "X-ImageFactory-Secret", "secret_missing"),
+]
+
+
+@pytest.mark.parametrize(("provider", "header", "code"), REQUIRED_HEADERS)
 def test_missing_credentials_are_refused(provider: str, header: str, code: str) -> None:
     delivery = sign(provider, payload_for(provider, "a" * 40))
     del delivery.headers[header]
