@@ -63,13 +63,18 @@ def record(work: Path) -> dict[str, dict[str, Any]]:
     return kept
 
 
+# The recording machine's work folder, as the stored histories name it instead.
+WORK = "/recorded-work"
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         kept = record(Path(work))
     HERE.mkdir(exist_ok=True)
     for name, stored in kept.items():
         path = HERE / f"{name}.json"
-        path.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps(stored, indent=1, sort_keys=True).replace(work, WORK)
+        path.write_text(text + "\n", encoding="utf-8")
         print(f"{path.name}: {len(stored['history'])} events")
     return 0
 

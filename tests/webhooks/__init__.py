@@ -1,1 +1,1 @@
-"""Tests of issue 6: push webhooks, the Git configuration source and the schedule."""
+"""Tests of push webhooks, the Git configuration source and the schedule."""
