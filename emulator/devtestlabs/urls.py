@@ -28,10 +28,31 @@ T_POL = "Microsoft.DevTestLab/labs/policysets/policies"
 T_TPL = "Microsoft.DevTestLab/labs/artifactsources/armtemplates"
 T_ENV = "Microsoft.DevTestLab/labs/users/environments"
 _ENVS = _LAB + "/users/{user}/environments"
+_ENV = _ENVS + "/{name}"
 
 
 def _r(method: str, pattern: str, handler: Handler, rtype: str, action: str) -> Route:
     return route(method, pattern, handler, PROVIDER, rtype, f"{rtype}/{action}")
+
+
+def _resource(
+    pattern: str,
+    rtype: str,
+    *,
+    get: Handler,
+    put: Handler,
+    patch: Handler | None = None,
+    delete: Handler,
+) -> list[Route]:
+    """A lab child resource's rows, each verb with the ARM action it takes: GET reads,
+    PUT and PATCH write, DELETE deletes."""
+    verbs = (
+        ("GET", get, "read"),
+        ("PUT", put, "write"),
+        ("PATCH", patch, "write"),
+        ("DELETE", delete, "delete"),
+    )
+    return [_r(method, pattern, h, rtype, action) for method, h, action in verbs if h is not None]
 
 
 ROUTES: list[Route] = [
@@ -53,18 +74,14 @@ ROUTES: list[Route] = [
     ),
     _r("POST", _LAB + "/listVhds", r.list_vhds, T_LAB, "listVhds/action"),
     _r("GET", _LAB + "/virtualmachines", r.list_vms, T_VM, "read"),
-    _r("GET", _VM, r.get_vm, T_VM, "read"),
-    _r("PUT", _VM, r.put_vm, T_VM, "write"),
-    _r("PATCH", _VM, r.patch_vm, T_VM, "write"),
-    _r("DELETE", _VM, r.delete_vm, T_VM, "delete"),
+    *_resource(_VM, T_VM, get=r.get_vm, put=r.put_vm, patch=r.patch_vm, delete=r.delete_vm),
     _r("POST", _VM + "/applyArtifacts", r.apply_artifacts, T_VM, "applyArtifacts/action"),
     _r("POST", _VM + "/start", r.start_vm, T_VM, "start/action"),
     _r("POST", _VM + "/stop", r.stop_vm, T_VM, "stop/action"),
     _r("GET", _LAB + "/customimages", r.list_images, T_IMG, "read"),
-    _r("GET", _IMG, r.get_image, T_IMG, "read"),
-    _r("PUT", _IMG, r.put_image, T_IMG, "write"),
-    _r("PATCH", _IMG, r.patch_image, T_IMG, "write"),
-    _r("DELETE", _IMG, r.delete_image, T_IMG, "delete"),
+    *_resource(
+        _IMG, T_IMG, get=r.get_image, put=r.put_image, patch=r.patch_image, delete=r.delete_image
+    ),
     _r("GET", _LAB + "/galleryimages", r.list_gallery_images, T_GAL, "read"),
     _r("GET", _LAB + "/virtualnetworks", r.list_networks, T_NET, "read"),
     _r("GET", _LAB + "/virtualnetworks/{name}", r.get_network, T_NET, "read"),
@@ -76,9 +93,9 @@ ROUTES: list[Route] = [
     _r("GET", _SRC + "/armtemplates", env.list_templates, T_TPL, "read"),
     _r("GET", _SRC + "/armtemplates/{name}", env.get_template, T_TPL, "read"),
     _r("GET", _ENVS, env.list_environments, T_ENV, "read"),
-    _r("GET", _ENVS + "/{name}", env.get_environment, T_ENV, "read"),
-    _r("PUT", _ENVS + "/{name}", env.put_environment, T_ENV, "write"),
-    _r("DELETE", _ENVS + "/{name}", env.delete_environment, T_ENV, "delete"),
+    *_resource(
+        _ENV, T_ENV, get=env.get_environment, put=env.put_environment, delete=env.delete_environment
+    ),
 ]
 
 # Real DevTest Labs operations the emulator does not implement: they answer 501.
