@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.devtestlabs.responses import apply_query, check_tags_of, lab_of, page
+from emulator.devtestlabs.responses import apply_query, lab_of, page, put_child
 from emulator.devtestlabs.state import Environment, LabState
 from emulator.http import ArmRequest, ArmResponse
 from emulator.lro import iso
@@ -96,11 +96,7 @@ def put_environment(request: ArmRequest) -> ArmResponse:
     lab = lab_of(request)
     request.core.environments.check_user(lab, request.params["user"])
     body = request.json()
-    check_tags_of(body)
-    environment, operation = request.core.environments.create(
-        lab, request.params["name"], body, request.kind
-    )
-    return request.put_reply(environment_body(environment), operation)
+    return put_child(request, lab, body, request.core.environments.create, environment_body)
 
 
 def delete_environment(request: ArmRequest) -> ArmResponse:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.exceptions import InvalidFilter
 from emulator.devtestlabs.state import ArtifactRun, CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
+from emulator.faults import RequestKind
 from emulator.http import ArmRequest, ArmResponse
-from emulator.lro import iso
+from emulator.lro import Operation, iso
 from emulator.names import VM_NAME_LENGTH, check_resource_name, check_tags, check_vm_name
 from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
 
@@ -377,6 +379,24 @@ def page(items: list[dict[str, Any]]) -> ArmResponse:
     return ArmResponse(200, {"value": items})
 
 
+Child = TypeVar("Child")
+
+
+def put_child(
+    request: ArmRequest,
+    lab: LabState,
+    body: dict[str, Any],
+    create: Callable[[LabState, str, dict[str, Any], RequestKind], tuple[Child, Operation | None]],
+    render: Callable[[Child], dict[str, Any]],
+) -> ArmResponse:
+    """An ARM PUT of the lab child resource the path names, once its own checks passed: the
+    body's tags are checked, the resource is created (or updated), and the reply is 200,
+    or 201 with the operation that creates it."""
+    check_tags_of(body)
+    resource, operation = create(lab, request.params["name"], body, request.kind)
+    return request.put_reply(render(resource), operation)
+
+
 # ----- labs ---------------------------------------------------------------------------------
 def lab_of(request: ArmRequest) -> LabState:
     p = request.params
@@ -450,11 +470,7 @@ def put_vm(request: ArmRequest) -> ArmResponse:
     lab = lab_of(request)
     body = request.json()
     check_vm_name(request.params["name"], _vm_os_type(lab, body))
-    check_tags_of(body)
-    vm, operation = request.core.devtestlabs.create_vm(
-        lab, request.params["name"], body, request.kind
-    )
-    return request.put_reply(vm_body(vm), operation)
+    return put_child(request, lab, body, request.core.devtestlabs.create_vm, vm_body)
 
 
 def patch_vm(request: ArmRequest) -> ArmResponse:
@@ -510,11 +526,7 @@ def put_image(request: ArmRequest) -> ArmResponse:
     lab = lab_of(request)
     body = request.json()
     check_resource_name(request.params["name"], "custom image")
-    check_tags_of(body)
-    image, operation = request.core.devtestlabs.create_image(
-        lab, request.params["name"], body, request.kind
-    )
-    return request.put_reply(image_body(image), operation)
+    return put_child(request, lab, body, request.core.devtestlabs.create_image, image_body)
 
 
 def patch_image(request: ArmRequest) -> ArmResponse:
