@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 
 from emulator.devtestlabs import exceptions as dtl
-from emulator.devtestlabs.models import DevTestLabsBackend
+from emulator.devtestlabs.models import DevTestLabsBackend, required_properties
 from emulator.devtestlabs.state import Environment, LabState
 from emulator.exceptions import (
     ArmError,
@@ -151,9 +151,7 @@ class EnvironmentsBackend:
     def create(
         self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
     ) -> tuple[Environment, Operation | None]:
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise MissingRequiredProperty.of_body("properties")
+        props = required_properties(body)
         existing = self.find(lab, name)
         if existing is not None:
             if existing.busy:

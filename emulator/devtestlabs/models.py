@@ -67,6 +67,15 @@ OS_STATES: dict[str, OsStates] = {
 }
 
 
+def required_properties(body: dict[str, Any]) -> dict[str, Any]:
+    """The `properties` object of a lab child resource's PUT body; ARM's 400 when the body
+    has none."""
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        raise MissingRequiredProperty.of_body("properties")
+    return props
+
+
 def _require_vm_property(props: dict[str, Any], name: str) -> Any:
     """DevTest Labs' answer to a VM without a required property (Azure/azure-devtestlab
     issue 904, 2024: `RequiredPropertyNullOrEmpty`, "Property userName is either missing
@@ -267,10 +276,8 @@ class DevTestLabsBackend:
         self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
     ) -> tuple[LabVm, Operation | None]:
         """Create a lab VM (or update the tags/notes of an existing one)."""
+        props = required_properties(body)
         existing = lab.vms.get(name.lower())
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise MissingRequiredProperty.of_body("properties")
         if existing is not None:
             if existing.busy:
                 raise dtl.OperationInProgress.on(f"virtual machine '{name}'")
@@ -664,9 +671,7 @@ class DevTestLabsBackend:
     def create_image(
         self, lab: LabState, name: str, body: dict[str, Any], request: RequestKind
     ) -> tuple[CustomImage, Operation | None]:
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise MissingRequiredProperty.of_body("properties")
+        props = required_properties(body)
         existing = lab.images.get(name.lower())
         if existing is not None:
             if existing.busy:
