@@ -28,15 +28,23 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Orchestration, Patience, Waited, best_effort, call, monitor
+from orchestrations.steps import (
+    Orchestration,
+    Patience,
+    Waited,
+    best_effort,
+    call,
+    create_image,
+    monitor,
+    vm_gone,
+    watch_vm,
+)
 from shared.config.models import GalleryImage
 from shared.function_names import (
     BUILD_IMAGE,
     CAPTURE_STATUS,
     CONFIRM_VM_DELETED,
     CREATE_BUILD_VM,
-    CREATE_CUSTOM_IMAGE,
-    CUSTOM_IMAGE_STATUS,
     DELETE_BLOB,
     DELETE_IMAGE,
     DELETE_VM,
@@ -61,7 +69,6 @@ from shared.run.payloads import (
     CreatedVm,
     ImageRef,
     ImageRequest,
-    ImageStatus,
     LabelRequest,
     OperationRef,
     OperationStatus,
@@ -230,13 +237,8 @@ def confirm_vm_deleted(context: df.DurableOrchestrationContext) -> Orchestration
     try:
         if not deletion.started and not (yield call(context, DELETE_VM, vm.model_dump())):
             return []
-        waited = yield from monitor(
-            context,
-            VM_STATUS,
-            vm.model_dump(),
-            VmStatus.model_validate,
-            lambda s: s.state == "missing",
-            Patience(deletion.timeout_seconds, deletion.poll_seconds),
+        waited = yield from watch_vm(
+            context, vm, vm_gone, Patience(deletion.timeout_seconds, deletion.poll_seconds)
         )
     except Exception:
         return [_not_deleted(vm)]
@@ -489,14 +491,8 @@ def _test_gate(
         note=f"Test gate image of {build.build_id}",
     )
     try:
-        yield call(context, CREATE_CUSTOM_IMAGE, request.model_dump(mode="json"))
-        waited = yield from monitor(
-            context,
-            CUSTOM_IMAGE_STATUS,
-            image.model_dump(),
-            ImageStatus.model_validate,
-            lambda s: s.settled,
-            Patience(job.timeouts.image_create, job.poll_seconds),
+        waited = yield from create_image(
+            context, request, image, Patience(job.timeouts.image_create, job.poll_seconds)
         )
     except Exception as exc:
         yield from best_effort(context, DELETE_IMAGE, image.model_dump())
@@ -531,13 +527,8 @@ def _delete_vm(
         exists = yield call(context, DELETE_VM, vm.model_dump())
         if not exists:
             return True
-        waited = yield from monitor(
-            context,
-            VM_STATUS,
-            vm.model_dump(),
-            VmStatus.model_validate,
-            lambda s: s.state == "missing",
-            Patience(job.timeouts.vm_delete, job.poll_seconds),
+        waited = yield from watch_vm(
+            context, vm, vm_gone, Patience(job.timeouts.vm_delete, job.poll_seconds)
         )
     except Exception:
         return False
@@ -553,9 +544,8 @@ def _watch(
 ) -> Generator[Any, Any, Waited[VmStatus]]:
     """Monitor a VM for the create and artifacts time the job allows."""
     limit = job.timeouts.vm_create + job.timeouts.artifacts
-    patience = Patience(limit, job.poll_seconds, expected)
-    waited: Waited[VmStatus] = yield from monitor(
-        context, VM_STATUS, vm.model_dump(), VmStatus.model_validate, done, patience
+    waited: Waited[VmStatus] = yield from watch_vm(
+        context, vm, done, Patience(limit, job.poll_seconds, expected)
     )
     return waited
 

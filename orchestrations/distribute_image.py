@@ -7,37 +7,41 @@ Neither raises: the result says which step failed and why.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Generator
+from typing import Any, TypeVar
 
 import azure.durable_functions as df
 
-from orchestrations.steps import Job, Orchestration, Patience, best_effort, bounded, call, monitor
+from orchestrations.steps import (
+    Job,
+    Orchestration,
+    Patience,
+    best_effort,
+    bounded,
+    copy_to_lab,
+    create_image,
+)
 from shared.function_names import (
-    CREATE_CUSTOM_IMAGE,
-    CUSTOM_IMAGE_STATUS,
     DELETE_BLOB,
     DELETE_IMAGE,
     DISTRIBUTE_BATCH,
     DISTRIBUTE_IMAGE,
-    LAB_COPY_STATUS,
-    START_LAB_COPY,
 )
 from shared.model import naming
 from shared.model.text import first_line
 from shared.run.payloads import (
     BlobRef,
-    CopyStatus,
     DistributeBatch,
     DistributeInput,
     ImageRef,
     ImageRequest,
-    ImageStatus,
     LabCopyRequest,
     StepResult,
 )
 from shared.run.timeline import StepSpan
 
 bp = df.Blueprint()
+T = TypeVar("T")
 
 
 @bp.function_name(DISTRIBUTE_IMAGE)
@@ -61,12 +65,16 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
     spans: list[StepSpan] = []
     began = context.current_utc_datetime
 
-    def span(name: str) -> None:
-        """The step that began at `began` ended now; the next begins."""
+    def timed(name: str, work: Generator[Any, Any, T]) -> Generator[Any, Any, T]:
+        """Run a step's work; its span, from the end of the step before, ends with the work
+        however the work ends."""
         nonlocal began
-        now = context.current_utc_datetime
-        spans.append(StepSpan(name=name, lab=dist.lab, start=began, end=now))
-        began = now
+        try:
+            return (yield from work)
+        finally:
+            now = context.current_utc_datetime
+            spans.append(StepSpan(name=name, lab=dist.lab, start=began, end=now))
+            began = now
 
     def result(step: str = "", reason: str = "") -> dict[str, object]:
         outcome = StepResult(
@@ -80,27 +88,21 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
         )
         return outcome.model_dump(mode="json")
 
-    context.set_custom_status({"step": "copy", "lab": dist.lab})
-    try:
-        yield call(context, START_LAB_COPY, copy.model_dump())
-        copied = yield from monitor(
-            context,
-            LAB_COPY_STATUS,
-            copied_blob,
-            CopyStatus.model_validate,
-            lambda s: s.settled,
-            Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy),
-        )
-    except Exception as exc:
-        span("copy VHD")
+    def failed(step: str, reason: str) -> Orchestration:
+        """The copy in the lab's storage goes; the result says which step failed and why."""
         yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result("copy VHD", first_line(exc))
-    span("copy VHD")
+        return result(step, reason)
+
+    context.set_custom_status({"step": "copy", "lab": dist.lab})
+    patience = Patience(job.timeouts.disk_copy, job.poll_seconds, job.expected.disk_copy)
+    try:
+        copied = yield from timed("copy VHD", copy_to_lab(context, copy, patience))
+    except Exception as exc:
+        return (yield from failed("copy VHD", first_line(exc)))
     status = copied.status
     if copied.timed_out or status.state != "success":
-        yield from best_effort(context, DELETE_BLOB, copied_blob)
         reason = f"timed out at {status.progress}" if copied.timed_out else status.detail
-        return result("copy VHD", reason or status.state)
+        return (yield from failed("copy VHD", reason or status.state))
 
     context.set_custom_status({"step": "create image", "lab": dist.lab})
     request = ImageRequest(
@@ -112,21 +114,13 @@ def distribute_image(context: df.DurableOrchestrationContext) -> Orchestration:
         tags=job.image_tags,
         note=f"{dist.family} version {dist.version}, built by the image factory",
     )
+    patience = Patience(job.timeouts.image_create, job.poll_seconds, job.expected.image_create)
     try:
-        yield call(context, CREATE_CUSTOM_IMAGE, request.model_dump(mode="json"))
-        created = yield from monitor(
-            context,
-            CUSTOM_IMAGE_STATUS,
-            image.model_dump(),
-            ImageStatus.model_validate,
-            lambda s: s.settled,
-            Patience(job.timeouts.image_create, job.poll_seconds, job.expected.image_create),
+        created = yield from timed(
+            "create custom image", create_image(context, request, image, patience)
         )
     except Exception as exc:
-        span("create custom image")
-        yield from best_effort(context, DELETE_BLOB, copied_blob)
-        return result("create custom image", first_line(exc))
-    span("create custom image")
+        return (yield from failed("create custom image", first_line(exc)))
     yield from best_effort(context, DELETE_BLOB, copied_blob)
     state = created.status.state
     if created.timed_out or state != "succeeded":

@@ -1,4 +1,5 @@
-"""Building blocks the orchestrators share: retries, the monitor loop, bounded fan-out.
+"""Building blocks the orchestrators share: retries, the monitor loop and the typed waits
+built on it, bounded fan-out.
 
 All of it is deterministic: time comes from the context, waiting is durable timers.
 """
@@ -13,6 +14,22 @@ from typing import Any, Generic, TypeVar
 
 import azure.durable_functions as df
 
+from shared.function_names import (
+    CREATE_CUSTOM_IMAGE,
+    CUSTOM_IMAGE_STATUS,
+    LAB_COPY_STATUS,
+    START_LAB_COPY,
+    VM_STATUS,
+)
+from shared.run.payloads import (
+    CopyStatus,
+    ImageRef,
+    ImageRequest,
+    ImageStatus,
+    LabCopyRequest,
+    VmRef,
+    VmStatus,
+)
 from shared.telemetry import RUN_ID_PAYLOAD_KEY, run_id_of
 
 # Transient failures (throttling that outlasts the SDK's own retries, a restarted host)
@@ -115,6 +132,58 @@ def monitor(
         unfinished = elapsed
         after = getattr(status, "retry_after", None) or next(intervals)
         yield context.create_timer(min(deadline, now + timedelta(seconds=after)))
+
+
+def watch_vm(
+    context: df.DurableOrchestrationContext,
+    vm: VmRef,
+    done: Callable[[VmStatus], bool],
+    patience: Patience,
+) -> Generator[Any, Any, Waited[VmStatus]]:
+    """Read the VM's status until `done`."""
+    waited: Waited[VmStatus] = yield from monitor(
+        context, VM_STATUS, vm.model_dump(), VmStatus.model_validate, done, patience
+    )
+    return waited
+
+
+def vm_gone(status: VmStatus) -> bool:
+    return status.state == "missing"
+
+
+def create_image(
+    context: df.DurableOrchestrationContext,
+    request: ImageRequest,
+    image: ImageRef,
+    patience: Patience,
+) -> Generator[Any, Any, Waited[ImageStatus]]:
+    """Start creating the custom image from its VHD and read its status until it settles."""
+    yield call(context, CREATE_CUSTOM_IMAGE, request.model_dump(mode="json"))
+    waited: Waited[ImageStatus] = yield from monitor(
+        context,
+        CUSTOM_IMAGE_STATUS,
+        image.model_dump(),
+        ImageStatus.model_validate,
+        lambda s: s.settled,
+        patience,
+    )
+    return waited
+
+
+def copy_to_lab(
+    context: df.DurableOrchestrationContext, copy: LabCopyRequest, patience: Patience
+) -> Generator[Any, Any, Waited[CopyStatus]]:
+    """Start copying a catalog VHD into a lab's storage and read the copy until it settles."""
+    yield call(context, START_LAB_COPY, copy.model_dump())
+    waited: Waited[CopyStatus] = yield from monitor(
+        context,
+        LAB_COPY_STATUS,
+        copy.destination.model_dump(),
+        CopyStatus.model_validate,
+        lambda s: s.settled,
+        patience,
+    )
+    return waited
 
 
 @dataclass(frozen=True)
