@@ -37,6 +37,13 @@ class Result:
     secret: set[str] = field(default_factory=set)
 
 
+def name_of(value: str, collection: str) -> str:
+    """A name, or the last segment of a resource id of that collection."""
+    if f"/{collection}/" in value.lower():
+        return value.rstrip("/").rsplit("/", 1)[-1]
+    return value
+
+
 def call(what: str, fn: Callable[[], T]) -> T:
     """An SDK call; Azure's refusal becomes `LabTaskFailed` with its code and message."""
     try:

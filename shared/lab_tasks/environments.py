@@ -29,6 +29,7 @@ from shared.lab_tasks.common import (
     delete_found,
     deployment_name,
     find,
+    name_of,
     start_deployment,
 )
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
@@ -57,12 +58,6 @@ class EnvTask:
     overrides: tuple[str, ...] = ()
     parameter_overrides: str | None = None
     export_template: str | None = None
-
-
-def _last(value: str, collection: str) -> str:
-    if f"/{collection}/" in value.lower():
-        return value.rstrip("/").rsplit("/", 1)[-1]
-    return value
 
 
 def _values(task: EnvTask, template: Template) -> dict[str, Any]:
@@ -139,8 +134,8 @@ def create_env(task: EnvTask, ctx: Context) -> Result:
     lab = LabRef.parse(task.lab)
     if not task.repository:
         raise LabUsageError("--repository is required")
-    repository = _last(task.repository, "artifactsources")
-    template_name = _last(task.template, "armtemplates")
+    repository = name_of(task.repository, "artifactsources")
+    template_name = name_of(task.template, "armtemplates")
     check_lab(lab)
     found = _repository_template(lab, repository, template_name)
     template = template_from(
@@ -198,7 +193,7 @@ def create_env(task: EnvTask, ctx: Context) -> Result:
 
 
 def _environment(lab: LabRef, name: str) -> Any:
-    name = _last(name, "environments")
+    name = name_of(name, "environments")
     for environment in call(
         f"Listing the environments of lab {lab.name}",
         lambda: lab.dtl.environments.list(lab.group, lab.name, "@all"),
@@ -237,7 +232,7 @@ def update_env(task: EnvTask, ctx: Context) -> Result:
 
 def delete_env(lab_id: str, name: str, ctx: Context) -> Result:
     lab = LabRef.parse(lab_id)
-    name = _last(name, "environments")
+    name = name_of(name, "environments")
     check_lab(lab)
     key = (lab.group, lab.name, ME, name)
     found = delete_found(f"environment {name}", lab.dtl.environments, key, ctx)

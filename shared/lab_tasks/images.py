@@ -17,7 +17,15 @@ from azure.mgmt.devtestlabs.models import (
 )
 
 from shared.lab_tasks.clients import LabRef, poll_seconds
-from shared.lab_tasks.common import Context, Result, call, check_lab, delete_found, find
+from shared.lab_tasks.common import (
+    Context,
+    Result,
+    call,
+    check_lab,
+    delete_found,
+    find,
+    name_of,
+)
 from shared.lab_tasks.errors import LabTaskFailed, LabUsageError
 from shared.lab_tasks.waiting import wait
 
@@ -35,18 +43,11 @@ class CreateImage:
     description: str | None = None
 
 
-def _name_of(value: str, collection: str) -> str:
-    """A name, or the last segment of a resource id of that collection."""
-    if f"/{collection}/" in value.lower():
-        return value.rstrip("/").rsplit("/", 1)[-1]
-    return value
-
-
 def create_image(task: CreateImage, ctx: Context) -> Result:
     lab = LabRef.parse(task.lab)
     if task.os_state not in OS_STATES:
         raise LabUsageError(f"--os-state must be one of {', '.join(OS_STATES)}")
-    vm_name = _name_of(task.vm, "virtualmachines")
+    vm_name = name_of(task.vm, "virtualmachines")
     check_lab(lab)
     vm = find(
         f"Reading lab VM {vm_name}",
@@ -80,7 +81,7 @@ def create_image(task: CreateImage, ctx: Context) -> Result:
 
 def delete_image(lab_id: str, name: str, ctx: Context) -> Result:
     lab = LabRef.parse(lab_id)
-    name = _name_of(name, "customimages")
+    name = name_of(name, "customimages")
     check_lab(lab)
     image_id = lab.child("customimages", name)
     key = (lab.group, lab.name, name)
