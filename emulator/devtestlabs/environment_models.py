@@ -23,7 +23,11 @@ import uuid
 from typing import Any
 
 from emulator.devtestlabs import exceptions as dtl
-from emulator.devtestlabs.models import DevTestLabsBackend, required_properties
+from emulator.devtestlabs.models import (
+    DevTestLabsBackend,
+    child_identity,
+    required_properties,
+)
 from emulator.devtestlabs.state import Environment, LabState
 from emulator.exceptions import (
     ArmError,
@@ -173,17 +177,13 @@ class EnvironmentsBackend:
         }
         group_name = self._deploy(lab, name, spec, values, request)
         now = self.registry.now()
-        env_id = f"{lab.id}/users/{lab_user(lab)}/environments/{name}".lower()
-        location = str(body.get("location") or lab.location)
+        identity = child_identity(lab, f"users/{lab_user(lab)}/environments", name, body)
         operation = self.registry.start_operation(
-            PROVIDER, location, "create", env_id, lab.subscription
+            PROVIDER, identity["location"], "create", identity["id"], lab.subscription
         )
         environment = Environment(
-            id=env_id,
-            name=name,
+            **identity,
             user=lab_user(lab),
-            location=location,
-            tags=dict(body.get("tags") or {}),
             arm_template_id=(
                 f"{lab.id}/artifactsources/{source_name}/armtemplates/{spec.name}"
             ).lower(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from emulator import vhd
@@ -65,6 +65,29 @@ OS_STATES: dict[str, OsStates] = {
         "deprovision",
     ),
 }
+
+
+class ChildIdentity(TypedDict):
+    """Who a new lab child resource is (the fields every one of them starts with)."""
+
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str]
+
+
+def child_identity(
+    lab: LabState, collection: str, name: str, body: dict[str, Any]
+) -> ChildIdentity:
+    """A new lab child resource's id (`<lab id>/<collection>/<name>`, lower case, as ARM
+    writes it), its name, and the location and tags its PUT body gives (the lab's location
+    when it names none)."""
+    return ChildIdentity(
+        id=f"{lab.id}/{collection}/{name}".lower(),
+        name=name,
+        location=str(body.get("location") or lab.location),
+        tags=dict(body.get("tags") or {}),
+    )
 
 
 def required_properties(body: dict[str, Any]) -> dict[str, Any]:
@@ -293,10 +316,7 @@ class DevTestLabsBackend:
         gallery_ref = props.get("galleryImageReference")
         custom_image_id = props.get("customImageId")
         vm = LabVm(
-            id=f"{lab.id}/virtualmachines/{name}".lower(),
-            name=name,
-            location=str(body.get("location") or lab.location),
-            tags=dict(body.get("tags") or {}),
+            **child_identity(lab, "virtualmachines", name, body),
             notes=props.get("notes"),
             size=size,
             vcpus=vcpus,
@@ -692,10 +712,7 @@ class DevTestLabsBackend:
             os_type, header, size_gb, extra = self._image_source_vhd(lab, vhd_props)
         seconds = durations.image_create + extra + durations.disk_copy_per_gb * size_gb
         image = CustomImage(
-            id=f"{lab.id}/customimages/{name}".lower(),
-            name=name,
-            location=str(body.get("location") or lab.location),
-            tags=dict(body.get("tags") or {}),
+            **child_identity(lab, "customimages", name, body),
             description=props.get("description"),
             author=props.get("author"),
             os_type=os_type,
