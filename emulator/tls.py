@@ -22,6 +22,17 @@ CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
 SERVER_CERT_FILE = "server.pem"
 SERVER_KEY_FILE = "server-key.pem"
+_KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,12 @@ def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
+def _key_usage(*allowed: str) -> x509.KeyUsage:
+    """The key usage extension that allows just `allowed` (an ECDSA TLS server key signs
+    its handshakes; the CA's signs certificates and revocation lists too)."""
+    return x509.KeyUsage(**{usage: usage in allowed for usage in _KEY_USAGES})
+
+
 def _new_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Image factory local world CA")])
@@ -65,20 +82,7 @@ def _new_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateK
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage("digital_signature", "key_cert_sign", "crl_sign"), critical=True)
         .add_extension(ski, critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -101,6 +105,7 @@ def _new_server_cert(
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=825))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage("digital_signature"), critical=True)
         .add_extension(
             x509.SubjectAlternativeName(
                 [
