@@ -1,7 +1,8 @@
 """A run's end reaches its receivers on the local world: factory.yaml names them by app
 setting, devhost's activity posts each the payload its service documents, with the run's
 failure (step and reason) in it; a receiver that refuses is a warning in the report, and
-the run still completes."""
+the run still completes. A run that cannot read its inventory does nothing, and says so to
+the receivers that hear only of failures."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ ALLOCATION_FAILED = {
     "path_contains": "/virtualmachines/ubuntu2204base-",
     "code": "AllocationFailed",
     "message": "Allocation failed. We do not have sufficient capacity.",
+}
+LABS_UNREADABLE = {  # every read of a lab fails, retries and all: the catalog's too
+    "kind": "error",
+    "operation": "Microsoft.DevTestLab/labs/read",
+    "status": 503,
+    "retry_after": 0.1,
 }
 NOTIFICATIONS = """
 notifications:
@@ -82,3 +89,31 @@ def test_a_failed_run_is_told_to_every_receiver(fresh_world: World, tmp_path: Pa
     gone = [w for w in report["warnings"] if "GONE_URL" in w]
     assert len(gone) == 1 and "HTTP 410" in gone[0], report["warnings"]
     assert not any(hooks.url in w for w in report["warnings"])
+
+
+def test_a_run_that_cannot_read_its_inventory_is_told_as_failed(
+    fresh_world: World, tmp_path: Path
+) -> None:
+    fresh_world.admin("POST", "faults", LABS_UNREADABLE)
+    with receiver() as hooks:
+        values = {"SLACK_URL": hooks.answer("/slack", 200)}
+        host = FactoryHost(
+            fresh_world.info, fresh_world.queue_connection, tmp_path / "host", values=values
+        )
+        with (host.config_dir / "factory.yaml").open("a") as f:
+            f.write("notifications:\n  - kind: slack\n    urlSetting: SLACK_URL\n    on: failure\n")
+        host.start()
+        try:
+            status = host.wait_run(host.start_run())
+        finally:
+            host.stop()
+    assert status["status"] == "Completed", (status, host.log_tail())
+    report = status["report"]
+    assert report["plan"] is None and not report["built"] and not report["distributed"]
+    (warning,) = report["warnings"]
+    assert warning.startswith("the inventory could not be read, nothing was done"), warning
+    writes = fresh_world.admin("GET", "requests")["byOperation"]
+    assert not [op for op in writes if op.endswith(("/write", "/delete"))], writes
+
+    (slack,) = hooks.at("/slack")  # failure only: a run that did nothing failed
+    assert "the inventory could not be read" in str(check_slack(slack)["blocks"])
