@@ -139,7 +139,8 @@ async def http_start_run(
 async def http_list_runs(
     req: func.HttpRequest, client: df.DurableOrchestrationClient
 ) -> func.HttpResponse:
-    """One page of the factory's runs, newest first; `nextPage` is the next page's token."""
+    """One page of the factory's runs, newest first; `nextPage` is the next page's token.
+    The first page also holds the requests waiting in the run queue, oldest first."""
     top_text = req.params.get("top", str(listing.DEFAULT_PAGE))
     if not top_text.isdigit() or not 1 <= int(top_text) <= listing.MAX_PAGE:
         return error(400, "InvalidQuery", f"top must be a number from 1 to {listing.MAX_PAGE}")
@@ -153,6 +154,12 @@ async def http_list_runs(
     except (aiohttp.ClientError, RuntimeError) as exc:
         return error(503, "RunsUnavailable", f"the runs cannot be listed now: {exc}")
     found = listing.page(instances, int(top_text), token)
+    if token is None:
+        try:
+            state = await asyncio.to_thread(run_queue.default(hub_of(client)).read)
+        except RunQueueError as exc:
+            return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
+        found = found.model_copy(update={"waiting": run_queue.waiting_requests(state)})
     return func.HttpResponse(
         found.model_dump_json(by_alias=True), status_code=200, mimetype="application/json"
     )

@@ -40,6 +40,7 @@ from shared.azure import clients
 from shared.azure.clients import tls_options
 from shared.azure.errors import reason
 from shared.planning.plan import Trigger
+from shared.run.listing import WaitingRequest
 from shared.run.request import Finished, RunRequest, Take, run_instance_id
 from shared.settings import get_settings
 
@@ -81,6 +82,23 @@ class QueueState(BaseModel):
 
 
 Outcome = Literal["queued", "known", "busy"]
+
+
+def waiting_requests(state: QueueState) -> list[WaitingRequest]:
+    """What waits for a run, oldest first, as the list of runs shows it."""
+    return [
+        WaitingRequest(
+            id=item.id,
+            trigger=item.request.trigger.kind,
+            since=item.at.isoformat(),
+            commit=item.request.trigger.commit or item.request.source.commit,
+            images=item.request.trigger.families,
+            force=item.request.trigger.force,
+            dry_run=item.request.trigger.dry_run,
+            note=item.note,
+        )
+        for item in sorted(state.waiting, key=lambda w: w.at)
+    ]
 
 
 class Enqueued(BaseModel):

@@ -46,9 +46,26 @@ class RunSummary(Record):
     counts: Counts | None = Field(default=None, description="once the run has its report")
 
 
+class WaitingRequest(Record):
+    """A request the run queue holds that no run has taken yet."""
+
+    id: str
+    trigger: str = Field(description="push, schedule or manual")
+    since: str = Field(description="when it was recorded")
+    commit: str | None = None
+    images: list[str] = Field(default_factory=list, description="none: every image")
+    force: bool = False
+    dry_run: bool = False
+    note: str = ""
+
+
 class RunPage(Record):
     runs: list[RunSummary]
     next_page: str | None = Field(default=None, description="the token of the next page")
+    waiting: list[WaitingRequest] = Field(
+        default_factory=list,
+        description="the first page only: the requests waiting for a run, oldest first",
+    )
 
 
 class BadPageToken(ValueError):

@@ -3,7 +3,8 @@ local world, over a Git configuration repository.
 
 - two pushes one second apart build each image once (the second waits, then finds the
   first run's images up to date), and pushes that wait together become one run over the
-  newest head;
+  newest head; while they wait, the list of runs (the API and `imagefactory runs list`)
+  shows them, oldest first;
 - many distinct deliveries at once (commits of the branch, and commits that do not exist)
   run one `factory_run` at a time and end with the newest head built once; a commit that
   does not exist starts nothing;
@@ -35,11 +36,13 @@ from scripts.push_demo import (
     read_tree,
     toggle_vm_size,
 )
+from shared.cli.main import main
+from shared.cli.runs_client import KEY_VARIABLE
 from shared.function_names import FACTORY_RUN
 from shared.model import tags
 from tests.pipeline.conftest import World, git_host
 from tests.pipeline.test_end_to_end import _labs
-from tests.pipeline.world import FactoryHost
+from tests.pipeline.world import FUNCTION_KEY, FactoryHost
 
 SECRET = "run-queue-secret"
 IMAGE = "ubuntu2204-base"
@@ -134,7 +137,10 @@ def newest_tagged_commit(world: World, family: str) -> set[str]:
 
 
 def test_two_pushes_a_second_apart_build_each_image_once(
-    pushes: Pushes, fresh_world: World
+    pushes: Pushes,
+    fresh_world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     before, first, changed = toggle_vm_size(pushes.repo)
     answer = pushes.deliver(before, first, [changed])
@@ -146,6 +152,21 @@ def test_two_pushes_a_second_apart_build_each_image_once(
     _, third = pushes.describe("and once more")
     last = pushes.deliver(second, third, [IMAGE_FILE])
     assert last.status_code == 202 and last.json()["queued"] is True, last.text
+    # While the first run goes, the list of runs shows the two that wait, oldest first.
+    listed = requests.get(
+        f"{pushes.host.url}/api/runs", headers={"x-functions-key": FUNCTION_KEY}, timeout=30
+    )
+    assert listed.status_code == 200, listed.text
+    waiting = listed.json()["waiting"]
+    assert [(w["id"], w["trigger"], w["commit"]) for w in waiting] == [
+        (f"push-{second}", "push", second),
+        (f"push-{third}", "push", third),
+    ], waiting
+    monkeypatch.setenv(KEY_VARIABLE, FUNCTION_KEY)
+    assert main(["runs", "list", "--app", pushes.host.url]) == 0
+    printed = capsys.readouterr().out
+    assert "Waiting for a run (2):" in printed, printed
+    assert printed.index(f"push-{second}") < printed.index(f"push-{third}"), printed
     statuses = pushes.settle([f"push-{first}", f"push-{second}", f"push-{third}"])
     assert all(s["status"] == "Completed" for s in statuses), statuses
     builds = built(statuses)

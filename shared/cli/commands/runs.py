@@ -137,9 +137,33 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(table)
     if not page.get("runs"):
         out.print("No runs yet.")
+    _print_waiting(out, page.get("waiting") or [])
     if page.get("nextPage"):
         out.print(f"More: --page-token {page['nextPage']}", highlight=False, markup=False)
     return EXIT_OK
+
+
+def _print_waiting(out: Console, waiting: list[dict[str, Any]]) -> None:
+    """The requests the run queue holds, oldest first: each waits for the run going now."""
+    if not waiting:
+        return
+    out.print(f"\nWaiting for a run ({len(waiting)}):")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("request", "since", "what"):
+        table.add_column(column)
+    for item in waiting:
+        what = [", ".join(item.get("images") or []) or "every image"]
+        if item.get("commit"):
+            what.append(f"at {str(item['commit'])[:12]}")
+        what += [
+            word for flag, word in (("force", "forced"), ("dryRun", "dry run")) if item.get(flag)
+        ]
+        table.add_row(
+            item["id"],
+            str(item.get("since") or "")[:19].replace("T", " "),
+            " ".join(what) + (f" ({item['note']})" if item.get("note") else ""),
+        )
+    out.print(table)
 
 
 def _status_text(status: str, failed: int | None) -> Text:
