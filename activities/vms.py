@@ -10,13 +10,10 @@ from shared.azure import vms
 from shared.azure.errors import reason
 from shared.function_names import CREATE_BUILD_VM, DELETE_EXPIRED_VM, DELETE_VM, STOP_VM, VM_STATUS
 from shared.model.arm_ids import parse_lab_id
+from shared.planning.capacity import for_want_of_room
 from shared.run.payloads import BuildVmRequest, CreatedVm, OperationRef, VmRef, VmStatus
 
 bp = df.Blueprint()
-
-# Refusals that pass when room is made (another VM goes, a quota is raised): the build
-# waits and asks again rather than failing.
-REFUSED_FOR_ROOM = {"quotaexceeded", "policyviolation", "operationnotallowed"}
 
 
 @activity(bp, CREATE_BUILD_VM)
@@ -25,8 +22,8 @@ def create_build_vm(request: BuildVmRequest) -> CreatedVm:
     try:
         started = vms.begin_create_vm(request)
     except HttpResponseError as exc:
-        code = str(exc.error.code if exc.error else "").lower()
-        if exc.status_code == 409 and code in REFUSED_FOR_ROOM:
+        code = str(exc.error.code if exc.error else "")
+        if exc.status_code == 409 and for_want_of_room([code]):
             return CreatedVm(outcome="refused", detail=reason(exc))
         raise
     operation = (

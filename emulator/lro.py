@@ -27,7 +27,7 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Status = Literal["Running", "Succeeded", "Failed", "Canceled"]
 FINAL: tuple[Status, ...] = ("Succeeded", "Failed", "Canceled")
@@ -62,6 +62,8 @@ class Operation(BaseModel):
     status: Status = "Running"
     error_code: str | None = None
     error_message: str | None = None
+    # A planned failure's inner errors (ARM nests a deployment's cause in `details`).
+    error_details: list[dict[str, str]] = Field(default_factory=list)
     start: dt.datetime
     end: dt.datetime | None = None
     result: dict[str, Any] | None = None
@@ -139,7 +141,10 @@ class Operation(BaseModel):
         return headers
 
     def error_body(self) -> dict[str, Any]:
-        return {"code": self.error_code, "message": self.error_message}
+        body: dict[str, Any] = {"code": self.error_code, "message": self.error_message}
+        if self.status == "Failed" and self.error_details:
+            body["details"] = self.error_details
+        return body
 
     def status_body(self) -> dict[str, Any]:
         """The body of a GET on `Azure-AsyncOperation`, in the provider's recorded shape."""

@@ -65,6 +65,13 @@ class Throttling(_Strict):
     retry_after_seconds: float = 5
 
 
+class ErrorDetail(_Strict):
+    """An inner error of a failed operation, as ARM nests a deployment's cause."""
+
+    code: str
+    message: str
+
+
 class FaultSpec(_Strict):
     """One fault rule; see README.md (Faults)."""
 
@@ -79,6 +86,7 @@ class FaultSpec(_Strict):
     status: int | None = None
     code: str | None = None
     message: str | None = None
+    details: list[ErrorDetail] = Field(default_factory=list)
     retry_after: float | None = Field(default=None, ge=0)
     factor: float = Field(default=10.0, gt=0)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -58,6 +58,7 @@ from shared.function_names import (
 from shared.model import naming, tags
 from shared.model.text import first_line
 from shared.planning import catalog
+from shared.planning.capacity import for_want_of_room
 from shared.run.payloads import (
     BlobRef,
     BuildInput,
@@ -315,33 +316,47 @@ def _provision(
         notes=f"Image factory {role} VM of {build.build_id}",
     )
     step = f"create {role} VM"
-    try:
-        created = yield from _create_when_room(context, job, request)
-        if created.outcome == "refused":
-            return _failed(job, step, f"no room for the VM in time: {created.detail}")
-        expected = job.expected.vm_create if role == "build" else 0.0
-        waited = yield from _watch(context, job, vm, lambda s: s.settled, expected)
-    except Exception as exc:
-        return _failed(job, step, exc)
-    if took is not None:
-        took[CREATE_VM] = waited.seconds
-    status = waited.status
-    if waited.timed_out:
-        return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
-    if status.artifact_failed:
-        return _failed(job, "apply artifacts", status.detail)
-    if status.state != "ready":
+    deadline = context.current_utc_datetime + timedelta(seconds=job.timeouts.vm_create)
+    expected = job.expected.vm_create if role == "build" else 0.0
+    while True:
+        try:
+            created = yield from _create_when_room(context, job, request, deadline)
+            if created.outcome == "refused":
+                return _failed(job, step, f"no room for the VM in time: {created.detail}")
+            waited = yield from _watch(context, job, vm, lambda s: s.settled, expected)
+        except Exception as exc:
+            return _failed(job, step, exc)
+        if took is not None:
+            took[CREATE_VM] = waited.seconds
+        status = waited.status
+        if waited.timed_out:
+            return _failed(job, step, f"timed out waiting for the VM ({status.detail})")
+        if status.artifact_failed:
+            return _failed(job, "apply artifacts", status.detail)
+        if status.state == "ready":
+            break
         cause = yield from _deployment_error(context, created)
-        return _failed(job, step, cause or status.detail)
+        if cause is None or not for_want_of_room(cause.codes):
+            return _failed(job, step, (cause.detail if cause else "") or status.detail)
+        # Azure took the VM and its deployment then found no room: the failed VM goes, and
+        # the create is asked again while the create step's time lasts.
+        if context.current_utc_datetime >= deadline:
+            return _failed(job, step, f"no room for the VM in time: {cause.detail}")
+        if not (yield from _delete_vm(context, job, vm)):
+            return _failed(job, step, f"{cause.detail}; the failed VM could not be deleted")
+        now = context.current_utc_datetime
+        yield context.create_timer(min(deadline, now + timedelta(seconds=job.poll_seconds)))
     return None
 
 
 def _create_when_room(
-    context: df.DurableOrchestrationContext, job: BuildInput, request: BuildVmRequest
+    context: df.DurableOrchestrationContext,
+    job: BuildInput,
+    request: BuildVmRequest,
+    deadline: datetime,
 ) -> Generator[Any, Any, CreatedVm]:
     """Create the VM; while Azure refuses it for want of room (the lab's VM policy, the
-    region's vCPU quota), wait and ask again, up to the VM create timeout."""
-    deadline = context.current_utc_datetime + timedelta(seconds=job.timeouts.vm_create)
+    region's vCPU quota), wait and ask again, up to `deadline`."""
     while True:
         created = CreatedVm.model_validate(
             (yield call(context, CREATE_BUILD_VM, request.model_dump(mode="json")))
@@ -352,17 +367,20 @@ def _create_when_room(
         yield context.create_timer(min(deadline, now + timedelta(seconds=job.poll_seconds)))
 
 
-def _deployment_error(context: df.DurableOrchestrationContext, created: CreatedVm) -> Orchestration:
-    """The failed create operation's ARM error (`code: message`), when this run started it."""
+def _deployment_error(
+    context: df.DurableOrchestrationContext, created: CreatedVm
+) -> Generator[Any, Any, OperationStatus | None]:
+    """The failed create operation (its ARM error: `detail` and `codes`), when this run
+    started it."""
     if created.operation is None:
-        return ""
+        return None
     try:
         found = OperationStatus.model_validate(
             (yield call(context, OPERATION_STATUS, created.operation.model_dump()))
         )
     except Exception:
-        return ""
-    return found.detail if found.state == "failed" else ""
+        return None
+    return found if found.state == "failed" else None
 
 
 def _deallocate(

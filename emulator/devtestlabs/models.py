@@ -630,6 +630,8 @@ class DevTestLabsBackend:
         operation = self.registry.start_operation(
             PROVIDER, resource.location, action, resource.id, lab.subscription
         )
+        if fault:
+            operation.error_details = [d.model_dump() for d in fault.details]
         resource.operation_id = operation.id
         return operation
 

@@ -15,6 +15,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from shared.azure import clients
+from shared.azure.errors import error_codes
 from shared.run.payloads import ARM_ENDED, OperationStatus
 
 
@@ -44,7 +45,7 @@ def operation_state(subscription: str, url: str) -> OperationStatus:
         error = body.get("error") or {}
         detail = f"{error.get('code', '')}: {error.get('message', '')}" if error else ""
         state = "succeeded" if status == "succeeded" else "failed"
-        return OperationStatus(state=state, detail=detail)
+        return OperationStatus(state=state, detail=detail, codes=error_codes(error))
     return OperationStatus(state="running", detail=status, retry_after=_retry_after(response))
 
 

@@ -18,6 +18,15 @@ from shared.planning.plan import Record
 
 LAB_VM_COUNT = "LabVmCount"  # the DevTest Labs policy fact behind MaxVmsAllowedPerLab
 CORES = "cores"  # the Compute usage counter "Total Regional vCPUs"
+# Azure's codes for a VM refused for want of room (the region's or a family's vCPU quota,
+# the lab's VM policy): room is made when another VM goes or a quota is raised, so the
+# build waits and asks again rather than failing.
+ROOM_CODES = frozenset({"quotaexceeded", "policyviolation", "operationnotallowed"})
+
+
+def for_want_of_room(codes: Iterable[str]) -> bool:
+    """Whether any of an error's codes (its own, its details') says there was no room."""
+    return any(code.lower() in ROOM_CODES for code in codes)
 
 
 class Capacity(Record):

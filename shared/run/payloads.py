@@ -139,7 +139,10 @@ class OperationRef(Record):
 
 
 class OperationStatus(Status):
-    """An Azure-AsyncOperation: "running", "succeeded" or "failed" (`detail`: its error)."""
+    """An Azure-AsyncOperation: "running", "succeeded" or "failed" (`detail`: its error;
+    `codes`: every code in that error, its details' too, outermost first)."""
+
+    codes: list[str] = Field(default_factory=list)
 
 
 class BlobRef(Record):

@@ -2,7 +2,9 @@
 operation times: the lab's MaxVmsAllowedPerLab policy and its region's vCPU quota, read by
 the inventory, bound the builds the scheduler starts (each build counts its VMs, a test
 gate's too, and their vCPUs), and Azure's refusals of a VM for want of room (a quota
-fault refuses the first creates) are waited out, not failures.
+fault refuses the first creates) are waited out, not failures. So is a VM that Azure
+accepted and whose deployment then found no room: the failed VM is deleted and the VM
+asked for again.
 """
 
 from __future__ import annotations
@@ -92,3 +94,47 @@ def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
         assert world.admin("GET", "requests")["byStatus"].get("409", 0) == REFUSED
     finally:
         runner.stop()
+
+
+# A lab VM's deployment failing for want of vCPU quota, as ARM reports a deployment's
+# failure: the cause nested in `details` (the shape of the failures DevTest Labs users
+# post, e.g. MicrosoftDocs/azure-docs#58344, with the quota error Compute gives).
+NO_ROOM_IN_DEPLOYMENT = {
+    "kind": "fail_operation",
+    "operation": "Microsoft.DevTestLab/labs/virtualmachines/write",
+    "path_contains": FACTORY_LAB + "ubuntu2204base-",
+    "count": 1,
+    "code": "ResourceDeploymentFailure",
+    "message": "The resource operation completed with terminal provisioning state 'Failed'.",
+    "details": [
+        {
+            "code": "QuotaExceeded",
+            "message": "Operation could not be completed as it results in exceeding approved "
+            "standardDSv3Family Cores quota. Location: westeurope, Current Limit: 10, "
+            "Current Usage: 8, Additional Required: 2, (Minimum) New Limit Required: 10.",
+        }
+    ],
+}
+
+
+def test_a_vm_whose_deployment_found_no_room_is_deleted_and_asked_again(
+    fresh_world: World, tmp_path: Path
+) -> None:
+    fresh_world.admin("POST", "faults", NO_ROOM_IN_DEPLOYMENT)
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, tmp_path / "host")
+    report = completed_run(host)["report"]
+    assert not report["failed"], report["failed"]
+    assert "ubuntu2204-base" in {b["family"] for b in report["built"]}
+
+    operations = fresh_world.admin("GET", "state")["world"]["operations"].values()
+    build_vm = sorted(
+        (op["start"], op["name"], op["status"])
+        for op in operations
+        if FACTORY_LAB + "ubuntu2204base-" in op["resource_id"].lower()
+    )
+    # The first create failed; the VM was deleted before the second create, which held.
+    assert [(name, status) for _, name, status in build_vm[:3]] == [
+        ("create", "Failed"),
+        ("delete", "Succeeded"),
+        ("create", "Succeeded"),
+    ], build_vm
