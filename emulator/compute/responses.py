@@ -8,7 +8,7 @@ from emulator.compute.power import PowerStateMachine
 from emulator.devtestlabs.state import LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.http import ArmRequest, ArmResponse
-from emulator.lro import iso
+from emulator.lro import iso_offset
 
 
 def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
@@ -46,7 +46,7 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
             },
             "osProfile": {"computerName": vm.compute_name[:15], "adminUsername": vm.user_name},
             "provisioningState": "Succeeded",
-            "timeCreated": iso(vm.created),
+            "timeCreated": iso_offset(vm.created),
         },
     }
     if "instanceview" in expand.lower():
@@ -63,7 +63,7 @@ def instance_view(vm: LabVm) -> dict[str, Any]:
                 "code": "ProvisioningState/succeeded",
                 "level": "Info",
                 "displayStatus": "Provisioning succeeded",
-                "time": iso(vm.created),
+                "time": iso_offset(vm.created),
             },
             {"code": power.code, "level": "Info", "displayStatus": power.display_status},
         ]
@@ -100,7 +100,7 @@ def disk_body(vm: LabVm) -> dict[str, Any]:
             "uniqueId": vm.unique_identifier,
             "provisioningState": "Succeeded",
             "diskState": state,
-            "timeCreated": iso(vm.created),
+            "timeCreated": iso_offset(vm.created),
         },
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 from emulator.devtestlabs.responses import apply_query, lab_of, page, put_child
 from emulator.devtestlabs.state import Environment, LabState
 from emulator.http import ArmRequest, ArmResponse
-from emulator.lro import iso
+from emulator.lro import dtl_time
 from emulator.scenario import ArmTemplateSpec, ArtifactSourceSpec
 
 
@@ -28,7 +28,7 @@ def template_body(
             "description": spec.description,
             "publisher": spec.publisher,
             "contents": spec.contents,
-            "createdDate": iso(lab.created),
+            "createdDate": dtl_time(lab.created),
             "parametersValueFilesInfo": [
                 {"fileName": name, "parametersValueInfo": content}
                 for name, content in spec.parameters_files.items()

@@ -14,7 +14,7 @@ from emulator.devtestlabs.state import ArtifactRun, CustomImage, LabState, LabVm
 from emulator.exceptions import InvalidParameter, ResourceNotFound
 from emulator.faults import RequestKind
 from emulator.http import ArmRequest, ArmResponse
-from emulator.lro import Operation, iso
+from emulator.lro import Operation, dtl_time
 from emulator.names import VM_NAME_LENGTH, check_resource_name, check_tags, check_vm_name
 from emulator.scenario import ArtifactSourceSpec, ArtifactSpec, GalleryImage
 
@@ -39,7 +39,7 @@ def lab_body(lab: LabState) -> dict[str, Any]:
             "labStorageType": "Premium",
             "mandatoryArtifactsResourceIdsLinux": [],
             "mandatoryArtifactsResourceIdsWindows": [],
-            "createdDate": iso(lab.created),
+            "createdDate": dtl_time(lab.created),
             "premiumDataDisks": "Disabled",
             "environmentPermission": "Reader",
             "announcement": {"title": "", "markdown": "", "enabled": "Disabled", "expired": False},
@@ -88,7 +88,7 @@ def vm_body(vm: LabVm, expand: str = "") -> dict[str, Any]:
         "ownerUserPrincipalName": "",
         "createdByUserId": "",
         "createdByUser": "",
-        "createdDate": iso(vm.created),
+        "createdDate": dtl_time(vm.created),
         "osType": vm.os_type,
         "size": vm.size,
         "userName": vm.user_name,
@@ -144,7 +144,7 @@ def _artifact_run_body(run: ArtifactRun) -> dict[str, Any]:
         "status": run.status,
         "deploymentStatusMessage": run.message,
         "vmExtensionStatusMessage": run.message,
-        **({"installTime": iso(run.install_time)} if run.install_time else {}),
+        **({"installTime": dtl_time(run.install_time)} if run.install_time else {}),
     }
 
 
@@ -190,7 +190,7 @@ def image_body(image: CustomImage) -> dict[str, Any]:
         {
             "description": image.description,
             "author": image.author,
-            "creationDate": iso(image.created),
+            "creationDate": dtl_time(image.created),
         }
     )
     if image.provisioning_state == "Succeeded":
@@ -232,7 +232,7 @@ def gallery_body(lab: LabState, image: GalleryImage) -> dict[str, Any]:
         "type": "Microsoft.DevTestLab/labs/galleryImages",
         "properties": {
             "author": image.publisher,
-            "createdDate": iso(lab.created),
+            "createdDate": dtl_time(lab.created),
             "description": image.description or image.name,
             "imageReference": {
                 "offer": image.offer,
@@ -285,7 +285,7 @@ def artifact_body(lab: LabState, source: ArtifactSourceSpec, art: ArtifactSpec) 
                 }
                 for name, p in art.parameters.items()
             },
-            "createdDate": iso(lab.created),
+            "createdDate": dtl_time(lab.created),
         },
     }
 
@@ -581,7 +581,7 @@ def network_body(lab: LabState) -> dict[str, Any]:
                     },
                 }
             ],
-            "createdDate": iso(lab.created),
+            "createdDate": dtl_time(lab.created),
             "provisioningState": "Succeeded",
             "uniqueIdentifier": lab.unique_identifier,
         },
@@ -634,7 +634,7 @@ def _gallery_image_policy(lab: LabState) -> list[dict[str, Any]]:
                 "factName": "GalleryImage",
                 "threshold": json.dumps(references),
                 "evaluatorType": "AllowedValuesPolicy",
-                "createdDate": iso(lab.created),
+                "createdDate": dtl_time(lab.created),
                 "provisioningState": "Succeeded",
                 "uniqueIdentifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{lab.id}/galleryimage")),
             },
@@ -657,7 +657,7 @@ def _vm_count_policy(lab: LabState) -> list[dict[str, Any]]:
                 "factName": "LabVmCount",
                 "threshold": str(lab.max_vms_allowed_per_lab),
                 "evaluatorType": "MaxValuePolicy",
-                "createdDate": iso(lab.created),
+                "createdDate": dtl_time(lab.created),
                 "provisioningState": "Succeeded",
                 "uniqueIdentifier": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{lab.id}/labvmcount")),
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -192,3 +193,16 @@ def test_storage_account_points_at_azurite(emulator: LocalWorldClient) -> None:
     assert response.status_code == 200
     blob = response.json()["properties"]["primaryEndpoints"]["blob"]
     assert blob == emulator.azurite.blob_endpoint("afactorylab01") + "/"
+
+
+# DevTest Labs' timestamps as Azure/azure-cli's lab recordings hold them
+# (test_lab_custom_image.yaml: "2024-09-09T10:02:38.4660092+00:00",
+# "2024-09-05T09:11:18.11946+00:00"): trailing zeros dropped, a +00:00 offset, no `Z`.
+DTL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,6}[1-9])?\+00:00$")
+
+
+def test_timestamps_have_devtest_labs_recorded_form(emulator: LocalWorldClient) -> None:
+    created = _call(emulator, "GET", LAB).json()["properties"]["createdDate"]
+    assert DTL_TIME.match(created), created
+    recorded = ("2024-09-09T10:02:38.4660092+00:00", "2024-09-05T09:11:18.11946+00:00")
+    assert all(DTL_TIME.match(value) for value in recorded)  # the pattern is Azure's
