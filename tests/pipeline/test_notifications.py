@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config.loading import load_directory
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.world import EXAMPLE, FactoryHost
 from tests.run.receiver import check_cloud_event, check_slack, check_teams, receiver
 
@@ -102,13 +102,7 @@ def test_a_run_that_cannot_read_its_inventory_is_told_as_failed(
         )
         with (host.config_dir / "factory.yaml").open("a") as f:
             f.write("notifications:\n  - kind: slack\n    urlSetting: SLACK_URL\n    on: failure\n")
-        host.start()
-        try:
-            status = host.wait_run(host.start_run())
-        finally:
-            host.stop()
-    assert status["status"] == "Completed", (status, host.log_tail())
-    report = status["report"]
+        report = completed_run(host)["report"]
     assert report["plan"] is None and not report["built"] and not report["distributed"]
     (warning,) = report["warnings"]
     assert warning.startswith("the inventory could not be read, nothing was done"), warning

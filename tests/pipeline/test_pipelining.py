@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.pipeline.conftest import World
+from tests.pipeline.conftest import World, completed_run
 from tests.pipeline.world import EXAMPLE, FactoryHost, start_world
 
 BUILDS, COPIES, PER_SUBSCRIPTION = 3, 3, 2
@@ -122,13 +122,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             assert old in text
             text = text.replace(old, new)
         settings.write_text(text)
-        host = FactoryHost(info, world.queue_connection, work).start()
-        try:
-            status = host.wait_run(host.start_run())
-        finally:
-            host.stop()
-        assert status["status"] == "Completed", (status, host.log_tail())
-        report = status["report"]
+        report = completed_run(FactoryHost(info, world.queue_connection, work))["report"]
         assert not report["failed"], report["failed"]
         operations = list(world.admin("GET", "state")["world"]["operations"].values())
         yield Run(report, operations)
