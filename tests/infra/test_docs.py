@@ -36,7 +36,7 @@ def _failure_steps() -> set[str]:
     for name in ("build_image.py", "distribute_image.py"):
         source = (ROOT / "orchestrations" / name).read_text(encoding="utf-8")
         steps |= set(re.findall(r'_failed\(job, "([^"]+)"', source))
-        steps |= set(re.findall(r'result\("([^"]+)"', source))
+        steps |= set(re.findall(r'(?:result|failed)\("([^"]+)"', source))
         steps |= set(re.findall(r'update=\{"step": "([^"]+)"', source))
         if 'step = f"create {role} VM"' in source:  # _provision(role="build" | "test")
             roles = {"build", *re.findall(r'role="(\w+)"', source)}
