@@ -143,6 +143,11 @@ class AdminApi:
         body = self._body(request)
         with core.lock:
             sub = core.subscription(str(body["subscription"]))
-            sub.vcpu_quota[str(body["location"]).lower()] = int(body["vcpus"])
+            location = str(body["location"]).lower()
+            if body.get("family"):  # one VM family's quota, else the regional one
+                family = str(body["family"]).lower()
+                sub.family_vcpu_quota.setdefault(location, {})[family] = int(body["vcpus"])
+            else:
+                sub.vcpu_quota[location] = int(body["vcpus"])
             core.save()
-        return _reply(200, {"vcpuQuota": sub.vcpu_quota})
+        return _reply(200, {"vcpuQuota": sub.vcpu_quota, "familyVcpuQuota": sub.family_vcpu_quota})

@@ -39,7 +39,13 @@ class SubscriptionState(BaseModel):
     display_name: str
     vcpu_quota: dict[str, int] = {}
     default_vcpu_quota: int = 100
+    family_vcpu_quota: dict[str, dict[str, int]] = {}  # location -> family (lowercase) -> vCPUs
+    default_family_vcpu_quota: int = 100
     resource_groups: dict[str, ResourceGroupState] = {}
+
+    def family_quota(self, location: str, family: str) -> int:
+        quotas = self.family_vcpu_quota.get(location.lower(), {})
+        return quotas.get(family.lower(), self.default_family_vcpu_quota)
 
 
 class World(BaseModel):
@@ -60,6 +66,11 @@ def world_from_scenario(scenario: Scenario, now: dt.datetime) -> World:
             display_name=sub.display_name or sub.id,
             vcpu_quota={k.lower(): v for k, v in sub.vcpu_quota.items()},
             default_vcpu_quota=sub.default_vcpu_quota,
+            family_vcpu_quota={
+                location.lower(): {family.lower(): n for family, n in quotas.items()}
+                for location, quotas in sub.family_vcpu_quota.items()
+            },
+            default_family_vcpu_quota=sub.default_family_vcpu_quota,
         )
         for rg in sub.resource_groups:
             group = ResourceGroupState(name=rg.name, location=rg.location)

@@ -209,6 +209,9 @@ class SubscriptionSpec(_Strict):
     display_name: str = ""
     vcpu_quota: dict[str, int] = {}
     default_vcpu_quota: int = 100
+    # vCPUs of each VM family, by location then family (Compute's per-family quota)
+    family_vcpu_quota: dict[str, dict[str, int]] = {}
+    default_family_vcpu_quota: int = 100
     resource_groups: list[ResourceGroupSpec] = []
 
     @field_validator("id")
@@ -241,10 +244,29 @@ class Scenario(_Strict):
         "Standard_DS2_v2": 2,
         "Standard_DS3_v2": 4,
     }
+    # Each size's VM family, as Compute's resource SKUs name it (`family`) and its usages
+    # count it: a size without one counts against the regional quota only.
+    vm_families: dict[str, str] = {
+        "Standard_B2s": "standardBSFamily",
+        "Standard_B2ms": "standardBSFamily",
+        "Standard_B4ms": "standardBSFamily",
+        "Standard_D2s_v3": "standardDSv3Family",
+        "Standard_D4s_v3": "standardDSv3Family",
+        "Standard_D8s_v3": "standardDSv3Family",
+        "Standard_D2s_v5": "standardDSv5Family",
+        "Standard_D4s_v5": "standardDSv5Family",
+        "Standard_D8s_v5": "standardDSv5Family",
+        "Standard_DS2_v2": "standardDSv2Family",
+        "Standard_DS3_v2": "standardDSv2Family",
+    }
     gallery_images: list[GalleryImage] = []
     artifact_sources: list[ArtifactSourceSpec] = []
     subscriptions: list[SubscriptionSpec] = []
     faults: list[FaultSpec] = []
+
+    def family_of(self, size: str) -> str:
+        """The size's VM family ("" when the scenario names none); sizes compare without case."""
+        return {k.lower(): v for k, v in self.vm_families.items()}.get(size.lower(), "")
 
     def storage_accounts(self) -> list[str]:
         names: list[str] = []

@@ -41,6 +41,8 @@ ROUTES: list[Route] = [
           "Microsoft.Compute/locations/usages", "Microsoft.Compute/locations/usages/read"),
     route("GET", _LOC + "/vmSizes", usage.list_vm_sizes, PROVIDER,
           "Microsoft.Compute/locations/vmSizes", "Microsoft.Compute/locations/vmSizes/read"),
+    route("GET", "/subscriptions/{subscription}/providers/Microsoft.Compute/skus",
+          usage.list_skus, PROVIDER, "Microsoft.Compute/skus", "Microsoft.Compute/skus/read"),
 ]  # fmt: skip
 
 UNIMPLEMENTED = (

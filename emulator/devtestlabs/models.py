@@ -99,6 +99,19 @@ def required_properties(body: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+def _check_quota(
+    name: str, limit: int, used: int, wanted: int, location: str, subscription: str
+) -> None:
+    """Compute's refusal of vCPUs over a quota, in the words its errors use."""
+    if used + wanted > limit:
+        raise QuotaExceeded(
+            f"Operation could not be completed as it results in exceeding approved {name} "
+            f"quota. Location: {location}, Current Limit: {limit}, Current Usage: {used}, "
+            f"Additional Required: {wanted}, (Minimum) New Limit Required: {used + wanted}. "
+            f"Subscription: {subscription}."
+        )
+
+
 def _require_vm_property(props: dict[str, Any], name: str) -> Any:
     """DevTest Labs' answer to a VM without a required property (Azure/azure-devtestlab
     issue 904, 2024: `RequiredPropertyNullOrEmpty`, "Property userName is either missing
@@ -311,7 +324,7 @@ class DevTestLabsBackend:
         self._check_sign_in(props)
         self._check_network(lab, props)
         runs = self._artifact_runs(lab, source.os_type, props.get("artifacts"), request)
-        self._check_limits(lab, vcpus, request)
+        self._check_limits(lab, size, vcpus, request)
         unique = str(uuid.uuid4())
         gallery_ref = props.get("galleryImageReference")
         custom_image_id = props.get("customImageId")
@@ -418,7 +431,16 @@ class DevTestLabsBackend:
                 f"'{lab.subnet_name}'."
             )
 
-    def _check_limits(self, lab: LabState, vcpus: int, request: RequestKind) -> None:
+    def region_vms(self, subscription: str, location: str) -> list[LabVm]:
+        """The lab VMs of a subscription in a location: what its vCPU quotas count."""
+        return [
+            vm
+            for lab in self.labs_in_subscription(subscription)
+            if lab.location.lower() == location.lower()
+            for vm in lab.vms.values()
+        ]
+
+    def _check_limits(self, lab: LabState, size: str, vcpus: int, request: RequestKind) -> None:
         if lab.max_vms_allowed_per_lab is not None:
             count = len(lab.vms)
             if count + 1 > lab.max_vms_allowed_per_lab:
@@ -428,22 +450,26 @@ class DevTestLabsBackend:
                 )
         sub = self.registry.subscription(lab.subscription)
         location = lab.location.lower()
+        vms = self.region_vms(lab.subscription, location)
+        faulted = self.registry.faults.on_quota(request) is not None
         limit = sub.vcpu_quota.get(location, sub.default_vcpu_quota)
-        used = sum(
-            vm.vcpus
-            for other in self.labs_in_subscription(lab.subscription)
-            if other.location.lower() == location
-            for vm in other.vms.values()
+        used = sum(vm.vcpus for vm in vms)
+        _check_quota(
+            "Total Regional vCPUs",
+            limit,
+            max(used, limit) if faulted else used,
+            vcpus,
+            location,
+            lab.subscription,
         )
-        if self.registry.faults.on_quota(request) is not None:
-            used = max(used, limit)
-        if used + vcpus > limit:
-            raise QuotaExceeded(
-                "Operation could not be completed as it results in exceeding approved "
-                f"Total Regional vCPUs quota. Location: {location}, Current Limit: {limit}, "
-                f"Current Usage: {used}, Additional Required: {vcpus}, (Minimum) New Limit "
-                f"Required: {used + vcpus}. Subscription: {lab.subscription}."
+        family = self.registry.scenario.family_of(size)
+        if family:
+            limit = sub.family_quota(location, family)
+            scenario = self.registry.scenario
+            used = sum(
+                vm.vcpus for vm in vms if scenario.family_of(vm.size).lower() == family.lower()
             )
+            _check_quota(f"{family} Cores", limit, used, vcpus, location, lab.subscription)
 
     def _image_by_id(self, lab: LabState, image_id: str) -> CustomImage:
         parts = image_id.strip("/").split("/")
