@@ -93,6 +93,12 @@ OPERATION_ACTIONS = {
     "virtual_machine_images.list": (
         "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read"
     ),
+    "artifact_sources.list": "Microsoft.DevTestLab/labs/artifactSources/read",
+    "artifacts.list": "Microsoft.DevTestLab/labs/artifactSources/artifacts/read",
+    "gallery_images.list": "Microsoft.DevTestLab/labs/galleryImages/read",
+    "policies.list": "Microsoft.DevTestLab/labs/policySets/policies/read",
+    "usage.list": "Microsoft.Compute/locations/usages/read",
+    "resource_skus.list": "Microsoft.Compute/skus/read",
 }
 # What a target lab needs: inventory, upload URI, custom images in and out. No VM writes.
 TARGET_ONLY = {
@@ -471,9 +477,10 @@ def _factory_sdk_operations() -> set[str]:
         path.read_text(encoding="utf-8")
         for path in sorted((ROOT / "shared" / "azure").glob("*.py"))
     )
-    groups = "labs|custom_images|virtual_machines|virtual_networks|disks|virtual_machine_images"
+    # Every operation-group call on an SDK client, whatever the client's variable is called.
     return {
-        f"{group}.{method}" for group, method in re.findall(rf"client\.({groups})\.(\w+)\(", source)
+        f"{group}.{method}"
+        for group, method in re.findall(r"\b(?:client|compute)\.([a-z_]+)\.([a-z_]+)\(", source)
     }
 
 
