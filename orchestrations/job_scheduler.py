@@ -72,6 +72,7 @@ class JobSpec:
     width: int = 1  # the most slots it can use at once (a batch: one per lab)
     vms: int = 0  # a build: the lab VMs it holds at once (its build VM, a test VM)
     vcpus: int = 0  # a build: their vCPUs
+    family: str = ""  # a build: their VM family ("" unknown), whose quota they count against
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,25 @@ class Limits:
     copies_per_subscription: int
     vms: int | None = None  # lab VMs the factory lab's policy leaves room for; None: no policy
     vcpus: int | None = None  # vCPUs the region's quota leaves free; None: unknown
+    # vCPUs each VM family's quota leaves free (lowercase family); a family not named: unknown
+    family_vcpus: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if min(self.builds, self.copies, self.copies_per_subscription) < 1:
             raise ValueError("every limit must allow at least one job")
 
-    def fits(self, vms: int, vcpus: int) -> bool:
-        """Whether builds holding this many VMs and vCPUs stay within Azure's limits."""
-        return (self.vms is None or vms <= self.vms) and (self.vcpus is None or vcpus <= self.vcpus)
+    def fits(self, vms: int, vcpus: int, by_family: Mapping[str, int]) -> bool:
+        """Whether builds holding this many VMs and vCPUs (`by_family`: of each VM family)
+        stay within Azure's limits."""
+        return (
+            (self.vms is None or vms <= self.vms)
+            and (self.vcpus is None or vcpus <= self.vcpus)
+            and all(
+                used <= self.family_vcpus[family]
+                for family, used in by_family.items()
+                if family in self.family_vcpus
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ class Demand:
 
     vms: int = 1
     vcpus: int = 0
+    family: str = ""  # their VM family, lowercase ("" unknown)
 
 
 def jobs_of(
@@ -208,6 +221,7 @@ def jobs_of(
                 minutes=estimates.of_build(b.family),
                 vms=demand.vms,
                 vcpus=demand.vcpus,
+                family=demand.family,
             )
         )
     return sorted(specs, key=lambda s: s.id)
@@ -262,12 +276,14 @@ class Scheduler:
         in_pool: Counter[Pool] = Counter()
         in_group: Counter[str] = Counter()
         vms = vcpus = 0
+        in_family: Counter[str] = Counter()
         for job in self._running:
             spec = self._specs[job]
             in_pool[spec.pool] += self._slots[job]
             if spec.pool is Pool.COPIES:
                 in_group[spec.group] += self._slots[job]
             vms, vcpus = vms + spec.vms, vcpus + spec.vcpus
+            in_family[spec.family] += spec.vcpus
         started: list[JobId] = []
         for entry in list(self._ready):
             if all(in_pool[pool] >= self._limit(pool) for pool in Pool):
@@ -282,9 +298,13 @@ class Scheduler:
                 continue
             if spec.pool is Pool.BUILDS:
                 alone = in_pool[Pool.BUILDS] == 0
-                if not alone and not self._limits.fits(vms + spec.vms, vcpus + spec.vcpus):
+                families = in_family + Counter({spec.family: spec.vcpus})
+                if not alone and not self._limits.fits(
+                    vms + spec.vms, vcpus + spec.vcpus, families
+                ):
                     continue
                 vms, vcpus = vms + spec.vms, vcpus + spec.vcpus
+                in_family[spec.family] += spec.vcpus
             if spec.pool is Pool.COPIES:
                 in_group[spec.group] += slots
             in_pool[spec.pool] += slots

@@ -2,9 +2,9 @@
 
 `concurrency.builds`, `concurrency.copies` and `copiesPerSubscription` come from
 factory.yaml; the room for VMs (MaxVmsAllowedPerLab less the lab's other VMs) and for
-vCPUs (the region's quota less its usage) from the inventory. A build holds one VM, two
-with a test gate (the test VM is made while the build VM is still being deleted), each
-of its definition's size.
+vCPUs (the region's quota less its usage, and each VM family's) from the inventory. A
+build holds one VM, two with a test gate (the test VM is made while the build VM is still
+being deleted), each of its definition's size and so of its VM family.
 """
 
 from __future__ import annotations
@@ -25,16 +25,21 @@ def run_limits(factory: Factory, capacity: Capacity, inventory: Inventory, run_i
         copies_per_subscription=concurrency.copies_per_subscription,
         vms=capacity.vm_room(lab.vms if lab else [], run_id),
         vcpus=capacity.vcpu_room(),
+        family_vcpus=capacity.family_room(),
     )
 
 
 def build_demands(factory: Factory, plan: Plan, capacity: Capacity) -> dict[str, Demand]:
-    """Each planned build's VMs and vCPUs, by family."""
+    """Each planned build's VMs, their vCPUs and VM family, by image family."""
     demands: dict[str, Demand] = {}
     for build in plan.builds:
         image = factory.images[build.family]
         vms = 2 if image.test_artifacts else 1
-        demands[build.family] = Demand(vms=vms, vcpus=vms * capacity.vcpus_of(image.vm_size))
+        demands[build.family] = Demand(
+            vms=vms,
+            vcpus=vms * capacity.vcpus_of(image.vm_size),
+            family=capacity.family_of(image.vm_size),
+        )
     return demands
 
 

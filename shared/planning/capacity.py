@@ -1,5 +1,6 @@
 """What Azure lets the factory lab hold while a run builds: its lab VM policy and the vCPU
-quota of its region, as the inventory read them. Pure.
+quotas of its region (the regional one, and each VM family's), as the inventory read them.
+Pure.
 
 The scheduler treats them as limits on the builds it starts (each build counts its VMs and
 their vCPUs); Azure's own refusal, should another user take the room meanwhile, is waited
@@ -9,6 +10,7 @@ out by the build, not a failure.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from pydantic import Field
 
@@ -18,10 +20,18 @@ from shared.planning.plan import Record
 
 LAB_VM_COUNT = "LabVmCount"  # the DevTest Labs policy fact behind MaxVmsAllowedPerLab
 CORES = "cores"  # the Compute usage counter "Total Regional vCPUs"
+T = TypeVar("T")
 # Azure's codes for a VM refused for want of room (the region's or a family's vCPU quota,
 # the lab's VM policy): room is made when another VM goes or a quota is raised, so the
 # build waits and asks again rather than failing.
 ROOM_CODES = frozenset({"quotaexceeded", "policyviolation", "operationnotallowed"})
+
+
+def _by_size(values: dict[str, T], size: str) -> T | None:
+    """A size's entry; sizes compare without case (Azure's are case-insensitive)."""
+    if size in values:
+        return values[size]
+    return {k.lower(): v for k, v in values.items()}.get(size.lower())
 
 
 def for_want_of_room(codes: Iterable[str]) -> bool:
@@ -40,14 +50,29 @@ class Capacity(Record):
     vcpus_by_size: dict[str, int] = Field(
         default_factory=dict, description="vCPUs of each build VM size, by its name"
     )
+    family_by_size: dict[str, str] = Field(
+        default_factory=dict, description="the VM family of each build VM size, by its name"
+    )
+    family_limits: dict[str, int] = Field(
+        default_factory=dict, description="the region's vCPU quota of each of those families"
+    )
+    family_used: dict[str, int] = Field(
+        default_factory=dict, description="vCPUs of each of those families in use"
+    )
     error: str | None = Field(default=None, description="why a limit could not be read")
 
     def vcpus_of(self, size: str) -> int:
         """A size's vCPUs (sizes are compared without case); 0 when unknown."""
-        if size in self.vcpus_by_size:
-            return self.vcpus_by_size[size]
-        lowered = {k.lower(): v for k, v in self.vcpus_by_size.items()}
-        return lowered.get(size.lower(), 0)
+        return _by_size(self.vcpus_by_size, size) or 0
+
+    def family_of(self, size: str) -> str:
+        """A size's VM family, lowercase; "" when unknown."""
+        return (_by_size(self.family_by_size, size) or "").lower()
+
+    def family_room(self) -> dict[str, int]:
+        """How many vCPUs each family's quota leaves free, by lowercase family."""
+        used = {k.lower(): v for k, v in self.family_used.items()}
+        return {k.lower(): v - used.get(k.lower(), 0) for k, v in self.family_limits.items()}
 
     def vm_room(self, vms: Iterable[LabVm], run_id: str) -> int | None:
         """How many more VMs the lab's policy allows: its VMs now count, except this run's

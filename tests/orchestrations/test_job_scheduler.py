@@ -32,6 +32,7 @@ from shared.planning.planner import plan as make_plan
 from tests import factories as f
 
 GROUPS = ["sub-a", "sub-b", "sub-c"]
+FAMILIES = ["standarddsv5family", "standardbsfamily", ""]  # "": a size of unknown family
 
 
 @st.composite
@@ -50,7 +51,8 @@ def graphs(draw: st.DrawFn) -> list[JobSpec]:
         width = draw(st.integers(min_value=1, max_value=4)) if pool is Pool.COPIES else 1
         vms = draw(st.integers(min_value=1, max_value=2)) if pool is Pool.BUILDS else 0
         vcpus = vms * draw(st.sampled_from([2, 4, 8, 16])) if pool is Pool.BUILDS else 0
-        specs.append(JobSpec(job, pool, tuple(needs), group, minutes, width, vms, vcpus))
+        family = draw(st.sampled_from(FAMILIES)) if pool is Pool.BUILDS else ""
+        specs.append(JobSpec(job, pool, tuple(needs), group, minutes, width, vms, vcpus, family))
     return specs
 
 
@@ -61,7 +63,14 @@ limits = st.builds(
     copies_per_subscription=st.integers(min_value=1, max_value=4),
     vms=st.none() | st.integers(min_value=-1, max_value=6),
     vcpus=st.none() | st.integers(min_value=0, max_value=40),
+    family_vcpus=st.dictionaries(
+        st.sampled_from(FAMILIES[:2]), st.integers(min_value=0, max_value=24), max_size=2
+    ),
 )
+
+
+def _by_family(builds: list[JobSpec]) -> Counter[str]:
+    return Counter({f: sum(s.vcpus for s in builds if s.family == f) for f in FAMILIES})
 
 
 @dataclass
@@ -122,11 +131,13 @@ def _assert_within(limit: Limits, running: list[tuple[JobSpec, int]]) -> None:
     assert pools[Pool.BUILDS] <= limit.builds
     assert pools[Pool.COPIES] <= limit.copies
     assert all(n <= limit.copies_per_subscription for n in groups.values()), groups
-    # Azure's limits: never over the lab's VM room nor the region's free vCPUs, except one
-    # build alone that needs more than Azure leaves at all (Azure then decides).
+    # Azure's limits: never over the lab's VM room nor the region's or a VM family's free
+    # vCPUs, except one build alone that needs more than Azure leaves at all (Azure then
+    # decides).
     builds = [spec for spec, _ in running if spec.pool is Pool.BUILDS]
     vms, vcpus = sum(s.vms for s in builds), sum(s.vcpus for s in builds)
-    assert limit.fits(vms, vcpus) or len(builds) <= 1, (vms, vcpus, limit)
+    families = _by_family(builds)
+    assert limit.fits(vms, vcpus, families) or len(builds) <= 1, (vms, vcpus, families, limit)
 
 
 def _assert_no_idle_slot(
@@ -158,7 +169,9 @@ def _assert_no_idle_slot(
             spec.pool is Pool.BUILDS
             and bool(held)
             and not limit.fits(
-                sum(s.vms for s in held) + spec.vms, sum(s.vcpus for s in held) + spec.vcpus
+                sum(s.vms for s in held) + spec.vms,
+                sum(s.vcpus for s in held) + spec.vcpus,
+                _by_family([*held, spec]),
             )
         )
         assert full or group_full or no_room, f"{job} is ready and a slot is free"

@@ -1,4 +1,5 @@
-"""The run's limits from Azure: the factory lab's VM policy and its region's vCPU quota.
+"""The run's limits from Azure: the factory lab's VM policy and its region's vCPU quotas,
+the regional one and each VM family's.
 
 Builds count the VMs they hold (a test gate's VM too) and those VMs' vCPUs; the lab's
 other VMs count against the policy, this run's own (a resumed run adopts them) do not.
@@ -38,6 +39,27 @@ def test_builds_wait_for_room_in_the_lab_and_the_quota() -> None:
     assert scheduler.take() == [specs[2].id]
 
 
+def test_builds_wait_for_room_in_their_vm_family_s_quota() -> None:
+    """A family's quota bounds only its own builds: another family's build starts beside."""
+    specs = [
+        JobSpec(JobId(Kind.BUILD, name, "v"), Pool.BUILDS, vms=1, vcpus=vcpus, family=family)
+        for name, vcpus, family in (
+            ("a", 4, "standarddsv5family"),
+            ("b", 4, "standarddsv5family"),
+            ("c", 2, "standardbsfamily"),
+        )
+    ]
+    limits = Limits(
+        builds=3, copies=1, copies_per_subscription=1, vcpus=40,
+        family_vcpus={"standarddsv5family": 6},
+    )  # fmt: skip
+    scheduler = Scheduler(specs, limits)
+    assert scheduler.take() == [specs[0].id, specs[2].id]  # b: 8 DSv5 vCPUs over the 6 free
+    scheduler.release(specs[0].id, True)
+    scheduler.finish(specs[0].id)
+    assert scheduler.take() == [specs[1].id]
+
+
 def test_a_build_larger_than_the_room_runs_alone() -> None:
     """Azure leaves less than one build needs: it starts when no other build holds a VM,
     and Azure's refusal (if the room is still short) is waited out by the build."""
@@ -65,6 +87,12 @@ def test_limits_come_from_the_policy_the_quota_and_the_lab_s_vms() -> None:
         vcpu_limit=40,
         vcpus_used=6,
         vcpus_by_size={"Standard_D2s_v5": 2, "Standard_D8s_v5": 8},
+        family_by_size={
+            "Standard_D2s_v5": "standardDSv5Family",
+            "Standard_D8s_v5": "standardDSv5Family",
+        },
+        family_limits={"standardDSv5Family": 20},
+        family_used={"standardDSv5Family": 4},
     )
     vms = [
         LabVm(name="someone", tags={}),
@@ -74,14 +102,15 @@ def test_limits_come_from_the_policy_the_quota_and_the_lab_s_vms() -> None:
     inventory = Inventory(labs=[LabInventory(lab=f.FACTORY_LAB.upper(), vms=vms)])
     limits = run_limits(config, capacity, inventory, "this-run")
     assert (limits.builds, limits.vms, limits.vcpus) == (3, 3, 34)
+    assert limits.family_vcpus == {"standarddsv5family": 16}
     plan = make_plan(config, f.inventory([]), f.NOW, Trigger())
     assert build_demands(config, plan, capacity) == {
-        "small": Demand(vms=1, vcpus=2),
-        "gated": Demand(vms=2, vcpus=16),
+        "small": Demand(vms=1, vcpus=2, family="standarddsv5family"),
+        "gated": Demand(vms=2, vcpus=16, family="standarddsv5family"),
     }
     assert vm_sizes(config) == ["Standard_D2s_v5", "standard_d8s_v5"]
     unlimited = run_limits(config, Capacity(), inventory, "this-run")
-    assert (unlimited.vms, unlimited.vcpus) == (None, None)
+    assert (unlimited.vms, unlimited.vcpus, unlimited.family_vcpus) == (None, None, {})
 
 
 def test_a_limit_that_could_not_be_read_is_a_warning() -> None:

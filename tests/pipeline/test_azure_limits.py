@@ -4,7 +4,8 @@ the inventory, bound the builds the scheduler starts (each build counts its VMs,
 gate's too, and their vCPUs), and Azure's refusals of a VM for want of room (a quota
 fault refuses the first creates) are waited out, not failures. So is a VM that Azure
 accepted and whose deployment then found no room: the failed VM is deleted and the VM
-asked for again.
+asked for again. A VM family's quota (every example size is a DSv5) bounds the builds the
+same way, read from the family's usage counter and the sizes' resource SKUs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ MAX_VMS, VCPUS = 3, 16
 # vCPUs of each build VM, by its name's prefix (the example's vmSize per definition).
 VCPUS_OF = {"ubuntu2204base": 2, "ubuntu2404docker": 4, "w22base": 4, "w22dev": 8}
 FACTORY_LAB = "/labs/factory-lab/virtualmachines/"
+FACTORY_SUB = "6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c"
 REFUSED = 2
 
 
@@ -46,6 +48,25 @@ def _at_once(lives: list[Life], weight: bool) -> int:
     return most
 
 
+def _lives(world: World, vcpus_of: dict[str, int] = VCPUS_OF) -> list[Life]:
+    """Each factory lab VM's life, from its create's start to its delete's end."""
+    operations = world.admin("GET", "state")["world"]["operations"].values()
+    by_vm: dict[str, list[dict[str, str]]] = {}
+    for op in operations:
+        resource = op["resource_id"].lower()
+        if FACTORY_LAB in resource:
+            by_vm.setdefault(resource.rsplit("/", 1)[1], []).append(op)
+    lives = []
+    for vm, ops in by_vm.items():
+        created = [datetime.fromisoformat(o["start"]) for o in ops if o["name"] == "create"]
+        deleted = [
+            datetime.fromisoformat(o["end"]) for o in ops if o["name"] == "delete" and o["end"]
+        ]
+        assert created and deleted, (vm, ops)
+        lives.append(Life(vm, vcpus_of[vm.rsplit("-", 1)[0]], min(created), max(deleted)))
+    return lives
+
+
 def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
     scenario = load_scenario(SCENARIO)
     for sub in scenario.subscriptions:
@@ -57,9 +78,8 @@ def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
     info = runner.start()
     try:
         world = World(runner, info)
-        factory_sub = "6f1c2a3b-0d4e-4f5a-9b8c-1d2e3f4a5b6c"
         world.admin(
-            "POST", "quota", {"subscription": factory_sub, "location": "westeurope", "vcpus": VCPUS}
+            "POST", "quota", {"subscription": FACTORY_SUB, "location": "westeurope", "vcpus": VCPUS}
         )
         world.admin(
             "POST",
@@ -72,20 +92,7 @@ def test_the_lab_policy_and_the_vcpu_quota_hold(tmp_path: Path) -> None:
         assert not report["failed"], report["failed"]
         assert len(report["built"]) == 4 and len(report["distributed"]) == 8
 
-        operations = world.admin("GET", "state")["world"]["operations"].values()
-        by_vm: dict[str, list[dict[str, str]]] = {}
-        for op in operations:
-            resource = op["resource_id"].lower()
-            if FACTORY_LAB in resource:
-                by_vm.setdefault(resource.rsplit("/", 1)[1], []).append(op)
-        lives = []
-        for vm, ops in by_vm.items():
-            created = [datetime.fromisoformat(o["start"]) for o in ops if o["name"] == "create"]
-            deleted = [
-                datetime.fromisoformat(o["end"]) for o in ops if o["name"] == "delete" and o["end"]
-            ]
-            assert created and deleted, (vm, ops)
-            lives.append(Life(vm, VCPUS_OF[vm.rsplit("-", 1)[0]], min(created), max(deleted)))
+        lives = _lives(world)
         assert len(lives) == 6  # four build VMs and two test gates' VMs
         assert _at_once(lives, weight=False) <= MAX_VMS
         assert _at_once(lives, weight=True) <= VCPUS
@@ -138,3 +145,35 @@ def test_a_vm_whose_deployment_found_no_room_is_deleted_and_asked_again(
         ("delete", "Succeeded"),
         ("create", "Succeeded"),
     ], build_vm
+
+
+# Every example size is a Standard_D*s_v5: one family, standardDSv5Family. With the
+# devtools image on 4 vCPUs, every build fits the family's 8 (a gated one holds two VMs),
+# but the first three builds at once (2 + 4 + 4 vCPUs) do not.
+FAMILY_VCPUS = 8
+
+
+def test_a_vm_family_s_quota_bounds_the_builds(fresh_world: World, tmp_path: Path) -> None:
+    fresh_world.admin(
+        "POST",
+        "quota",
+        {
+            "subscription": FACTORY_SUB,
+            "location": "westeurope",
+            "family": "standardDSv5Family",
+            "vcpus": FAMILY_VCPUS,
+        },
+    )
+    host = FactoryHost(fresh_world.info, fresh_world.queue_connection, tmp_path / "host")
+    devtools = host.config_dir / "images" / "win2022-devtools.yaml"
+    text = devtools.read_text()
+    assert "vmSize: Standard_D8s_v5" in text
+    devtools.write_text(text.replace("vmSize: Standard_D8s_v5", "vmSize: Standard_D4s_v5"))
+    report = completed_run(host)["report"]
+    assert not report["failed"], report["failed"]
+    assert len(report["built"]) == 4 and not report["warnings"], report["warnings"]
+    lives = _lives(fresh_world, {**VCPUS_OF, "w22dev": 4})
+    assert _at_once(lives, weight=True) <= FAMILY_VCPUS
+    # The scheduler asked for no VM the family's quota had no room for (the regional
+    # quota, 100, would have let the first three builds start at once).
+    assert fresh_world.admin("GET", "requests")["byStatus"].get("409", 0) == 0
