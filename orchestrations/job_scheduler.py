@@ -89,17 +89,15 @@ class Limits:
         if min(self.builds, self.copies, self.copies_per_subscription) < 1:
             raise ValueError("every limit must allow at least one job")
 
-    def fits(self, vms: int, vcpus: int, by_family: Mapping[str, int]) -> bool:
-        """Whether builds holding this many VMs and vCPUs (`by_family`: of each VM family)
-        stay within Azure's limits."""
+    def fits(self, vms: int, vcpus: int, family: str = "", family_vcpus: int = 0) -> bool:
+        """Whether builds holding this many VMs and vCPUs, `family_vcpus` of them of the VM
+        family a new build adds to, stay within Azure's limits. Another family's room is
+        that family's concern: a build alone over it blocks only its own family."""
+        room = self.family_vcpus.get(family)
         return (
             (self.vms is None or vms <= self.vms)
             and (self.vcpus is None or vcpus <= self.vcpus)
-            and all(
-                used <= self.family_vcpus[family]
-                for family, used in by_family.items()
-                if family in self.family_vcpus
-            )
+            and (room is None or family_vcpus <= room)
         )
 
 
@@ -298,9 +296,11 @@ class Scheduler:
                 continue
             if spec.pool is Pool.BUILDS:
                 alone = in_pool[Pool.BUILDS] == 0
-                families = in_family + Counter({spec.family: spec.vcpus})
                 if not alone and not self._limits.fits(
-                    vms + spec.vms, vcpus + spec.vcpus, families
+                    vms + spec.vms,
+                    vcpus + spec.vcpus,
+                    spec.family,
+                    in_family[spec.family] + spec.vcpus,
                 ):
                     continue
                 vms, vcpus = vms + spec.vms, vcpus + spec.vcpus

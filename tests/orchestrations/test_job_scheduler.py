@@ -136,8 +136,11 @@ def _assert_within(limit: Limits, running: list[tuple[JobSpec, int]]) -> None:
     # decides).
     builds = [spec for spec, _ in running if spec.pool is Pool.BUILDS]
     vms, vcpus = sum(s.vms for s in builds), sum(s.vcpus for s in builds)
-    families = _by_family(builds)
-    assert limit.fits(vms, vcpus, families) or len(builds) <= 1, (vms, vcpus, families, limit)
+    assert limit.fits(vms, vcpus) or len(builds) <= 1, (vms, vcpus, limit)
+    # A family over its room holds one build at most (one that started alone).
+    for family, used in _by_family(builds).items():
+        members = [s for s in builds if s.family == family]
+        assert limit.fits(0, 0, family, used) or len(members) <= 1, (family, used, limit)
 
 
 def _assert_no_idle_slot(
@@ -171,7 +174,8 @@ def _assert_no_idle_slot(
             and not limit.fits(
                 sum(s.vms for s in held) + spec.vms,
                 sum(s.vcpus for s in held) + spec.vcpus,
-                _by_family([*held, spec]),
+                spec.family,
+                _by_family([*held, spec])[spec.family],
             )
         )
         assert full or group_full or no_room, f"{job} is ready and a slot is free"

@@ -60,6 +60,29 @@ def test_builds_wait_for_room_in_their_vm_family_s_quota() -> None:
     assert scheduler.take() == [specs[1].id]
 
 
+def test_a_family_over_its_room_blocks_only_its_own_builds() -> None:
+    """A build alone over its family's room does not hold up another family's build."""
+    specs = [
+        JobSpec(JobId(Kind.BUILD, "a", "v"), Pool.BUILDS, vms=1, vcpus=8, family="dsv5"),
+        JobSpec(JobId(Kind.BUILD, "b", "v"), Pool.BUILDS, vms=1, vcpus=2, family="bs"),
+        JobSpec(JobId(Kind.BUILD, "c", "v"), Pool.BUILDS, vms=1, vcpus=2, family="dsv5"),
+    ]
+    limits = Limits(
+        builds=3, copies=1, copies_per_subscription=1, vcpus=100,
+        family_vcpus={"dsv5": 4, "bs": 50},
+    )  # fmt: skip
+    scheduler = Scheduler(specs, limits)
+    # a starts alone, over its family's 4; b beside it: its own family has room enough;
+    # c waits for its family's room.
+    assert scheduler.take() == [specs[0].id, specs[1].id]
+    scheduler.release(specs[1].id, True)
+    scheduler.finish(specs[1].id)
+    assert scheduler.take() == []
+    scheduler.release(specs[0].id, True)
+    scheduler.finish(specs[0].id)
+    assert scheduler.take() == [specs[2].id]
+
+
 def test_a_build_larger_than_the_room_runs_alone() -> None:
     """Azure leaves less than one build needs: it starts when no other build holds a VM,
     and Azure's refusal (if the room is still short) is waited out by the build."""
