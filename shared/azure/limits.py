@@ -33,17 +33,21 @@ def read_capacity(lab_id: str, sizes: list[str]) -> Capacity:
     limit: int | None = None
     used = 0
     sizes_read: dict[str, tuple[int, str]] = {}
-    families: dict[str, tuple[int, int]] = {}
+    counters: dict[str, tuple[int, int]] = {}
     try:
         region = location(lab)
-        sizes_read = _sizes(lab, region, sizes)
         counters = _usages(lab, region)
-        if CORES in counters:
-            limit, used = counters[CORES]
-        wanted = {family.lower(): family for _, family in sizes_read.values() if family}
-        families = {wanted[k]: v for k, v in counters.items() if k in wanted}
     except HttpResponseError as exc:
-        problems.append(f"the region's vCPU quota: {reason(exc)}")
+        problems.append(f"the region's vCPU quotas: {reason(exc)}")
+    else:
+        try:
+            sizes_read = _sizes(lab, region, sizes)
+        except HttpResponseError as exc:  # the regional quota still holds
+            problems.append(f"the build sizes' vCPUs and families: {reason(exc)}")
+    if CORES in counters:
+        limit, used = counters[CORES]
+    wanted = {family.lower(): family for _, family in sizes_read.values() if family}
+    families = {wanted[k]: v for k, v in counters.items() if k in wanted}
     return Capacity(
         max_vms=max_vms,
         vcpu_limit=limit,
