@@ -22,8 +22,8 @@ def create_build_vm(request: BuildVmRequest) -> CreatedVm:
     try:
         started = vms.begin_create_vm(request)
     except HttpResponseError as exc:
-        code = str(exc.error.code if exc.error else "")
-        if exc.status_code == 409 and for_want_of_room([code]):
+        code, message = (exc.error.code, exc.error.message) if exc.error else ("", "")
+        if exc.status_code == 409 and for_want_of_room(str(code or ""), str(message or "")):
             return CreatedVm(outcome="refused", detail=reason(exc))
         raise
     operation = (

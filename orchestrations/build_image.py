@@ -336,14 +336,16 @@ def _provision(
         if status.state == "ready":
             break
         cause = yield from _deployment_error(context, created)
-        if cause is None or not for_want_of_room(cause.codes):
+        room = [e for e in cause.errors if for_want_of_room(e.code, e.message)] if cause else []
+        if cause is None or not room:
             return _failed(job, step, (cause.detail if cause else "") or status.detail)
         # Azure took the VM and its deployment then found no room: the failed VM goes, and
         # the create is asked again while the create step's time lasts.
+        why = f"{room[0].code}: {room[0].message}"
         if context.current_utc_datetime >= deadline:
-            return _failed(job, step, f"no room for the VM in time: {cause.detail}")
+            return _failed(job, step, f"no room for the VM in time: {why}")
         if not (yield from _delete_vm(context, job, vm)):
-            return _failed(job, step, f"{cause.detail}; the failed VM could not be deleted")
+            return _failed(job, step, f"{why}; the failed VM could not be deleted")
         now = context.current_utc_datetime
         yield context.create_timer(min(deadline, now + timedelta(seconds=job.poll_seconds)))
     return None
@@ -370,7 +372,7 @@ def _create_when_room(
 def _deployment_error(
     context: df.DurableOrchestrationContext, created: CreatedVm
 ) -> Generator[Any, Any, OperationStatus | None]:
-    """The failed create operation (its ARM error: `detail` and `codes`), when this run
+    """The failed create operation (its ARM error: `detail` and `errors`), when this run
     started it."""
     if created.operation is None:
         return None

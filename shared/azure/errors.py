@@ -1,8 +1,9 @@
 """The one way the adapters say why an Azure call failed: status, code and message, one line;
-and the codes an ARM error body holds."""
+and the errors an ARM error body nests."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -20,13 +21,24 @@ def reason(exc: HttpResponseError) -> str:
     return first_line(f"{exc.status_code} {code or ''}: {first_line(message)}".replace(" :", ":"))
 
 
-def error_codes(error: Any) -> list[str]:
-    """Every code in an ARM error body, outermost first: a deployment's failure wraps the
-    cause in `details` (`ResourceDeploymentFailure` around `QuotaExceeded`)."""
+def nested_errors(error: Any) -> list[tuple[str, str]]:
+    """Every (code, message) in an ARM error body, outermost first: a deployment's failure
+    wraps its cause in `details` (`ResourceDeploymentFailure` around `QuotaExceeded`), and
+    sometimes as a JSON error body in a detail's message (`DeploymentFailed`, `Conflict`,
+    then `{"error": {"code": "OperationNotAllowed", ...}}`)."""
     if not isinstance(error, dict):
         return []
-    code = error.get("code")
-    own = [code] if isinstance(code, str) and code else []
+    code, message = error.get("code"), error.get("message")
+    message = message if isinstance(message, str) else ""
+    found = [(code, message)] if isinstance(code, str) and code else []
     details = error.get("details")
-    inner = details if isinstance(details, list) else []
-    return own + [c for d in inner for c in error_codes(d)]
+    for detail in details if isinstance(details, list) else []:
+        found += nested_errors(detail)
+    if message.lstrip().startswith("{"):
+        try:
+            inner = json.loads(message)
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict):
+            found += nested_errors(inner.get("error"))
+    return found

@@ -15,8 +15,8 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from shared.azure import clients
-from shared.azure.errors import error_codes
-from shared.run.payloads import ARM_ENDED, OperationStatus
+from shared.azure.errors import nested_errors
+from shared.run.payloads import ARM_ENDED, ErrorCause, OperationStatus
 
 
 def keep_headers(into: dict[str, str]) -> Callable[[PipelineResponse[Any, Any]], None]:
@@ -45,7 +45,8 @@ def operation_state(subscription: str, url: str) -> OperationStatus:
         error = body.get("error") or {}
         detail = f"{error.get('code', '')}: {error.get('message', '')}" if error else ""
         state = "succeeded" if status == "succeeded" else "failed"
-        return OperationStatus(state=state, detail=detail, codes=error_codes(error))
+        causes = [ErrorCause(code=c, message=m) for c, m in nested_errors(error)]
+        return OperationStatus(state=state, detail=detail, errors=causes)
     return OperationStatus(state="running", detail=status, retry_after=_retry_after(response))
 
 

@@ -21,10 +21,6 @@ from shared.planning.plan import Record
 LAB_VM_COUNT = "LabVmCount"  # the DevTest Labs policy fact behind MaxVmsAllowedPerLab
 CORES = "cores"  # the Compute usage counter "Total Regional vCPUs"
 T = TypeVar("T")
-# Azure's codes for a VM refused for want of room (the region's or a family's vCPU quota,
-# the lab's VM policy): room is made when another VM goes or a quota is raised, so the
-# build waits and asks again rather than failing.
-ROOM_CODES = frozenset({"quotaexceeded", "policyviolation", "operationnotallowed"})
 
 
 def _by_size(values: dict[str, T], size: str) -> T | None:
@@ -34,9 +30,15 @@ def _by_size(values: dict[str, T], size: str) -> T | None:
     return {k.lower(): v for k, v in values.items()}.get(size.lower())
 
 
-def for_want_of_room(codes: Iterable[str]) -> bool:
-    """Whether any of an error's codes (its own, its details') says there was no room."""
-    return any(code.lower() in ROOM_CODES for code in codes)
+def for_want_of_room(code: str, message: str = "") -> bool:
+    """Whether an Azure error refused a VM for want of room, which is made when another VM
+    goes or a quota is raised (so the build waits and asks again rather than failing):
+    `QuotaExceeded`, a lab policy's `PolicyViolation`, or `OperationNotAllowed` over a
+    quota (a code Azure gives many a refusal that waiting does not cure)."""
+    code = code.lower()
+    if code in ("quotaexceeded", "policyviolation"):
+        return True
+    return code == "operationnotallowed" and "quota" in message.lower()
 
 
 class Capacity(Record):

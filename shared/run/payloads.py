@@ -138,11 +138,18 @@ class OperationRef(Record):
     url: str
 
 
+class ErrorCause(Record):
+    """One error of a failed operation: its own, or one its details nest."""
+
+    code: str
+    message: str = ""
+
+
 class OperationStatus(Status):
     """An Azure-AsyncOperation: "running", "succeeded" or "failed" (`detail`: its error;
-    `codes`: every code in that error, its details' too, outermost first)."""
+    `errors`: that error and every one nested in it, outermost first)."""
 
-    codes: list[str] = Field(default_factory=list)
+    errors: list[ErrorCause] = Field(default_factory=list)
 
 
 class BlobRef(Record):
