@@ -201,8 +201,8 @@ def iso(value: dt.datetime) -> str:
 
 def dtl_time(value: dt.datetime) -> str:
     """DevTest Labs' timestamp form, as its recordings show it (`2024-09-09T10:02:38.4660092
-    +00:00`, `2024-09-05T09:11:18.11946+00:00`): up to 7 fraction digits with trailing
-    zeros dropped, and a `+00:00` offset."""
+    +00:00`, `2024-09-05T09:11:18.11946+00:00`): the fraction's trailing zeros dropped
+    (Azure writes up to 7 digits, this clock has 6), and a `+00:00` offset."""
     text = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
     return text + "+00:00"
 

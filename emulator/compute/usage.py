@@ -61,7 +61,8 @@ def _family_title(family: str) -> str:
 def list_skus(request: ArmRequest) -> ArmResponse:
     """The VM sizes as resource SKUs (`GET .../providers/Microsoft.Compute/skus`, shape from
     the azure-rest-api-specs example ListAvailableResourceSkusForARegion): name, size,
-    family and capabilities; `$filter=location eq '<location>'` names the one location."""
+    family and capabilities, one entry per size and location; `$filter=location eq
+    '<location>'` names the one location."""
     request.core.subscription(request.params["subscription"])
     wanted = _filtered_location(request.query.get("$filter", ""))
     locations = [wanted] if wanted else _locations(request)
@@ -73,8 +74,8 @@ def list_skus(request: ArmRequest) -> ArmResponse:
             "tier": "Standard",
             "size": name.removeprefix("Standard_"),
             "family": scenario.family_of(name) or None,
-            "locations": locations,
-            "locationInfo": [{"location": location, "zones": []} for location in locations],
+            "locations": [location],
+            "locationInfo": [{"location": location, "zones": []}],
             "capabilities": [
                 {"name": "vCPUs", "value": str(vcpus)},
                 {"name": "MemoryGB", "value": str(4 * vcpus)},
@@ -83,6 +84,7 @@ def list_skus(request: ArmRequest) -> ArmResponse:
             "restrictions": [],
         }
         for name, vcpus in sorted(scenario.vm_sizes.items())
+        for location in locations
     ]
     return ArmResponse(200, {"value": skus, "nextLink": None})
 

@@ -99,16 +99,16 @@ def required_properties(body: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def _check_quota(
-    name: str, limit: int, used: int, wanted: int, location: str, subscription: str
-) -> None:
-    """Compute's refusal of vCPUs over a quota, in the words its errors use."""
+def _check_quota(name: str, limit: int, used: int, wanted: int, location: str) -> None:
+    """Compute's refusal of vCPUs over a quota, in the words its errors use ("... exceeding
+    approved Total Regional Cores quota. Additional details - Deployment Model: Resource
+    Manager, Location: westeurope, Current Limit: 4, ...", as users post them)."""
     if used + wanted > limit:
         raise QuotaExceeded(
             f"Operation could not be completed as it results in exceeding approved {name} "
-            f"quota. Location: {location}, Current Limit: {limit}, Current Usage: {used}, "
-            f"Additional Required: {wanted}, (Minimum) New Limit Required: {used + wanted}. "
-            f"Subscription: {subscription}."
+            "quota. Additional details - Deployment Model: Resource Manager, Location: "
+            f"{location}, Current Limit: {limit}, Current Usage: {used}, Additional "
+            f"Required: {wanted}, (Minimum) New Limit Required: {used + wanted}."
         )
 
 
@@ -455,12 +455,7 @@ class DevTestLabsBackend:
         limit = sub.vcpu_quota.get(location, sub.default_vcpu_quota)
         used = sum(vm.vcpus for vm in vms)
         _check_quota(
-            "Total Regional vCPUs",
-            limit,
-            max(used, limit) if faulted else used,
-            vcpus,
-            location,
-            lab.subscription,
+            "Total Regional Cores", limit, max(used, limit) if faulted else used, vcpus, location
         )
         family = self.registry.scenario.family_of(size)
         if family:
@@ -469,7 +464,7 @@ class DevTestLabsBackend:
             used = sum(
                 vm.vcpus for vm in vms if scenario.family_of(vm.size).lower() == family.lower()
             )
-            _check_quota(f"{family} Cores", limit, used, vcpus, location, lab.subscription)
+            _check_quota(f"{family} Cores", limit, used, vcpus, location)
 
     def _image_by_id(self, lab: LabState, image_id: str) -> CustomImage:
         parts = image_id.strip("/").split("/")

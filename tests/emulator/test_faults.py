@@ -128,14 +128,14 @@ def test_quota_exceeded_names_the_quota(emulator: LocalWorldClient) -> None:
     assert refused.status_code == 409
     assert refused.error is not None and refused.error.code == "QuotaExceeded"
     message = str(refused.error.message)
-    assert "Total Regional vCPUs" in message and "Current Limit: 2" in message
+    assert "Total Regional Cores quota" in message and "Current Limit: 2" in message
 
 
 def test_quota_fault_on_demand(emulator: LocalWorldClient) -> None:
     emulator.admin("POST", "faults", {"kind": "quota", "count": 1})
     refused = _refused_ubuntu_vm(emulator, ALPHA, "q")
     assert refused.status_code == 409
-    assert "vCPUs quota" in str(refused)
+    assert "Cores quota" in str(refused)
 
 
 def test_lab_policy_limits_vm_count(emulator: LocalWorldClient) -> None:
