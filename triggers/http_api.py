@@ -154,12 +154,13 @@ async def http_list_runs(
     except (aiohttp.ClientError, RuntimeError) as exc:
         return error(503, "RunsUnavailable", f"the runs cannot be listed now: {exc}")
     found = listing.page(instances, int(top_text), token)
-    if token is None:
+    if token is None:  # the runs are listed even when the queue cannot be read
         try:
             state = await asyncio.to_thread(run_queue.default(hub_of(client)).read)
+            update: dict[str, Any] = {"waiting": run_queue.waiting_requests(state)}
         except RunQueueError as exc:
-            return error(503, "QueueUnavailable", f"the run queue cannot be read now: {exc}")
-        found = found.model_copy(update={"waiting": run_queue.waiting_requests(state)})
+            update = {"waiting_unread": f"the run queue cannot be read now: {exc}"}
+        found = found.model_copy(update=update)
     return func.HttpResponse(
         found.model_dump_json(by_alias=True), status_code=200, mimetype="application/json"
     )

@@ -32,7 +32,13 @@ from functools import cache
 from typing import Any, Literal
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from pydantic import BaseModel, Field
 
@@ -318,6 +324,8 @@ class RunQueue:
             except HttpResponseError as exc:
                 if exc.status_code != 412:
                     raise RunQueueError(reason(exc)) from exc
+            except (ServiceRequestError, ServiceResponseError) as exc:
+                raise RunQueueError(f"the storage did not answer: {exc}") from exc
             time.sleep(min(0.5, 0.01 * (attempt + 1)))
         raise RunQueueError("the run queue is changed by others too often; try again")
 
@@ -332,6 +340,8 @@ class RunQueue:
             return QueueState(), None
         except HttpResponseError as exc:
             raise RunQueueError(reason(exc)) from exc
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise RunQueueError(f"the storage did not answer: {exc}") from exc
         return QueueState.model_validate(json.loads(data)), etag
 
     def _create_container(self) -> None:

@@ -66,6 +66,9 @@ class RunPage(Record):
         default_factory=list,
         description="the first page only: the requests waiting for a run, oldest first",
     )
+    waiting_unread: str | None = Field(
+        default=None, description="why the waiting requests could not be read, if so"
+    )
 
 
 class BadPageToken(ValueError):

@@ -138,6 +138,8 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not page.get("runs"):
         out.print("No runs yet.")
     _print_waiting(out, page.get("waiting") or [])
+    if page.get("waitingUnread"):
+        _say(err, f"what waits for a run is not shown: {page['waitingUnread']}")
     if page.get("nextPage"):
         out.print(f"More: --page-token {page['nextPage']}", highlight=False, markup=False)
     return EXIT_OK
