@@ -294,29 +294,10 @@ def _provision(
 ) -> Orchestration:
     """Create (or adopt) a VM and wait until its artifacts are applied. None: ready.
     `took` gets the create step's operation time (the wait for room aside)."""
-    build = job.build
     now = context.current_utc_datetime
-    vm_tags = {
-        **job.image_tags,
-        **vm.owner_tags(),
-        tags.ROLE: role,
-        tags.CREATED_AT: now.isoformat(),
-        tags.EXPIRES_AT: (now + timedelta(hours=job.vm_ttl_hours)).isoformat(),
-    }
-    request = BuildVmRequest(
-        lab=vm.lab,
-        name=vm.name,
-        build_id=build.build_id,
-        os=job.os,
-        size=job.vm_size,
-        artifacts=artifacts,
-        tags=vm_tags,
-        gallery=gallery,
-        custom_image=custom_image,
-        notes=f"Image factory {role} VM of {build.build_id}",
-    )
+    request = _vm_request(job, vm, artifacts, gallery, custom_image, role, now)
     step = f"create {role} VM"
-    deadline = context.current_utc_datetime + timedelta(seconds=job.timeouts.vm_create)
+    deadline = now + timedelta(seconds=job.timeouts.vm_create)
     expected = job.expected.vm_create if role == "build" else 0.0
     while True:
         try:
@@ -349,6 +330,39 @@ def _provision(
         now = context.current_utc_datetime
         yield context.create_timer(min(deadline, now + timedelta(seconds=job.poll_seconds)))
     return None
+
+
+def _vm_request(
+    job: BuildInput,
+    vm: VmRef,
+    artifacts: list[Any],
+    gallery: GalleryImage | None,
+    custom_image: str | None,
+    role: str,
+    now: datetime,
+) -> BuildVmRequest:
+    """The VM to create: the build's size and artifacts, tagged as this run's, with its
+    role and its expiry."""
+    build = job.build
+    vm_tags = {
+        **job.image_tags,
+        **vm.owner_tags(),
+        tags.ROLE: role,
+        tags.CREATED_AT: now.isoformat(),
+        tags.EXPIRES_AT: (now + timedelta(hours=job.vm_ttl_hours)).isoformat(),
+    }
+    return BuildVmRequest(
+        lab=vm.lab,
+        name=vm.name,
+        build_id=build.build_id,
+        os=job.os,
+        size=job.vm_size,
+        artifacts=artifacts,
+        tags=vm_tags,
+        gallery=gallery,
+        custom_image=custom_image,
+        notes=f"Image factory {role} VM of {build.build_id}",
+    )
 
 
 def _create_when_room(
