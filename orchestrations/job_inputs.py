@@ -86,6 +86,7 @@ class JobInputs:
         image = self.factory.images[dist.family]
         timeouts = self.factory.settings.timeouts
         build = self._build(dist.family) if dist.after_build else None
+        expected = self.expected(dist.family)
         return DistributeInput(
             distribution=dist,
             factory_id=self.factory.settings.factory_id,
@@ -98,8 +99,9 @@ class JobInputs:
                 disk_copy=self.pace.timeout_seconds(timeouts.disk_copy),
                 image_create=self.pace.timeout_seconds(timeouts.image_create),
             ),
-            # The catalog copy of this version took about what a copy of it takes.
-            expected=StepSeconds(disk_copy=self.expected(dist.family).disk_copy),
+            # The catalog copy of this version took about what a copy of it takes, and its
+            # gate image about what its custom image takes.
+            expected=StepSeconds(disk_copy=expected.disk_copy, image_create=expected.image_create),
             poll_seconds=self.pace.poll_seconds,
         )
 

@@ -99,7 +99,13 @@ def test_step_seconds_are_stored_with_the_version_and_learned() -> None:
         {"dev": 'images: ["*"]\n'},
     )
     entry = f.built(config, "base", f.NOW - timedelta(days=1))
-    took = {"vm_create": 1200.0, "deallocate": 60.0, "disk_copy": 300.0, "test_gate": 900.0}
+    took = {
+        "vm_create": 1200.0,
+        "deallocate": 60.0,
+        "disk_copy": 300.0,
+        "image_create": 240.0,  # the gate image's
+        "test_gate": 900.0,
+    }
     blob = catalog.metadata(_build(entry), f.FACTORY_ID, None, entry.created, 45.0, took)
     read = catalog.entry(blob, f.FACTORY_ID)
     assert read is not None and read.step_seconds == took
@@ -116,8 +122,12 @@ def test_step_seconds_are_stored_with_the_version_and_learned() -> None:
     build = next(b for b in plan.builds if b.family == "base")
     expected = inputs.build(JobId(Kind.BUILD, "base", build.version)).expected
     assert expected == StepSeconds(
-        vm_create=1080.0, deallocate=54.0, disk_copy=270.0, test_gate=810.0
+        vm_create=1080.0, deallocate=54.0, disk_copy=270.0, image_create=216.0, test_gate=810.0
     )
+    # A copy of the version expects what its capture and its gate image took.
+    dist = next(d for d in plan.distributions if d.family == "base")
+    copy = inputs.distribute(JobId(Kind.DISTRIBUTE, "base", dist.version, lab=dist.lab))
+    assert copy.expected == StepSeconds(disk_copy=270.0, image_create=216.0)
     assert inputs.build(JobId(Kind.BUILD, "other", plan.builds[1].version)).expected == (
         StepSeconds()
     )
