@@ -98,9 +98,7 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 
     # 3. plan
     plan = make_plan(factory, inventory, context.current_utc_datetime, run.trigger)
-    report = report.model_copy(
-        update={"plan": plan, "inventory_errors": [lab for lab in inventory.labs if lab.error]}
-    )
+    report = report.model_copy(update={"plan": plan, "inventory_errors": inventory.unreadable()})
     progress.planned(plan)
     if run.trigger.dry_run:
         return progress.finish(report)
@@ -150,11 +148,6 @@ def factory_run(context: df.DurableOrchestrationContext) -> Orchestration:
 def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orchestration:
     settings = factory.settings
     lab_ids = factory.lab_ids()
-    galleries = {
-        image.base.gallery.key: image.base.gallery
-        for image in factory.images.values()
-        if image.base.gallery is not None
-    }
     tasks = [call(context, INVENTORY_LAB, LabRef(lab=lab).model_dump()) for lab in lab_ids]
     tasks.append(
         call(
@@ -178,7 +171,7 @@ def _inventory(context: df.DurableOrchestrationContext, factory: Factory) -> Orc
         call(
             context,
             RESOLVE_GALLERY,
-            GalleryRequest(lab=settings.factory_lab, images=list(galleries.values())).model_dump(),
+            GalleryRequest(lab=settings.factory_lab, images=factory.gallery_bases()).model_dump(),
         )
     )
     results = yield context.task_all(tasks)

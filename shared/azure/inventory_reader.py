@@ -52,20 +52,11 @@ def read_inventory(factory: Factory) -> Inventory:
         raise CatalogUnreadable(
             f"cannot read the catalog of the factory lab {settings.factory_lab}: {_why(exc)}"
         ) from exc
-    galleries = {
-        image.base.gallery.key: image.base.gallery
-        for image in factory.images.values()
-        if image.base.gallery is not None
-    }
+    bases = factory.gallery_bases()
     gallery: dict[str, str] = {}
-    if galleries:
+    if bases:
         try:
-            gallery = labs.newest_gallery_versions(settings.factory_lab, list(galleries.values()))
+            gallery = labs.newest_gallery_versions(settings.factory_lab, bases)
         except AzureError:
             gallery = {}  # the factory lab's own entry already says why it cannot be read
     return Inventory(labs=found, catalog=entries, gallery=gallery)
-
-
-def unreadable(inventory: Inventory) -> list[LabInventory]:
-    """The labs of an inventory that could not be read."""
-    return [lab for lab in inventory.labs if lab.error]

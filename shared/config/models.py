@@ -383,3 +383,8 @@ class Factory(BaseModel):
         for lab in self.labs.values():
             by_key.setdefault(lab.lab.lower(), lab.lab)
         return [by_key[key] for key in sorted(by_key)]
+
+    def gallery_bases(self) -> list[GalleryImage]:
+        """The Marketplace images the definitions start from, each once (by its key)."""
+        bases = {i.base.gallery.key: i.base.gallery for i in self.images.values() if i.base.gallery}
+        return list(bases.values())

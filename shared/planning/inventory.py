@@ -80,3 +80,7 @@ class Inventory(Record):
             if entry.lab.lower() == lab_id.lower():
                 return entry
         return None
+
+    def unreadable(self) -> list[LabInventory]:
+        """The labs that could not be read (each says why)."""
+        return [lab for lab in self.labs if lab.error]

@@ -33,13 +33,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 def live_inventory(factory: Factory, err: Console) -> tuple[Inventory, bool]:
     """The labs' inventory read now, and whether every lab was read; each lab that was
     not is one sentence on `err`. A catalog that cannot be read is a UsageError."""
-    from shared.azure.inventory_reader import CatalogUnreadable, read_inventory, unreadable
+    from shared.azure.inventory_reader import CatalogUnreadable, read_inventory
 
     try:
         inventory = read_inventory(factory)
     except CatalogUnreadable as exc:
         raise UsageError(str(exc)) from exc
-    missing = unreadable(inventory)
+    missing = inventory.unreadable()
     for lab in missing:
         err.print(
             f"imagefactory: could not read the lab {lab_label(lab.lab)}: {lab.error}",
