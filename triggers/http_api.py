@@ -223,11 +223,11 @@ async def http_report(
 
 
 async def _last_reports(client: df.DurableOrchestrationClient, count: int) -> list[RunReport]:
-    """The reports of the last `count` runs that have one, newest first."""
+    """The reports of the last `count` runs that have one, newest first (the instance query
+    carries each run's output)."""
     reports: list[RunReport] = []
-    for run in listing.page(await _instances(client, None), count, None).runs:
-        status = await client.get_status(run.id)
-        output = status.output if status is not None else None
+    for run in listing.newest(await _instances(client, None))[:count]:
+        output = run.get("output")
         if isinstance(output, dict):
             try:
                 reports.append(RunReport.model_validate(output))

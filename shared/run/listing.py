@@ -114,9 +114,16 @@ def _order(run: RunSummary) -> tuple[str, str]:
     return (run.created_time or "", run.id)
 
 
+def newest(instances: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The runs among `instances`, newest first (then by id)."""
+    return sorted(
+        (i for i in instances if is_run(i)), key=lambda i: _order(summary(i)), reverse=True
+    )
+
+
 def page(instances: Iterable[Mapping[str, Any]], top: int, after: str | None) -> RunPage:
     """The `top` newest runs among `instances` that come after the page token `after`."""
-    runs = sorted((summary(i) for i in instances if is_run(i)), key=_order, reverse=True)
+    runs = [summary(i) for i in newest(instances)]
     if after is not None:
         cursor = read_token(after)
         runs = [run for run in runs if _order(run) < cursor]
