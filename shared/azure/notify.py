@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import requests
 
 from shared.config.models import Notification
-from shared.run.notifications import NotifyResult, RunSummary, message, wanted
+from shared.run.notifications import NotifyResult, RunSummary, message
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,9 @@ def post(notification: Notification, summary: RunSummary, poster: Poster) -> str
 
 
 def notify(notifications: list[Notification], summary: RunSummary, poster: Poster) -> NotifyResult:
-    """Post every notification the run's outcome wants, each on its own."""
+    """Post each notification (the run chose those its outcome wants), each on its own."""
     sent, warnings = 0, []
     for notification in notifications:
-        if not wanted(notification, summary):
-            continue
         warning = post(notification, summary, poster)
         if warning is None:
             sent += 1

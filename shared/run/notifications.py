@@ -21,6 +21,7 @@ from shared.config.models import Notification, NotificationKind, NotifyOn
 from shared.model.arm_ids import ArmIdError, parse_resource_id
 from shared.model.base import Record
 from shared.run.payloads import RunReport, StepResult
+from shared.telemetry import run_id_of
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -114,7 +115,7 @@ def summarize(report: RunReport, factory_id: str, ended: datetime) -> RunSummary
     nothing_done = report.plan is None and not report.dry_run
     ok = not (report.failed or report.problems or report.inventory_errors or nothing_done)
     return RunSummary(
-        run_id=report.instance_id.split(":", 1)[0],
+        run_id=run_id_of(report.instance_id),
         instance_id=report.instance_id,
         factory_id=factory_id,
         commit=report.commit,
