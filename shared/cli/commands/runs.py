@@ -32,6 +32,7 @@ from shared.cli.runs_client import (
     function_key,
 )
 from shared.model.base import first_error
+from shared.run.listing import DEFAULT_PAGE, MAX_PAGE
 from shared.run.payloads import RunReport
 from shared.run.request import GOING
 
@@ -60,7 +61,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
     listing = actions.add_parser("list", help="the runs, newest first")
     _app(listing)
-    listing.add_argument("--top", type=int, default=20, metavar="N", help="runs per page")
+    listing.add_argument("--top", type=int, default=DEFAULT_PAGE, metavar="N", help="runs per page")
     listing.add_argument("--page-token", metavar="TOKEN", help="the page after the last one")
     listing.add_argument("--json", action="store_true", help="print the API's answer")
     listing.set_defaults(run=_list)
@@ -111,8 +112,8 @@ def _asking(err: Console, action: Any) -> Any:
 
 
 def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if not 1 <= args.top <= 100:
-        raise UsageError("--top must be from 1 to 100")
+    if not 1 <= args.top <= MAX_PAGE:
+        raise UsageError(f"--top must be from 1 to {MAX_PAGE}")
     client = _client(args)
     page = _asking(err, lambda: client.list(args.top, args.page_token))
     if page is None:
@@ -129,7 +130,7 @@ def _list(args: argparse.Namespace, out: Console, err: Console) -> int:
         table.add_row(
             run["id"] + (" (dry run)" if run.get("dryRun") else ""),
             _status_text(run.get("status", "?"), failed),
-            (run.get("createdTime") or "")[:19].replace("T", " "),
+            _when(run.get("createdTime")),
             str(counts.get("built", "")),
             str(counts.get("distributed", "")),
             Text(str(failed), style="bold red") if failed else str(failed or ""),
@@ -162,10 +163,15 @@ def _print_waiting(out: Console, waiting: list[dict[str, Any]]) -> None:
         ]
         table.add_row(
             item["id"],
-            str(item.get("since") or "")[:19].replace("T", " "),
+            _when(item.get("since")),
             " ".join(what) + (f" ({item['note']})" if item.get("note") else ""),
         )
     out.print(table)
+
+
+def _when(timestamp: object) -> str:
+    """An ISO timestamp to the second, as the tables show it."""
+    return str(timestamp or "")[:19].replace("T", " ")
 
 
 def _status_text(status: str, failed: int | None) -> Text:
